@@ -1,0 +1,123 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+using Neena.Api.Errors;
+using Neena.Domain.Common;
+using Neena.Persistence;
+
+namespace Neena.Api.Auth;
+
+/// <summary>
+/// JWT bearer validation as for an Auth0 access token: RS256 from the authority's JWKS (<c>Auth:Jwt:Authority</c>,
+/// <c>Auth:Jwt:Audience</c>), or for development and tests a local HS256 key (<c>Auth:Jwt:SigningKey</c>, base64,
+/// with <c>Auth:Jwt:Issuer</c> and <c>Auth:Jwt:Audience</c>).
+/// </summary>
+internal static class JwtSetup
+{
+    public static void Configure(JwtBearerOptions options, IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Auth:Jwt");
+        var authority = section["Authority"];
+        var audience = section["Audience"];
+        var issuer = section["Issuer"];
+        var signingKey = section["SigningKey"];
+
+        options.MapInboundClaims = false;
+        options.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateLifetime = true,
+            ValidateIssuerSigningKey = true,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidAudience = audience,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            NameClaimType = NeenaClaims.Email,
+        };
+        if (!string.IsNullOrWhiteSpace(authority))
+        {
+            options.Authority = authority;
+            options.TokenValidationParameters.ValidIssuer = issuer ?? authority.TrimEnd('/') + "/";
+            options.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256];
+        }
+        else if (!string.IsNullOrWhiteSpace(signingKey))
+        {
+            options.TokenValidationParameters.ValidIssuer = issuer;
+            options.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Convert.FromBase64String(signingKey));
+            options.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+        }
+        else
+        {
+            // No issuer configured: every JWT is refused (signature validation has no keys), API keys still work.
+            options.TokenValidationParameters.ValidIssuer = issuer;
+        }
+
+        options.Events = new JwtBearerEvents
+        {
+            OnTokenValidated = OnTokenValidatedAsync,
+            OnChallenge = OnChallengeAsync,
+        };
+    }
+
+    private static async Task OnTokenValidatedAsync(TokenValidatedContext context)
+    {
+        var token = context.Principal!;
+        var subject = token.FindFirstValue("sub");
+        if (string.IsNullOrEmpty(subject))
+        {
+            context.Fail("Token has no subject");
+            return;
+        }
+        // Auth0 puts custom claims under a namespace (https://example.com/email); the original accepted either form.
+        var email = token.FindFirstValue("email")
+            ?? token.Claims.FirstOrDefault(c => c.Type.EndsWith("/email", StringComparison.Ordinal))?.Value;
+        var permissions = token.FindAll("permissions").Select(c => c.Value).ToList();
+        if (permissions.Count == 0 && !token.HasClaim(c => c.Type == "permissions"))
+            permissions = [.. Permissions.All];
+
+        var claims = new List<Claim> { new(NeenaClaims.Subject, subject), new(NeenaClaims.Credential, "jwt") };
+        if (email is not null)
+            claims.Add(new Claim(NeenaClaims.Email, email));
+        if (token.FindFirstValue("org_id") is { Length: > 0 } orgId)
+            claims.Add(new Claim("org_id", orgId));
+        claims.AddRange(permissions.Where(Permissions.IsKnown).Select(p => new Claim(NeenaClaims.Permission, p)));
+
+        var db = context.HttpContext.RequestServices.GetRequiredService<NeenaDbContext>();
+        var user = await db.Users.IgnoreQueryFilters().AsNoTracking()
+            .Where(u => u.Auth0Id == subject)
+            .Select(u => new { u.Id, u.OrganizationId, u.Email })
+            .FirstOrDefaultAsync(context.HttpContext.RequestAborted);
+        if (user is not null)
+        {
+            claims.Add(new Claim(NeenaClaims.UserId, user.Id.ToString()));
+            claims.Add(new Claim(NeenaClaims.OrganizationId, user.OrganizationId.ToString()));
+            if (email is null)
+                claims.Add(new Claim(NeenaClaims.Email, user.Email));
+        }
+        context.Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, JwtBearerDefaults.AuthenticationScheme, NeenaClaims.Email, null));
+    }
+
+    private static async Task OnChallengeAsync(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        await ErrorWriter.WriteDetailAsync(context.HttpContext, StatusCodes.Status401Unauthorized, Reason(context.AuthenticateFailure));
+    }
+
+    private static string Reason(Exception? failure) => failure switch
+    {
+        SecurityTokenExpiredException => "Token has expired",
+        SecurityTokenNotYetValidException => "Token is not yet valid",
+        SecurityTokenInvalidAudienceException => "Invalid audience",
+        SecurityTokenInvalidIssuerException => "Invalid issuer",
+        SecurityTokenInvalidAlgorithmException => "Invalid signature algorithm",
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "Invalid signature",
+        SecurityTokenNoExpirationException => "Token has no expiration",
+        SecurityTokenMalformedException or ArgumentException => "Malformed token",
+        null => "Invalid token",
+        _ when failure.Message == "Token has no subject" => "Token has no subject",
+        _ => "Invalid token",
+    };
+}

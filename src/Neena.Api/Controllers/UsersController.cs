@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Mvc;
+using Neena.Api.Auth;
+using Neena.Api.Contracts.Users;
+using Neena.Api.Errors;
+using Neena.Api.Services;
+
+namespace Neena.Api.Controllers;
+
+[ApiController]
+[Route("users")]
+[AllowUnregistered]
+[Produces("application/json")]
+public sealed class UsersController(UserService users) : ControllerBase
+{
+    /// <summary>The authenticated caller, with the permissions of the credential used.</summary>
+    [HttpGet("")]
+    [ProducesResponseType<UserResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    public Task<UserResponse> GetCurrent(CancellationToken cancellationToken) =>
+        users.GetCurrentAsync(User, cancellationToken);
+
+    /// <summary>Creates the caller's user (email and auth0_id must match the token) or returns the existing one.</summary>
+    [HttpPost("create_if_not_exists")]
+    [ProducesResponseType<UserResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status400BadRequest)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    public Task<UserResponse> CreateIfNotExists([FromBody] CreateUserRequest request, CancellationToken cancellationToken) =>
+        users.CreateIfNotExistsAsync(User, request, cancellationToken);
+}

@@ -1,0 +1,200 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FluentValidation;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Neena.Api.Auth;
+using Neena.Api.Contracts.Common;
+using Neena.Api.DevDatabase;
+using Neena.Api.Errors;
+using Neena.Api.Routing;
+using Neena.Api.Services;
+using Neena.Api.Validation;
+using Neena.Persistence;
+using Serilog;
+using Serilog.Events;
+
+namespace Neena.Api.Hosting;
+
+/// <summary>Composition of the server: services, middleware and endpoints. <c>Program</c> and the command line share it.</summary>
+public static class NeenaApi
+{
+    public const string AuthScheme = "Neena";
+
+    public static WebApplicationBuilder CreateBuilder(string[] args, bool logToStandardError = false)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = BodySizeLimit.MaxBytes);
+        AddLogging(builder, logToStandardError);
+        AddServices(builder.Services);
+        return builder;
+    }
+
+    private static void AddLogging(WebApplicationBuilder builder, bool logToStandardError)
+    {
+        builder.Services.AddSerilog((_, logger) => logger
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+            // Failed commands surface as exceptions, which the exception handler logs once; EF's own copy would log
+            // the expected "no history table yet" probe of the first migration as an error.
+            .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", LogEventLevel.Fatal)
+            .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Update", LogEventLevel.Fatal)
+            .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .ReadFrom.Configuration(builder.Configuration)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(
+                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: logToStandardError ? LogEventLevel.Verbose : null,
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public static void ApplyJson(JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        json.DictionaryKeyPolicy = null;
+        json.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        json.Converters.Add(new UtcDateTimeConverter());
+        json.Converters.Add(new SafeStringConverter());
+        json.MaxDepth = 64;
+    }
+
+    private static void AddServices(IServiceCollection services)
+    {
+        FluentValidationSetup.ConfigureGlobalOptions();
+
+        services.AddSingleton<DatabaseBootstrap>();
+        services.AddHostedService<EmbeddedDatabaseLifetime>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<ITenantContext, HttpTenantContext>();
+        services.AddNeenaPersistence(sp => sp.GetRequiredService<DatabaseBootstrap>().ConnectionString);
+
+        services.AddScoped<UserService>();
+        services.AddScoped<ApiKeyService>();
+
+        services.AddControllers(options =>
+            {
+                options.Conventions.Add(new TwoSurfaceConvention());
+                options.Filters.Add<ValidationFilter>();
+                options.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
+                options.ModelBindingMessageProvider.SetMissingBindRequiredValueAccessor(_ => ValidationErrors.FieldRequired);
+                options.ModelBindingMessageProvider.SetValueMustNotBeNullAccessor(_ => ValidationErrors.FieldRequired);
+                options.ModelBindingMessageProvider.SetMissingKeyOrValueAccessor(() => ValidationErrors.FieldRequired);
+            })
+            .AddJsonOptions(o => ApplyJson(o.JsonSerializerOptions))
+            .ConfigureApiBehaviorOptions(o =>
+            {
+                o.InvalidModelStateResponseFactory = ValidationErrors.ToResponse;
+                o.SuppressMapClientErrors = true;
+            });
+        services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => ApplyJson(o.SerializerOptions));
+        services.AddValidatorsFromAssemblyContaining<PageQueryValidator>(includeInternalTypes: true);
+
+        services.AddExceptionHandler<ExceptionHandler>();
+        services.AddProblemDetails();
+
+        services.AddAuthentication(AuthScheme)
+            .AddPolicyScheme(AuthScheme, "JWT or API key", o => o.ForwardDefaultSelector = context =>
+                CredentialReader.BearerIsJwt(context.Request) ? JwtBearerDefaults.AuthenticationScheme : ApiKeyAuthenticationHandler.SchemeName)
+            .AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IConfiguration>((options, configuration) => JwtSetup.Configure(options, configuration));
+
+        services.AddSingleton<IAuthorizationHandler, NeenaRequirementHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, NeenaAuthorizationResultHandler>();
+        services.AddAuthorizationBuilder()
+            .SetDefaultPolicy(NeenaPolicy())
+            .SetFallbackPolicy(NeenaPolicy());
+
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
+            .Configure<IConfiguration>((options, configuration) => RateLimitingSetup.Configure(options, configuration));
+
+        services.AddHealthChecks().AddDbContextCheck<NeenaDbContext>("database", tags: ["ready"]);
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(SwaggerSetup.Configure);
+    }
+
+    private static AuthorizationPolicy NeenaPolicy() => new AuthorizationPolicyBuilder(AuthScheme)
+        .RequireAuthenticatedUser()
+        .AddRequirements(new NeenaRequirement())
+        .Build();
+
+    /// <summary>Chooses and migrates the database; must run after <c>Build()</c> (tests supply configuration late) and before serving.</summary>
+    public static async Task PrepareDatabaseAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await app.Services.GetRequiredService<DatabaseBootstrap>().PrepareAsync(cancellationToken);
+        if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
+            await DatabaseBootstrap.MigrateAsync(app.Services, cancellationToken);
+    }
+
+    public static WebApplication Build(string[] args)
+    {
+        var app = CreateBuilder(args).Build();
+        UsePipeline(app);
+        return app;
+    }
+
+    private static void UsePipeline(WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseSerilogRequestLogging(o =>
+        {
+            // The path only: query strings may carry ids, never log headers (credentials travel there).
+            o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (request {RequestId})";
+            o.EnrichDiagnosticContext = (diagnostics, http) => diagnostics.Set("RequestId", http.TraceIdentifier);
+        });
+        app.UseExceptionHandler();
+        app.UseMiddleware<BodySizeLimit>();
+        app.UseStatusCodePages(async context =>
+        {
+            var response = context.HttpContext.Response;
+            if (!response.HasStarted && response.ContentLength is null && string.IsNullOrEmpty(response.ContentType))
+                await ErrorWriter.WriteDetailAsync(context.HttpContext, response.StatusCode, ReasonPhrase(response.StatusCode));
+        });
+
+        app.UseSwagger();
+        app.UseSwaggerUI(o =>
+        {
+            o.SwaggerEndpoint("/swagger/v1/swagger.json", "Neena API v1");
+            o.DocumentTitle = "Neena API";
+            o.EnablePersistAuthorization();
+        });
+
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        app.MapControllers();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
+            .AllowAnonymous().DisableRateLimiting();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync })
+            .AllowAnonymous().DisableRateLimiting();
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            foreach (var address in addresses)
+                app.Logger.LogInformation("Neena is serving on {Address}; Swagger UI: {Address}/swagger", address, address.TrimEnd('/'));
+        });
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report) =>
+        context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status.ToString()),
+        });
+
+    private static string ReasonPhrase(int statusCode) =>
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(statusCode) is { Length: > 0 } phrase ? phrase : "Error";
+}

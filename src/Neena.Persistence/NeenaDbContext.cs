@@ -1,0 +1,51 @@
+using Microsoft.EntityFrameworkCore;
+using Neena.Domain.ApiKeys;
+using Neena.Domain.Common;
+using Neena.Domain.Organizations;
+using Neena.Domain.Users;
+
+namespace Neena.Persistence;
+
+public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITenantContext tenant) : DbContext(options)
+{
+    /// <summary>Name of the query filter that hides other organizations' rows; ignore it only where the caller is not a tenant (authentication, the engine).</summary>
+    public const string TenantFilter = "tenant";
+
+    /// <summary>Name of the query filter that hides soft-deleted rows.</summary>
+    public const string SoftDeleteFilter = "soft_delete";
+
+    // Read by the query filters on every query: EF parameterizes it per context instance.
+    private Guid? CurrentOrganizationId => tenant.OrganizationId;
+
+    public ITenantContext Tenant => tenant;
+
+    public DbSet<Organization> Organizations => Set<Organization>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(NeenaDbContext).Assembly);
+
+        foreach (var entityType in modelBuilder.Model.GetEntityTypes())
+        {
+            var clr = entityType.ClrType;
+            if (typeof(ITenantOwned).IsAssignableFrom(clr))
+            {
+                GetType().GetMethod(nameof(ApplyTenantFilter), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+                    .MakeGenericMethod(clr).Invoke(this, [modelBuilder]);
+            }
+            if (typeof(ISoftDeletable).IsAssignableFrom(clr))
+            {
+                GetType().GetMethod(nameof(ApplySoftDeleteFilter), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                    .MakeGenericMethod(clr).Invoke(null, [modelBuilder]);
+            }
+        }
+    }
+
+    private void ApplyTenantFilter<T>(ModelBuilder modelBuilder) where T : class, ITenantOwned =>
+        modelBuilder.Entity<T>().HasQueryFilter(TenantFilter, e => CurrentOrganizationId != null && e.OrganizationId == CurrentOrganizationId);
+
+    private static void ApplySoftDeleteFilter<T>(ModelBuilder modelBuilder) where T : class, ISoftDeletable =>
+        modelBuilder.Entity<T>().HasQueryFilter(SoftDeleteFilter, e => e.DeletedAt == null);
+}

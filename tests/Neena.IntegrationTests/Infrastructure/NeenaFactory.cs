@@ -1,0 +1,120 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Neena.Domain.ApiKeys;
+using Neena.Domain.Organizations;
+using Neena.Domain.Users;
+using Neena.Persistence;
+
+namespace Neena.IntegrationTests.Infrastructure;
+
+/// <summary>The real server in memory, on a database of its own, with a local HS256 JWT issuer for tests.</summary>
+public class NeenaFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string Issuer = "https://neena.test/";
+    public const string Audience = "https://api.neena.test";
+    public static readonly byte[] SigningKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+    public string ConnectionString { get; private set; } = "";
+
+    protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync() => ConnectionString = await TestDatabase.CreateDatabaseAsync();
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await TestDatabase.DropDatabaseAsync(ConnectionString);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Neena", ConnectionString);
+        builder.UseSetting("Auth:Jwt:SigningKey", Convert.ToBase64String(SigningKey));
+        builder.UseSetting("Auth:Jwt:Issuer", Issuer);
+        builder.UseSetting("Auth:Jwt:Audience", Audience);
+        builder.UseSetting("RateLimiting:PermitLimit", "0");
+        foreach (var (key, value) in ExtraSettings)
+            builder.UseSetting(key, value);
+    }
+
+    public NeenaDbContext CreateDbContext(Guid? organizationId = null)
+    {
+        var options = new DbContextOptionsBuilder<NeenaDbContext>();
+        PersistenceServiceCollectionExtensions.Configure(options.UseNpgsql(ConnectionString, PersistenceServiceCollectionExtensions.ConfigureNpgsql));
+        options.AddInterceptors(new AuditInterceptor(TimeProvider.System));
+        return new NeenaDbContext(options.Options, new FixedTenantContext(organizationId));
+    }
+
+    /// <summary>An organization with one user and an API key, created directly in the database.</summary>
+    public async Task<TestTenant> CreateTenantAsync(string? email = null, IEnumerable<string>? permissions = null, DateTime? expiresAt = null)
+    {
+        email ??= $"user-{Guid.NewGuid():N}@example.com";
+        await using var db = CreateDbContext();
+        var organization = new Organization { Name = $"org of {email}" };
+        var user = new User { Email = email, NormalizedEmail = User.Normalize(email), FullName = "Test User", Auth0Id = "auth0|" + Guid.NewGuid().ToString("N"), OrganizationId = organization.Id };
+        var (key, plaintext) = ApiKey.Issue(organization.Id, user.Id, "test", permissions, expiresAt);
+        db.AddRange(organization, user, key);
+        await db.SaveChangesAsync();
+        return new TestTenant(organization.Id, user.Id, user.Email, user.Auth0Id, key.Id, plaintext);
+    }
+
+    public HttpClient ClientWithBearer(string token)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public HttpClient ClientWithApiKeyHeader(string key)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("api_key", key);
+        return client;
+    }
+
+    public static string Jwt(
+        string subject,
+        string? email,
+        IEnumerable<string>? permissions = null,
+        string issuer = Issuer,
+        string audience = Audience,
+        DateTime? expires = null,
+        byte[]? key = null,
+        IDictionary<string, object>? extraClaims = null)
+    {
+        var claims = new Dictionary<string, object> { ["sub"] = subject };
+        if (email is not null)
+            claims["email"] = email;
+        if (permissions is not null)
+            claims["permissions"] = permissions.ToArray();
+        foreach (var (k, v) in extraClaims ?? new Dictionary<string, object>())
+            claims[k] = v;
+        var expiry = expires ?? DateTime.UtcNow.AddHours(1);
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            Claims = claims,
+            IssuedAt = expiry.AddHours(-2),
+            NotBefore = expiry.AddHours(-2),
+            Expires = expiry,
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key ?? SigningKey), SecurityAlgorithms.HmacSha256),
+        };
+        return new JsonWebTokenHandler().CreateToken(descriptor);
+    }
+
+    /// <summary>An unsigned token (<c>alg: none</c>), which must always be refused.</summary>
+    public static string UnsignedJwt(string subject, string email)
+    {
+        static string B64(string json) => Base64UrlEncoder.Encode(json);
+        var exp = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
+        return $"{B64("{\"alg\":\"none\",\"typ\":\"JWT\"}")}.{B64($"{{\"sub\":\"{subject}\",\"email\":\"{email}\",\"iss\":\"{Issuer}\",\"aud\":\"{Audience}\",\"exp\":{exp}}}")}.";
+    }
+}
+
+public sealed record TestTenant(Guid OrganizationId, Guid UserId, string Email, string? Auth0Id, Guid ApiKeyId, string ApiKey);

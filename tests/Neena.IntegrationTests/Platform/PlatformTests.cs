@@ -1,0 +1,177 @@
+using System.Net;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Neena.IntegrationTests.Infrastructure;
+
+namespace Neena.IntegrationTests.Platform;
+
+public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFactory>
+{
+    [Fact]
+    public async Task HealthLive_NoCredentials_Returns200()
+    {
+        var response = await factory.CreateClient().GetAsync("/health/live");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthReady_DatabaseUp_Returns200Healthy()
+    {
+        var response = await factory.CreateClient().GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", (await response.ReadJsonAsync())["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AnyResponse_CarriesRequestId_EchoingASaneOne()
+    {
+        var client = factory.CreateClient();
+        var generated = await client.GetAsync("/health/live");
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/users/");
+        request.Headers.Add("X-Request-Id", "client-chosen-123");
+        var echoed = await client.SendAsync(request);
+        var hostile = new HttpRequestMessage(HttpMethod.Get, "/nowhere");
+        hostile.Headers.TryAddWithoutValidation("X-Request-Id", "bad id\twith spaces");
+        var replaced = await client.SendAsync(hostile);
+
+        Assert.False(string.IsNullOrEmpty(generated.Headers.GetValues("X-Request-Id").Single()));
+        Assert.Equal("client-chosen-123", echoed.Headers.GetValues("X-Request-Id").Single());
+        Assert.NotEqual("bad id\twith spaces", replaced.Headers.GetValues("X-Request-Id").Single());
+    }
+
+    [Fact]
+    public async Task UnknownRoute_Returns404Detail()
+    {
+        var tenant = await factory.CreateTenantAsync();
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).GetAsync("/api/v1/does_not_exist");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("Not Found", await response.DetailAsync());
+    }
+
+    [Fact]
+    public async Task MalformedJson_Returns422WithBodyKey()
+    {
+        var tenant = await factory.CreateTenantAsync();
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).PostAsync("/api/v1/api_keys/", JsonHelpers.RawJson("{\"name\": \"x\""));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal(["body"], await response.ErrorLocationsAsync());
+    }
+
+    [Theory]
+    [InlineData("{\"name\": 12}", "body.name", "str type expected")]
+    [InlineData("{\"name\": \"x\", \"permissions\": \"read\"}", "body.permissions", "value is not a valid list")]
+    [InlineData("{\"name\": \"x\", \"expires_at\": \"tomorrow\"}", "body.expires_at", "invalid datetime format")]
+    [InlineData("{\"name\": \"x\", \"permissions\": [1]}", "body.permissions.0", "str type expected")]
+    public async Task WrongJsonType_Returns422AtThePath(string json, string location, string message)
+    {
+        var tenant = await factory.CreateTenantAsync();
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).PostAsync("/api/v1/api_keys/", JsonHelpers.RawJson(json));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal(message, await response.ErrorMessageAsync(location));
+    }
+
+    [Fact]
+    public async Task OversizedBody_Returns413()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var huge = "{\"name\": \"" + new string('a', 1024 * 1024 + 10) + "\"}";
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).PostAsync("/api/v1/api_keys/", JsonHelpers.RawJson(huge));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.NotNull(await response.DetailAsync());
+    }
+
+    [Fact]
+    public async Task Swagger_DocumentsBothSurfacesAndSchemes()
+    {
+        var response = await factory.CreateClient().GetAsync("/swagger/v1/swagger.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var doc = await response.ReadJsonAsync();
+        var paths = doc["paths"]!.AsObject().Select(p => p.Key).ToList();
+        Assert.Contains("/api/v1/users", paths);
+        Assert.Contains("/users", paths);
+        Assert.Contains("/api/v1/api_keys/all", paths);
+        var schemes = doc["components"]!["securitySchemes"]!.AsObject();
+        Assert.True(schemes.ContainsKey("Bearer"));
+        Assert.Equal("api_key", schemes["api_key"]!["name"]!.GetValue<string>());
+        var userSchema = doc["components"]!["schemas"]!.AsObject().Single(s => s.Key.EndsWith("UserResponse", StringComparison.Ordinal)).Value!;
+        Assert.Contains("full_name", userSchema["properties"]!.AsObject().Select(p => p.Key));
+    }
+
+    public static TheoryData<string, string, string?, string?> HostileRequests()
+    {
+        var data = new TheoryData<string, string, string?, string?>();
+        string[] bodies =
+        [
+            "null", "[]", "\"text\"", "123", "{}", "{\"name\": null}", "{\"name\": {\"$ne\": 1}}",
+            "{\"name\": \"'; DROP TABLE api_keys; --\"}", "{\"name\": \"\\u0000\"}", "{\"name\": \"💥" + new string('é', 5000) + "\"}",
+            new string('[', 5000) + new string(']', 5000), "{\"permissions\": " + new string('[', 100) + new string(']', 100) + "}",
+            "{\"expires_at\": \"9999-99-99\"}", "{\"expires_at\": 1e309}", "{\"email\": \"a@b.c\", \"auth0_id\": 7}", "{\"full_name\": [\"x\"]}",
+            "\uFEFF{}", "{\"name\": \"x\"}garbage",
+        ];
+        string[] writes = ["/api/v1/api_keys/", "/api_keys/", "/api/v1/users/create_if_not_exists", "/users/create_if_not_exists"];
+        foreach (var path in writes)
+        {
+            foreach (var body in bodies)
+                data.Add("POST", path, body, "application/json");
+            data.Add("POST", path, "name=x", "application/x-www-form-urlencoded");
+            data.Add("POST", path, "<xml/>", "text/xml");
+            data.Add("POST", path, null, null);
+        }
+        string[] queries = ["?id=", "?id=null", "?id=' OR 1=1 --", "?id=00000000-0000-0000-0000-000000000000", "?id=" + new string('f', 5000), "?id[]=1&id=2", "?id=%00"];
+        foreach (var q in queries)
+        {
+            data.Add("DELETE", "/api/v1/api_keys/" + q, null, null);
+            data.Add("DELETE", "/api_keys" + q, null, null);
+        }
+        string[] pages = ["?skip=1e3", "?limit=-0", "?limit=99999999999999", "?skip=%F0%9F%92%A5", "?limit=1&limit=2", "?skip="];
+        foreach (var q in pages)
+            data.Add("GET", "/api/v1/api_keys/all" + q, null, null);
+        data.Add("GET", "/api/v1/users/?x=" + new string('a', 4000), null, null);
+        data.Add("PATCH", "/api/v1/users/", "{}", "application/json");
+        data.Add("PUT", "/api/v1/api_keys/", "{}", "application/json");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileRequests))]
+    public async Task HostileRequest_NeverAnswers5xxAndChangesNothing(string method, string path, string? body, string? contentType)
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var before = await SnapshotAsync();
+        var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
+            request.Content = new StringContent(body, Encoding.UTF8, contentType!);
+        request.Headers.Add("api_key", tenant.ApiKey);
+
+        var response = await factory.CreateClient().SendAsync(request);
+
+        Assert.InRange((int)response.StatusCode, 200, 499);
+        if ((int)response.StatusCode >= 400)
+        {
+            var json = await response.ReadJsonAsync();
+            Assert.True(json["detail"] is not null || json["errors"] is not null, json.ToJsonString());
+            Assert.Equal(before, await SnapshotAsync());
+        }
+    }
+
+    private async Task<(int Users, int Organizations, int Keys, int Revoked)> SnapshotAsync()
+    {
+        await using var db = factory.CreateDbContext();
+        return (
+            await db.Users.IgnoreQueryFilters().CountAsync(),
+            await db.Organizations.CountAsync(),
+            await db.ApiKeys.IgnoreQueryFilters().CountAsync(),
+            await db.ApiKeys.IgnoreQueryFilters().CountAsync(k => k.RevokedAt != null));
+    }
+}
