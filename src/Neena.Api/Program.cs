@@ -1,11 +1,20 @@
 using Neena.Api.Cli;
+using Neena.Api.DevDatabase;
 using Neena.Api.Hosting;
 
 if (CliCommands.IsCommand(args))
     return await CliCommands.RunAsync(args);
 
 var app = NeenaApi.Build(args);
-await NeenaApi.PrepareDatabaseAsync(app);
+try
+{
+    await NeenaApi.PrepareDatabaseAsync(app);
+}
+catch (StartupException e)
+{
+    await Console.Error.WriteLineAsync("Neena cannot start: " + e.Message);
+    return 1;
+}
 await app.RunAsync();
 return 0;
 

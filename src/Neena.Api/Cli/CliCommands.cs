@@ -60,7 +60,7 @@ public static class CliCommands
             await Console.Error.WriteLineAsync(e.Message + Environment.NewLine + Usage);
             return 2;
         }
-        catch (InvalidOperationException e)
+        catch (StartupException e)
         {
             await Console.Error.WriteLineAsync("error: " + e.Message);
             return 1;

@@ -29,7 +29,7 @@ public sealed class DatabaseBootstrap(IConfiguration configuration, IHostEnviron
         }
         if (environment.IsProduction())
         {
-            throw new InvalidOperationException(
+            throw new StartupException(
                 "No database configured: set ConnectionStrings__Neena (e.g. \"Host=db;Database=neena;Username=neena;Password=...\"). " +
                 "The embedded development database is only started outside the Production environment.");
         }
@@ -38,8 +38,15 @@ public sealed class DatabaseBootstrap(IConfiguration configuration, IHostEnviron
             ? Path.GetFullPath(dir, environment.ContentRootPath)
             : Path.Combine(environment.ContentRootPath, ".local", "postgres");
         logger.LogInformation("No ConnectionStrings__Neena set: starting the embedded PostgreSQL in {DataDirectory}", dataDirectory);
-        EmbeddedCluster = await LocalPostgresCluster.StartAsync(dataDirectory, deleteOnStop: false, cancellationToken);
-        await EmbeddedCluster.EnsureDatabaseAsync("neena", cancellationToken: cancellationToken);
+        try
+        {
+            EmbeddedCluster = await LocalPostgresCluster.StartAsync(dataDirectory, deleteOnStop: false, cancellationToken);
+            await EmbeddedCluster.EnsureDatabaseAsync("neena", cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException or IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"The embedded PostgreSQL could not start in {dataDirectory}: {e.Message}", e);
+        }
         _connectionString = EmbeddedCluster.ConnectionString("neena");
         logger.LogInformation("Embedded PostgreSQL listening on 127.0.0.1:{Port}", EmbeddedCluster.Port);
     }

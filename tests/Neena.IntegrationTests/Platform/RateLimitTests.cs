@@ -1,0 +1,38 @@
+using System.Net;
+using Neena.IntegrationTests.Infrastructure;
+
+namespace Neena.IntegrationTests.Platform;
+
+public sealed class RateLimitedFactory : NeenaFactory
+{
+    protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+    {
+        ["RateLimiting:PermitLimit"] = "3",
+        ["RateLimiting:WindowSeconds"] = "60",
+    };
+}
+
+public sealed class RateLimitTests(RateLimitedFactory factory) : IClassFixture<RateLimitedFactory>
+{
+    [Fact]
+    public async Task Requests_OverTheLimit_Return429WithRetryAfterPerCredential()
+    {
+        var a = await factory.CreateTenantAsync();
+        var b = await factory.CreateTenantAsync();
+        var clientA = factory.ClientWithApiKeyHeader(a.ApiKey);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+            statuses.Add((await clientA.GetAsync("/api/v1/users/")).StatusCode);
+        var limited = await clientA.GetAsync("/api/v1/users/");
+        var otherCredential = await factory.ClientWithApiKeyHeader(b.ApiKey).GetAsync("/api/v1/users/");
+        var health = await clientA.GetAsync("/health/live");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal("Too Many Requests", await limited.DetailAsync());
+        Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, otherCredential.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+}
