@@ -114,7 +114,10 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         {
             Port = FreePort();
             // No Unix socket: the cluster is reached over TCP on loopback only, which works whoever runs it.
-            var serverOptions = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300 -c fsync=off -c synchronous_commit=off";
+            var serverOptions = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300";
+            // A throwaway test cluster trades durability for speed; a kept development database does not.
+            if (_deleteOnStop)
+                serverOptions += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
             await RunAsync(Path.Combine(_binDirectory, "pg_ctl"),
                 ["start", "-D", DataDirectory, "-w", "-t", "120", "-l", LogFile, "-o", serverOptions],
                 asServerUser: true, cancellationToken);
