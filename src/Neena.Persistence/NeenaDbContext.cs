@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Neena.Domain.ApiKeys;
+using Neena.Domain.Catalogue;
 using Neena.Domain.Common;
+using Neena.Domain.FlowRequests;
+using Neena.Domain.Flows;
 using Neena.Domain.Organizations;
 using Neena.Domain.Users;
 
@@ -22,6 +25,12 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<Organization> Organizations => Set<Organization>();
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Integration> Integrations => Set<Integration>();
+    public DbSet<TaskDefinition> TaskDefinitions => Set<TaskDefinition>();
+    public DbSet<FlowRequest> FlowRequests => Set<FlowRequest>();
+    public DbSet<Flow> Flows => Set<Flow>();
+    public DbSet<TaskOperation> TaskOperations => Set<TaskOperation>();
+    public DbSet<TaskDependency> TaskDependencies => Set<TaskDependency>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -15,6 +15,7 @@ using Neena.Api.Errors;
 using Neena.Api.Routing;
 using Neena.Api.Services;
 using Neena.Api.Validation;
+using Neena.Integrations;
 using Neena.Persistence;
 using Serilog;
 using Serilog.Events;
@@ -31,7 +32,7 @@ public static class NeenaApi
         var builder = WebApplication.CreateBuilder(args);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = BodySizeLimit.MaxBytes);
         AddLogging(builder, logToStandardError);
-        AddServices(builder.Services);
+        AddServices(builder.Services, builder.Configuration);
         return builder;
     }
 
@@ -66,7 +67,7 @@ public static class NeenaApi
         json.MaxDepth = 64;
     }
 
-    private static void AddServices(IServiceCollection services)
+    private static void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         FluentValidationSetup.ConfigureGlobalOptions();
 
@@ -78,6 +79,11 @@ public static class NeenaApi
 
         services.AddScoped<UserService>();
         services.AddScoped<ApiKeyService>();
+        services.AddNeenaIntegrations(configuration);
+        services.AddScoped<CatalogueService>();
+        services.AddScoped<CatalogueSynchronizer>();
+        services.AddScoped<FlowRequestService>();
+        services.AddScoped<FlowService>();
 
         services.AddControllers(options =>
             {
@@ -134,6 +140,9 @@ public static class NeenaApi
         await app.Services.GetRequiredService<DatabaseBootstrap>().PrepareAsync(cancellationToken);
         if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
             await DatabaseBootstrap.MigrateAsync(app.Services, cancellationToken);
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<CatalogueSynchronizer>()
+            .SynchronizeAsync(scope.ServiceProvider.GetRequiredService<IntegrationCatalogue>().Integrations, cancellationToken);
     }
 
     public static WebApplication Build(string[] args)

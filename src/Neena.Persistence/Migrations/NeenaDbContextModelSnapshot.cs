@@ -106,6 +106,385 @@ namespace Neena.Persistence.Migrations
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Neena.Domain.Catalogue.Integration", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AuthType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("auth_type");
+
+                    b.Property<string>("ClassName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("class_name");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("ShortName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("short_name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_integrations");
+
+                    b.HasIndex("ShortName")
+                        .IsUnique()
+                        .HasDatabaseName("ix_integrations_short_name");
+
+                    b.HasIndex("CreatedDate", "Id")
+                        .IsDescending()
+                        .HasDatabaseName("ix_integrations_created_date_id");
+
+                    b.ToTable("integrations", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Catalogue.TaskDefinition", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("InputType")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("input_type");
+
+                    b.Property<string>("InputYml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("input_yml");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_id");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<bool>("OutputIsList")
+                        .HasColumnType("boolean")
+                        .HasColumnName("output_is_list");
+
+                    b.Property<string>("OutputParameters")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("output_parameters");
+
+                    b.Property<string>("OutputType")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("output_type");
+
+                    b.Property<string>("OutputYml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("output_yml");
+
+                    b.Property<string>("Parameters")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("parameters");
+
+                    b.Property<string>("PythonMethodName")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("python_method_name");
+
+                    b.Property<string>("TaskName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("task_name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_task_definitions");
+
+                    b.HasIndex("IntegrationId")
+                        .HasDatabaseName("ix_task_definitions_integration_id");
+
+                    b.HasIndex("PythonMethodName")
+                        .IsUnique()
+                        .HasDatabaseName("ix_task_definitions_python_method_name");
+
+                    b.HasIndex("CreatedDate", "Id")
+                        .IsDescending()
+                        .HasDatabaseName("ix_task_definitions_created_date_id");
+
+                    b.ToTable("task_definitions", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRequests.FlowRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<Guid?>("FlowId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_id");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("RequestInstructions")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("request_instructions");
+
+                    b.Property<string>("RequestMetadata")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("request_metadata");
+
+                    b.Property<string>("RequestName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("request_name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_flow_requests");
+
+                    b.HasIndex("FlowId")
+                        .HasDatabaseName("ix_flow_requests_flow_id");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_flow_requests_organization_id_created_date_id")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("flow_requests", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Flows.Flow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_flows");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_flows_organization_id_created_date_id")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("flows", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Flows.TaskDependency", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("FlowId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_id");
+
+                    b.Property<string>("Instruction")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("instruction");
+
+                    b.Property<int>("SourceTaskOperation")
+                        .HasColumnType("integer")
+                        .HasColumnName("source_task_operation");
+
+                    b.Property<int>("TargetTaskOperation")
+                        .HasColumnType("integer")
+                        .HasColumnName("target_task_operation");
+
+                    b.HasKey("Id")
+                        .HasName("pk_task_dependencies");
+
+                    b.HasIndex("FlowId")
+                        .HasDatabaseName("ix_task_dependencies_flow_id");
+
+                    b.ToTable("task_dependencies", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Flows.TaskOperation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<Guid>("FlowId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_id");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("integer")
+                        .HasColumnName("index");
+
+                    b.Property<string>("Instruction")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("instruction");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Parameters")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("parameters");
+
+                    b.Property<int>("SortedIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("sorted_index");
+
+                    b.Property<Guid>("TaskDefinitionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_definition_id");
+
+                    b.Property<double?>("X")
+                        .HasColumnType("double precision")
+                        .HasColumnName("x");
+
+                    b.Property<double?>("Y")
+                        .HasColumnType("double precision")
+                        .HasColumnName("y");
+
+                    b.HasKey("Id")
+                        .HasName("pk_task_operations");
+
+                    b.HasIndex("TaskDefinitionId")
+                        .HasDatabaseName("ix_task_operations_task_definition_id");
+
+                    b.HasIndex("FlowId", "Index")
+                        .IsUnique()
+                        .HasDatabaseName("ix_task_operations_flow_id_index");
+
+                    b.ToTable("task_operations", (string)null);
+                });
+
             modelBuilder.Entity("Neena.Domain.Organizations.Organization", b =>
                 {
                     b.Property<Guid>("Id")
@@ -233,6 +612,71 @@ namespace Neena.Persistence.Migrations
                         .HasConstraintName("fk_api_keys_users_user_id");
                 });
 
+            modelBuilder.Entity("Neena.Domain.Catalogue.TaskDefinition", b =>
+                {
+                    b.HasOne("Neena.Domain.Catalogue.Integration", "Integration")
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_task_definitions_integrations_integration_id");
+
+                    b.Navigation("Integration");
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRequests.FlowRequest", b =>
+                {
+                    b.HasOne("Neena.Domain.Flows.Flow", null)
+                        .WithMany()
+                        .HasForeignKey("FlowId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_flow_requests_flows_flow_id");
+
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_flow_requests_organizations_organization_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Flows.Flow", b =>
+                {
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_flows_organizations_organization_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Flows.TaskDependency", b =>
+                {
+                    b.HasOne("Neena.Domain.Flows.Flow", null)
+                        .WithMany("Dependencies")
+                        .HasForeignKey("FlowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_task_dependencies_flows_flow_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Flows.TaskOperation", b =>
+                {
+                    b.HasOne("Neena.Domain.Flows.Flow", null)
+                        .WithMany("TaskOperations")
+                        .HasForeignKey("FlowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_task_operations_flows_flow_id");
+
+                    b.HasOne("Neena.Domain.Catalogue.TaskDefinition", null)
+                        .WithMany()
+                        .HasForeignKey("TaskDefinitionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_task_operations_task_definitions_task_definition_id");
+                });
+
             modelBuilder.Entity("Neena.Domain.Users.User", b =>
                 {
                     b.HasOne("Neena.Domain.Organizations.Organization", null)
@@ -241,6 +685,13 @@ namespace Neena.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_users_organizations_organization_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Flows.Flow", b =>
+                {
+                    b.Navigation("Dependencies");
+
+                    b.Navigation("TaskOperations");
                 });
 #pragma warning restore 612, 618
         }

@@ -119,7 +119,11 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
             "{\"expires_at\": \"9999-99-99\"}", "{\"expires_at\": 1e309}", "{\"email\": \"a@b.c\", \"auth0_id\": 7}", "{\"full_name\": [\"x\"]}",
             "\uFEFF{}", "{\"name\": \"x\"}garbage",
         ];
-        string[] writes = ["/api/v1/api_keys/", "/api_keys/", "/api/v1/users/create_if_not_exists", "/users/create_if_not_exists"];
+        string[] writes =
+        [
+            "/api/v1/api_keys/", "/api_keys/", "/api/v1/users/create_if_not_exists", "/users/create_if_not_exists",
+            "/api/v1/flow_requests/", "/flow_requests/", "/api/v1/flows/", "/flows/",
+        ];
         foreach (var path in writes)
         {
             foreach (var body in bodies)
@@ -133,10 +137,33 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
         {
             data.Add("DELETE", "/api/v1/api_keys/" + q, null, null);
             data.Add("DELETE", "/api_keys" + q, null, null);
+            foreach (var resource in new[] { "flow_requests", "flows" })
+            {
+                data.Add("GET", $"/api/v1/{resource}/{q}", null, null);
+                data.Add("DELETE", $"/{resource}/{q}", null, null);
+            }
+            foreach (var resource in new[] { "integrations", "task_definitions" })
+                data.Add("GET", $"/{resource}/{q}", null, null);
+        }
+        string[] updates =
+        [
+            "{\"id\": \"00000000-0000-0000-0000-000000000000\", \"request_instructions\": \"long enough\"}",
+            "{\"id\": \"nope\"}", "{\"id\": null, \"name\": \"x\", \"task_operations\": []}", "{\"request_instructions\": null, \"id\": \"00000000-0000-0000-0000-000000000000\"}",
+            "{\"id\": \"00000000-0000-0000-0000-000000000000\", \"name\": \"x\", \"task_operations\": [{\"name\": \"a\", \"task_definition\": \"00000000-0000-0000-0000-000000000000\", \"index\": 2147483647}], \"dependencies\": [{\"source_task_operation\": -2147483648, \"target_task_operation\": 2147483647}]}",
+            "{\"name\": \"x\", \"task_operations\": [null], \"dependencies\": [null]}", "{\"name\": \"x\", \"task_operations\": [{\"index\": 1e3}]}",
+        ];
+        foreach (var body in updates)
+        {
+            data.Add("PUT", "/api/v1/flow_requests/", body, "application/json");
+            data.Add("PUT", "/flows/", body, "application/json");
+            data.Add("POST", "/api/v1/flows/", body, "application/json");
         }
         string[] pages = ["?skip=1e3", "?limit=-0", "?limit=99999999999999", "?skip=%F0%9F%92%A5", "?limit=1&limit=2", "?skip="];
         foreach (var q in pages)
-            data.Add("GET", "/api/v1/api_keys/all" + q, null, null);
+        {
+            foreach (var resource in new[] { "api_keys", "flow_requests", "flows", "integrations", "task_definitions" })
+                data.Add("GET", $"/api/v1/{resource}/all" + q, null, null);
+        }
         data.Add("GET", "/api/v1/users/?x=" + new string('a', 4000), null, null);
         data.Add("PATCH", "/api/v1/users/", "{}", "application/json");
         data.Add("PUT", "/api/v1/api_keys/", "{}", "application/json");
@@ -165,13 +192,21 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
         }
     }
 
-    private async Task<(int Users, int Organizations, int Keys, int Revoked)> SnapshotAsync()
+    private async Task<string> SnapshotAsync()
     {
         await using var db = factory.CreateDbContext();
-        return (
+        var counts = new[]
+        {
             await db.Users.IgnoreQueryFilters().CountAsync(),
             await db.Organizations.CountAsync(),
             await db.ApiKeys.IgnoreQueryFilters().CountAsync(),
-            await db.ApiKeys.IgnoreQueryFilters().CountAsync(k => k.RevokedAt != null));
+            await db.ApiKeys.IgnoreQueryFilters().CountAsync(k => k.RevokedAt != null),
+            await db.FlowRequests.IgnoreQueryFilters().CountAsync(),
+            await db.FlowRequests.IgnoreQueryFilters().CountAsync(r => r.DeletedAt != null),
+            await db.Flows.IgnoreQueryFilters().CountAsync(),
+            await db.TaskOperations.CountAsync(),
+            await db.TaskDependencies.CountAsync(),
+        };
+        return string.Join(',', counts);
     }
 }

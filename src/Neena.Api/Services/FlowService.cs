@@ -1,0 +1,166 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Neena.Api.Contracts.Common;
+using Neena.Api.Contracts.Flows;
+using Neena.Api.Errors;
+using Neena.Domain.Flows;
+using Neena.Persistence;
+
+namespace Neena.Api.Services;
+
+public sealed class FlowService(NeenaDbContext db, TimeProvider time)
+{
+    public async Task<FlowResponse> CreateAsync(FlowBody body, CancellationToken cancellationToken)
+    {
+        var (operations, dependencies) = await BuildGraphAsync(body, cancellationToken);
+        var flow = new Flow
+        {
+            OrganizationId = db.Tenant.OrganizationId ?? throw ApiException.Forbidden("No organization"),
+            Name = body.Name!,
+            TaskOperations = operations,
+            Dependencies = dependencies,
+        };
+        db.Flows.Add(flow);
+        await db.SaveChangesAsync(cancellationToken);
+        return FlowResponse.From(flow);
+    }
+
+    public async Task<FlowResponse> UpdateAsync(UpdateFlowRequest body, CancellationToken cancellationToken)
+    {
+        var (operations, dependencies) = await BuildGraphAsync(body, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Row lock: two concurrent replacements of one flow serialise instead of interleaving their deletes and inserts.
+        var flow = await db.Flows.FromSql($"SELECT * FROM flows WHERE id = {body.Id!.Value} FOR UPDATE")
+            .Include(f => f.TaskOperations).Include(f => f.Dependencies)
+            .AsSplitQuery()
+            .FirstOrDefaultAsync(cancellationToken)
+            ?? throw ApiException.NotFound("Flow not found");
+        db.TaskOperations.RemoveRange(flow.TaskOperations);
+        db.TaskDependencies.RemoveRange(flow.Dependencies);
+        await db.SaveChangesAsync(cancellationToken);
+        flow.Name = body.Name!;
+        // A replacement is a write of the flow even when its name stays, so its audit fields move.
+        db.Entry(flow).Property(f => f.Name).IsModified = true;
+        operations.ForEach(o => o.FlowId = flow.Id);
+        dependencies.ForEach(d => d.FlowId = flow.Id);
+        // Explicit Add: these rows carry client-side ids, which EF would otherwise take for existing rows to update.
+        db.TaskOperations.AddRange(operations);
+        db.TaskDependencies.AddRange(dependencies);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return FlowResponse.From(flow);
+    }
+
+    public async Task<FlowResponse> GetAsync(Guid id, CancellationToken cancellationToken) =>
+        FlowResponse.From(await WithGraph(db.Flows.AsNoTracking()).FirstOrDefaultAsync(f => f.Id == id, cancellationToken)
+            ?? throw ApiException.NotFound("Flow not found"));
+
+    public async Task<IReadOnlyList<FlowResponse>> ListAsync(PageQuery page, CancellationToken cancellationToken) =>
+        (await WithGraph(db.Flows.AsNoTracking().NewestFirst(page)).ToListAsync(cancellationToken)).Select(FlowResponse.From).ToList();
+
+    public async Task<FlowResponse> DeleteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var flow = await WithGraph(db.Flows).FirstOrDefaultAsync(f => f.Id == id, cancellationToken)
+            ?? throw ApiException.NotFound("Flow not found");
+        flow.DeletedAt = time.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(cancellationToken);
+        return FlowResponse.From(flow);
+    }
+
+    private static IQueryable<Flow> WithGraph(IQueryable<Flow> flows) =>
+        flows.Include(f => f.TaskOperations).Include(f => f.Dependencies).AsSplitQuery();
+
+    /// <summary>Validates the DAG, the task definitions and the bindings; 422 with every problem found, or the rows to store.</summary>
+    private async Task<(List<TaskOperation> Operations, List<TaskDependency> Dependencies)> BuildGraphAsync(FlowBody body, CancellationToken cancellationToken)
+    {
+        var operationBodies = body.TaskOperations!.Select(o => o!).ToList();
+        var dependencyBodies = (body.Dependencies ?? []).Select(d => d!).ToList();
+        var edges = dependencyBodies.Select(d => (d.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value)).ToList();
+        var problems = FlowGraph.Validate(operationBodies.Select(o => o.Index!.Value).ToList(), edges, out var sorted)
+            .Select(p => new KeyValuePair<string, string>("body." + p.Location, p.Message))
+            .ToList();
+
+        var definitionIds = operationBodies.Select(o => o.TaskDefinition!.Value).Distinct().ToList();
+        // Deleted definitions are hidden by the soft-delete filter, so they count as missing.
+        var definitions = await db.TaskDefinitions.AsNoTracking()
+            .Where(t => definitionIds.Contains(t.Id))
+            .Select(t => new { t.Id, t.TaskName, t.Parameters })
+            .ToDictionaryAsync(t => t.Id, cancellationToken);
+
+        // Ancestry means nothing in a graph that is not a DAG; bindings are checked only once the graph is sound.
+        var graphIsSound = problems.Count == 0;
+        for (var i = 0; i < operationBodies.Count; i++)
+        {
+            var operation = operationBodies[i];
+            if (!definitions.TryGetValue(operation.TaskDefinition!.Value, out var definition))
+            {
+                problems.Add(new($"body.task_operations.{i}.task_definition", "task definition not found"));
+                continue;
+            }
+            if (operation.Parameters is null || !graphIsSound)
+                continue;
+            var known = definition.Parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+            var ancestors = FlowGraph.Ancestors(operation.Index!.Value, edges);
+            foreach (var (name, value) in operation.Parameters)
+            {
+                var location = $"body.task_operations.{i}.parameters.{name}";
+                if (!known.Contains(name))
+                {
+                    problems.Add(new(location, $"unknown parameter '{name}' of task '{definition.TaskName}'"));
+                    continue;
+                }
+                foreach (var error in BindingErrors(value, operation.Index!.Value, ancestors))
+                    problems.Add(new(location, error));
+            }
+        }
+        if (problems.Count > 0)
+            throw new RequestValidationException(problems);
+
+        var operations = operationBodies.Select(o => new TaskOperation
+        {
+            Name = o.Name!,
+            TaskDefinitionId = o.TaskDefinition!.Value,
+            Instruction = o.Instruction,
+            X = o.X,
+            Y = o.Y,
+            Index = o.Index!.Value,
+            SortedIndex = sorted[o.Index!.Value],
+            Parameters = o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(),
+        }).ToList();
+        var dependencies = dependencyBodies.Select(d => new TaskDependency
+        {
+            SourceTaskOperation = d.SourceTaskOperation!.Value,
+            TargetTaskOperation = d.TargetTaskOperation!.Value,
+            Instruction = d.Instruction,
+        }).ToList();
+        return (operations, dependencies);
+    }
+
+    /// <summary>Every string inside a binding value is a template; its task references must name ancestors.</summary>
+    private static IEnumerable<string> BindingErrors(JsonNode? value, int operationIndex, IReadOnlySet<int> ancestors)
+    {
+        switch (value)
+        {
+            case JsonValue v when v.TryGetValue<string>(out var text):
+                var parts = BindingTemplate.Parse(text, out var error);
+                if (error is not null)
+                    yield return error;
+                foreach (var reference in parts.Select(p => p.Reference).OfType<BindingReference.TaskResult>())
+                {
+                    if (!ancestors.Contains(reference.TaskIndex))
+                        yield return $"task {reference.TaskIndex} is not an ancestor of task operation {operationIndex}";
+                }
+                break;
+            case JsonObject o:
+                foreach (var child in o.SelectMany(p => BindingErrors(p.Value, operationIndex, ancestors)))
+                    yield return child;
+                break;
+            case JsonArray a:
+                foreach (var child in a.SelectMany(item => BindingErrors(item, operationIndex, ancestors)))
+                    yield return child;
+                break;
+            default:
+                break;
+        }
+    }
+}

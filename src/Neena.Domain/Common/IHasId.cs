@@ -1,0 +1,6 @@
+namespace Neena.Domain.Common;
+
+public interface IHasId
+{
+    Guid Id { get; }
+}

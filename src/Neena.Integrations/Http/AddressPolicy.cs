@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Neena.Integrations.Http;
+
+/// <summary>
+/// Decides which IP addresses the HTTP task may connect to. Flows are written by users, so without this a flow
+/// could reach cloud metadata endpoints, the database or other services on the private network (SSRF).
+/// </summary>
+internal sealed class AddressPolicy
+{
+    private static readonly (IPNetwork Network, string Reason)[] BlockedIPv4 =
+    [
+        (IPNetwork.Parse("0.0.0.0/8"), "unspecified"),
+        (IPNetwork.Parse("10.0.0.0/8"), "private"),
+        (IPNetwork.Parse("100.64.0.0/10"), "carrier-grade NAT"),
+        (IPNetwork.Parse("127.0.0.0/8"), "loopback"),
+        (IPNetwork.Parse("169.254.0.0/16"), "link-local"),
+        (IPNetwork.Parse("172.16.0.0/12"), "private"),
+        (IPNetwork.Parse("192.0.0.0/24"), "reserved"),
+        (IPNetwork.Parse("192.168.0.0/16"), "private"),
+        (IPNetwork.Parse("198.18.0.0/15"), "reserved"),
+        (IPNetwork.Parse("224.0.0.0/4"), "multicast"),
+        (IPNetwork.Parse("240.0.0.0/4"), "reserved"),
+    ];
+
+    private static readonly (IPNetwork Network, string Reason)[] BlockedIPv6 =
+    [
+        (IPNetwork.Parse("::/128"), "unspecified"),
+        (IPNetwork.Parse("::1/128"), "loopback"),
+        (IPNetwork.Parse("::/96"), "IPv4-compatible"),
+        (IPNetwork.Parse("100::/64"), "discard-only"),
+        (IPNetwork.Parse("fc00::/7"), "private"),
+        (IPNetwork.Parse("fe80::/10"), "link-local"),
+        (IPNetwork.Parse("fec0::/10"), "site-local"),
+        (IPNetwork.Parse("ff00::/8"), "multicast"),
+    ];
+
+    // Prefixes that embed an IPv4 address the traffic is really headed for; the embedded address decides.
+    private static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96");
+    private static readonly IPNetwork SixToFour = IPNetwork.Parse("2002::/16");
+
+    private readonly HashSet<string> _allowedHosts;
+    private readonly IPNetwork[] _allowedNetworks;
+
+    private AddressPolicy(IEnumerable<string> allowedHosts, IPNetwork[] allowedNetworks)
+    {
+        _allowedHosts = new HashSet<string>(allowedHosts.Select(NormalizeHost), StringComparer.OrdinalIgnoreCase);
+        _allowedNetworks = allowedNetworks;
+    }
+
+    public static AddressPolicy Default { get; } = new([], []);
+
+    /// <exception cref="TaskFailedException">An allowed network is not valid CIDR notation (a configuration error).</exception>
+    public static AddressPolicy From(HttpIntegrationOptions options)
+    {
+        var networks = new IPNetwork[options.AllowedNetworks.Count];
+        for (var i = 0; i < networks.Length; i++)
+        {
+            if (!IPNetwork.TryParse(options.AllowedNetworks[i].Trim(), out networks[i]))
+            {
+                throw new TaskFailedException(
+                    $"Configuration {HttpIntegrationOptions.SectionName}:AllowedNetworks contains '{options.AllowedNetworks[i]}', which is not a CIDR range such as 10.0.0.0/8.");
+            }
+        }
+
+        return new AddressPolicy(options.AllowedHosts, networks);
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="host"/> and returns its addresses when every one of them may be contacted. One bad
+    /// address refuses the whole host: picking only the good ones would let a name with mixed records probe the
+    /// inside on a later resolution.
+    /// </summary>
+    /// <exception cref="TaskFailedException">An address is not allowed, or the name does not exist.</exception>
+    /// <exception cref="TransientTaskException">DNS failed in a way that may clear up.</exception>
+    public async Task<IReadOnlyList<IPAddress>> ResolveAllowedAsync(string host, CancellationToken cancellationToken)
+    {
+        var name = NormalizeHost(host);
+        var addresses = IPAddress.TryParse(name, out var literal) ? [literal] : await ResolveAsync(name, cancellationToken);
+        if (_allowedHosts.Contains(name))
+        {
+            return addresses;
+        }
+
+        foreach (var address in addresses)
+        {
+            var normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+            var reason = BlockedReason(normalized);
+            if (reason is not null && !_allowedNetworks.Any(n => n.Contains(normalized)))
+            {
+                throw new TaskFailedException(
+                    $"Refusing to connect to '{name}': address {normalized} is not allowed ({reason}). "
+                    + $"Permit it with {HttpIntegrationOptions.SectionName}:AllowedHosts or AllowedNetworks if it is meant to be reachable.");
+            }
+        }
+
+        return addresses;
+    }
+
+    /// <summary>Why the address must not be contacted, or null when it is publicly routable.</summary>
+    internal static string? BlockedReason(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            return Array.Find(BlockedIPv4, b => b.Network.Contains(address)).Reason;
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return "not an IP address";
+        }
+
+        var reason = Array.Find(BlockedIPv6, b => b.Network.Contains(address)).Reason;
+        if (reason is not null)
+        {
+            return reason;
+        }
+
+        var bytes = address.GetAddressBytes();
+        var embedded = Nat64.Contains(address) ? new IPAddress(bytes.AsSpan(12, 4))
+            : SixToFour.Contains(address) ? new IPAddress(bytes.AsSpan(2, 4))
+            : null;
+        return embedded is not null && BlockedReason(embedded) is { } inner
+            ? string.Create(CultureInfo.InvariantCulture, $"{inner} address {embedded} embedded in IPv6")
+            : null;
+    }
+
+    private static string NormalizeHost(string host)
+    {
+        var name = host.Trim();
+        if (name.StartsWith('[') && name.EndsWith(']'))
+        {
+            name = name[1..^1];
+        }
+
+        // "example.com." and "example.com" are the same name; the allow-list should not depend on the trailing dot.
+        return name.TrimEnd('.');
+    }
+
+    private static async Task<IPAddress[]> ResolveAsync(string name, CancellationToken cancellationToken)
+    {
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await Dns.GetHostAddressesAsync(name, cancellationToken);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.HostNotFound or SocketError.NoData)
+        {
+            throw new TaskFailedException($"Host '{name}' could not be resolved: {ex.Message}", ex);
+        }
+        catch (SocketException ex)
+        {
+            throw new TransientTaskException($"Resolving host '{name}' failed: {ex.Message}", ex);
+        }
+
+        return addresses.Length > 0 ? addresses : throw new TaskFailedException($"Host '{name}' has no addresses.");
+    }
+}

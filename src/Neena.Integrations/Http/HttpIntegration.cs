@@ -1,0 +1,332 @@
+using System.Buffers;
+using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Runtime.ExceptionServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Neena.Integrations.Http;
+
+/// <summary>Calls HTTP APIs from flows, refusing addresses on the server's own network unless allow-listed.</summary>
+[Integration("http", "HTTP")]
+[SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Task methods are invoked on an instance the invoker creates.")]
+public sealed class HttpIntegration
+{
+    /// <summary>Name of the <see cref="IHttpClientFactory"/> client registered by <c>AddNeenaIntegrations</c>.</summary>
+    public const string HttpClientName = "neena-http-task";
+
+    private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+    // Used when the host did not call AddNeenaIntegrations (tests, tools); one instance so connections are pooled.
+    private static readonly Lazy<HttpClient> FallbackClient = new(
+        () => new HttpClient(GuardedHttpHandler.Create(() => AddressPolicy.Default), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        });
+
+    [Task("HTTP Request", Description = "Sends an HTTP request and returns the status, headers and body (parsed when it is JSON).")]
+    public async Task<HttpRequestOutput> HttpRequest(HttpRequestInput input, TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(context);
+        var options = context.Services.GetService<IOptions<HttpIntegrationOptions>>()?.Value ?? new HttpIntegrationOptions();
+        var policy = AddressPolicy.From(options);
+        var uri = ParseUrl(input.Url);
+        var method = ParseMethod(input.Method);
+        var timeout = ParseTimeout(input.TimeoutSeconds, options.MaxTimeoutSeconds);
+        var maxBytes = options.MaxResponseBytes > 0 ? options.MaxResponseBytes : new HttpIntegrationOptions().MaxResponseBytes;
+
+        // Built before any network activity so that input mistakes are reported as such, whatever the network state.
+        using var request = BuildRequest(method, uri, input);
+        request.Options.Set(GuardedHttpHandler.PolicyKey, policy);
+
+        var cancellationToken = context.CancellationToken;
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        try
+        {
+            // Checked here too, not only when connecting: a pooled connection to the same host would skip the connect callback.
+            await policy.ResolveAllowedAsync(uri.IdnHost, timeoutSource.Token);
+
+            context.Logger.LogDebug("HTTP task sending {Method} to {Host}", method, uri.IdnHost);
+
+            using var response = await GetClient(context.Services)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token);
+            var status = (int)response.StatusCode;
+            if (status >= 500)
+            {
+                throw new TransientTaskException(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{method} {Display(uri)} responded with status {status} {response.ReasonPhrase}."));
+            }
+
+            // A HEAD response declares the length of a body it never sends, which must not trip the size cap.
+            var body = method == HttpMethod.Head ? [] : await ReadBodyAsync(response.Content, maxBytes, timeoutSource.Token);
+            var (json, text) = Interpret(response.Content.Headers.ContentType, body);
+            return new HttpRequestOutput
+            {
+                StatusCode = status,
+                Headers = CollectHeaders(response),
+                Json = json,
+                Text = text,
+            };
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutSource.IsCancellationRequested)
+        {
+            throw new TransientTaskException(
+                string.Create(CultureInfo.InvariantCulture, $"{method} {Display(uri)} timed out after {timeout.TotalSeconds} s."),
+                ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            // The connect callback's refusals arrive wrapped; they are verdicts about the address, not network trouble.
+            for (Exception? inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+            {
+                if (inner is TaskFailedException or TransientTaskException)
+                {
+                    ExceptionDispatchInfo.Capture(inner).Throw();
+                }
+            }
+
+            throw new TransientTaskException($"{method} {Display(uri)} failed: {ex.Message}", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new TransientTaskException($"Reading the response of {method} {Display(uri)} failed: {ex.Message}", ex);
+        }
+    }
+
+    private static HttpClient GetClient(IServiceProvider services)
+    {
+        // The named client only carries the address guard when AddNeenaIntegrations configured it; a factory
+        // registered for other reasons would hand out an unguarded client under the same name.
+        if (services.GetService<GuardedHttpClientRegistration>() is not null
+            && services.GetService<IHttpClientFactory>() is { } factory)
+        {
+            return factory.CreateClient(HttpClientName);
+        }
+
+        return FallbackClient.Value;
+    }
+
+    /// <summary>The URL for messages: no credentials from the user-info part and no query string, which often holds keys.</summary>
+    private static string Display(Uri uri) => $"{uri.Scheme}://{uri.Authority}{uri.AbsolutePath}";
+
+    private static Uri ParseUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new TaskInputException("url", $"Input field 'url' must be an absolute http or https URL; got '{url}'.");
+        }
+
+        return uri;
+    }
+
+    private static HttpMethod ParseMethod(string method)
+    {
+        var normalized = method.Trim().ToUpperInvariant();
+        if (!Methods.Contains(normalized, StringComparer.Ordinal))
+        {
+            throw new TaskInputException("method", $"Input field 'method' must be one of {string.Join(", ", Methods)}; got '{method}'.");
+        }
+
+        return new HttpMethod(normalized);
+    }
+
+    private static TimeSpan ParseTimeout(double seconds, int configuredMax)
+    {
+        var max = configuredMax > 0 ? configuredMax : new HttpIntegrationOptions().MaxTimeoutSeconds;
+        if (!double.IsFinite(seconds) || seconds <= 0 || seconds > max)
+        {
+            throw new TaskInputException(
+                "timeout_seconds",
+                string.Create(CultureInfo.InvariantCulture, $"Input field 'timeout_seconds' must be greater than 0 and at most {max}."));
+        }
+
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static HttpRequestMessage BuildRequest(HttpMethod method, Uri uri, HttpRequestInput input)
+    {
+        var request = new HttpRequestMessage(method, uri);
+        try
+        {
+            request.Content = input.Body switch
+            {
+                null => null,
+                JsonValue value when value.GetValueKind() == JsonValueKind.String =>
+                    new StringContent(value.GetValue<string>(), Encoding.UTF8, "text/plain"),
+                _ => new StringContent(input.Body.ToJsonString(TaskInvoker.IntegrationJson), Encoding.UTF8, "application/json"),
+            };
+
+            foreach (var (name, value) in input.Headers ?? [])
+            {
+                AddHeader(request, name, value);
+            }
+
+            return request;
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
+    }
+
+    private static void AddHeader(HttpRequestMessage request, string name, string value)
+    {
+        if (value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+        {
+            throw new TaskInputException("headers", $"Header '{name}' has a value containing a line break or NUL character.");
+        }
+
+        try
+        {
+            if (request.Headers.TryAddWithoutValidation(name, value))
+            {
+                return;
+            }
+
+            // Content-* headers live on the content; an empty body carries them when the input has none.
+            request.Content ??= new ByteArrayContent([]);
+            request.Content.Headers.Remove(name);
+            if (request.Content.Headers.TryAddWithoutValidation(name, value))
+            {
+                return;
+            }
+        }
+        catch (FormatException ex)
+        {
+            throw new TaskInputException("headers", $"'{name}' is not a valid HTTP header name.", ex);
+        }
+
+        throw new TaskInputException("headers", $"'{name}' is not a valid HTTP header name.");
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength is long declared && declared > maxBytes)
+        {
+            throw TooLarge(maxBytes);
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            // Reading one byte past the cap tells "exactly at the cap" from "over it" without buffering the rest.
+            int read;
+            while ((read = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, maxBytes + 1 - buffer.Length)), cancellationToken)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > maxBytes)
+                {
+                    throw TooLarge(maxBytes);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static TaskFailedException TooLarge(long maxBytes) => new(string.Create(
+        CultureInfo.InvariantCulture,
+        $"The response is larger than {maxBytes} bytes ({HttpIntegrationOptions.SectionName}:MaxResponseBytes)."));
+
+    private static (JsonNode? Json, string? Text) Interpret(MediaTypeHeaderValue? contentType, byte[] body)
+    {
+        var mediaType = contentType?.MediaType ?? "";
+        var isJson = mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+        if (isJson && body.Length > 0)
+        {
+            try
+            {
+                return (JsonNode.Parse(body), null);
+            }
+            catch (JsonException)
+            {
+                // A server that labels non-JSON as JSON still produced a body the flow may want to see.
+            }
+        }
+
+        return (null, DecodeText(contentType?.CharSet, body));
+    }
+
+    private static string DecodeText(string? charset, byte[] body)
+    {
+        var encoding = Encoding.UTF8;
+        if (!string.IsNullOrWhiteSpace(charset))
+        {
+            try
+            {
+                encoding = Encoding.GetEncoding(charset.Trim('"', '\'', ' '));
+            }
+            catch (ArgumentException)
+            {
+                // Unknown charsets fall back to UTF-8, which the vast majority of text on the web is anyway.
+            }
+        }
+
+        return encoding.GetString(body);
+    }
+
+    private static Dictionary<string, string> CollectHeaders(HttpResponseMessage response)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
+        {
+            headers[name] = string.Join(", ", values);
+        }
+
+        return headers;
+    }
+}
+
+public sealed record HttpRequestInput
+{
+    [Description("HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")]
+    public string Method { get; init; } = "GET";
+
+    [Description("Absolute http or https URL to call.")]
+    [SuppressMessage("Design", "CA1056:URI-like properties should not be strings", Justification = "Flow input is JSON text; the task validates it.")]
+    public required string Url { get; init; }
+
+    [Description("Request headers by name.")]
+    public Dictionary<string, string>? Headers { get; init; }
+
+    [Description("Request body: a JSON string is sent as text/plain, any other JSON value as application/json.")]
+    public JsonNode? Body { get; init; }
+
+    [Description("Seconds to wait for the whole exchange, including reading the body (at most 300).")]
+    public double TimeoutSeconds { get; init; } = 30;
+}
+
+public sealed record HttpRequestOutput
+{
+    [Description("HTTP status code; 4xx responses are returned, 5xx responses fail the task as retryable.")]
+    public required int StatusCode { get; init; }
+
+    [Description("Response and content headers; repeated headers are joined with \", \".")]
+    public required Dictionary<string, string> Headers { get; init; }
+
+    [Description("The body parsed as JSON, when the response is JSON.")]
+    public JsonNode? Json { get; init; }
+
+    [Description("The body as text, when the response is not JSON.")]
+    public string? Text { get; init; }
+}

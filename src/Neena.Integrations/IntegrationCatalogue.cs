@@ -1,0 +1,188 @@
+using System.Reflection;
+
+namespace Neena.Integrations;
+
+/// <summary>
+/// The integrations and tasks found by reflecting over <see cref="IntegrationAttribute"/> classes and their
+/// <see cref="TaskAttribute"/> methods. Built once; a malformed integration fails the scan instead of failing a flow later.
+/// </summary>
+public sealed class IntegrationCatalogue
+{
+    private static readonly Lazy<IntegrationCatalogue> BuiltInCatalogue =
+        new(() => FromAssemblies(typeof(IntegrationCatalogue).Assembly), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly Dictionary<string, TaskDescriptor> _tasksByMethodName;
+
+    private IntegrationCatalogue(IReadOnlyList<IntegrationDescriptor> integrations)
+    {
+        Integrations = integrations;
+        _tasksByMethodName = new Dictionary<string, TaskDescriptor>(StringComparer.Ordinal);
+        foreach (var task in integrations.SelectMany(i => i.Tasks))
+        {
+            if (!_tasksByMethodName.TryAdd(task.MethodName, task))
+            {
+                throw new InvalidOperationException(
+                    $"Task method name '{task.MethodName}' is declared more than once; task methods cannot be overloaded.");
+            }
+        }
+    }
+
+    /// <summary>The integrations that ship with Neena (this assembly).</summary>
+    public static IntegrationCatalogue BuiltIn => BuiltInCatalogue.Value;
+
+    /// <summary>Integrations ordered by short name; each integration's tasks in declaration order.</summary>
+    public IReadOnlyList<IntegrationDescriptor> Integrations { get; }
+
+    /// <summary>Every task of every integration, in catalogue order.</summary>
+    public IEnumerable<TaskDescriptor> Tasks => Integrations.SelectMany(i => i.Tasks);
+
+    /// <exception cref="InvalidOperationException">An integration or task does not follow the required shape.</exception>
+    public static IntegrationCatalogue FromAssemblies(params Assembly[] assemblies)
+    {
+        ArgumentNullException.ThrowIfNull(assemblies);
+        return FromTypes(assemblies.Distinct().SelectMany(LoadableTypes));
+    }
+
+    /// <summary>Scans exactly the given types; lets tests build a catalogue without every integration in an assembly.</summary>
+    internal static IntegrationCatalogue FromTypes(IEnumerable<Type> types)
+    {
+        var integrations = types
+            .Where(t => t.IsClass && t.IsDefined(typeof(IntegrationAttribute), inherit: false))
+            .Select(DescribeIntegration)
+            .OrderBy(i => i.ShortName, StringComparer.Ordinal)
+            .ToList();
+
+        var duplicate = integrations
+            .GroupBy(i => i.ShortName, StringComparer.OrdinalIgnoreCase)
+            .FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException(
+                $"Integration short name '{duplicate.Key}' is used by more than one class: {string.Join(", ", duplicate.Select(i => i.ClassName))}.");
+        }
+
+        return new IntegrationCatalogue(integrations);
+    }
+
+    /// <summary>Finds a task by its <see cref="TaskDescriptor.MethodName"/> (<c>{class full name}.{method}</c>).</summary>
+    public TaskDescriptor? FindTask(string methodName)
+    {
+        ArgumentNullException.ThrowIfNull(methodName);
+        return _tasksByMethodName.GetValueOrDefault(methodName);
+    }
+
+    private static IEnumerable<Type> LoadableTypes(Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            // A type that cannot load (missing optional dependency) cannot be an integration we could run anyway.
+            return ex.Types.OfType<Type>();
+        }
+    }
+
+    private static IntegrationDescriptor DescribeIntegration(Type type)
+    {
+        var attribute = type.GetCustomAttribute<IntegrationAttribute>(inherit: false)!;
+        if (type.IsAbstract || type.IsGenericTypeDefinition)
+        {
+            throw new InvalidOperationException(
+                $"Integration class '{type.FullName}' must be a concrete, non-generic class so tasks can instantiate it.");
+        }
+
+        if (string.IsNullOrWhiteSpace(attribute.ShortName) || string.IsNullOrWhiteSpace(attribute.Name))
+        {
+            throw new InvalidOperationException($"Integration class '{type.FullName}' needs a non-empty short name and name.");
+        }
+
+        var methods = type
+            .GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
+            .Where(m => m.IsDefined(typeof(TaskAttribute), inherit: false))
+            .OrderBy(m => m.MetadataToken)
+            .ToList();
+
+        var tasks = methods.Select(m => DescribeTask(type, m)).ToList();
+        var duplicateName = tasks
+            .GroupBy(t => t.TaskName, StringComparer.OrdinalIgnoreCase)
+            .FirstOrDefault(g => g.Count() > 1);
+        if (duplicateName is not null)
+        {
+            throw new InvalidOperationException(
+                $"Integration class '{type.FullName}' declares the task name '{duplicateName.Key}' more than once.");
+        }
+
+        return new IntegrationDescriptor(type.Name, attribute.Name, attribute.ShortName, attribute.AuthType, tasks);
+    }
+
+    private static TaskDescriptor DescribeTask(Type integrationType, MethodInfo method)
+    {
+        var attribute = method.GetCustomAttribute<TaskAttribute>(inherit: false)!;
+        var where = $"Task method '{integrationType.FullName}.{method.Name}'";
+        const string expected = "expected 'public Task<TOutput> Name(TInput input, TaskContext context)' with TInput a class or record";
+
+        if (method.IsStatic || !method.IsPublic)
+        {
+            throw new InvalidOperationException($"{where} must be a public instance method; {expected}.");
+        }
+
+        if (method.IsGenericMethodDefinition)
+        {
+            throw new InvalidOperationException($"{where} must not be generic; {expected}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(attribute.Name))
+        {
+            throw new InvalidOperationException($"{where} needs a non-empty task name.");
+        }
+
+        var returnType = method.ReturnType;
+        if (!returnType.IsGenericType || returnType.GetGenericTypeDefinition() != typeof(Task<>))
+        {
+            throw new InvalidOperationException($"{where} returns '{returnType.Name}'; {expected}.");
+        }
+
+        var parameters = method.GetParameters();
+        if (parameters.Length != 2 || parameters[1].ParameterType != typeof(TaskContext))
+        {
+            throw new InvalidOperationException($"{where} has the wrong parameters; {expected}.");
+        }
+
+        var inputType = parameters[0].ParameterType;
+        if (!inputType.IsClass || inputType.IsAbstract || inputType == typeof(string) || inputType.IsArray
+            || inputType.IsByRef || !TypeSchema.IsComplexObject(inputType))
+        {
+            throw new InvalidOperationException(
+                $"{where} takes '{inputType.Name}' as input, which is not a concrete class or record; {expected}.");
+        }
+
+        if (TypeSchema.BindingConstructor(inputType) is null)
+        {
+            throw new InvalidOperationException(
+                $"{where} takes '{inputType.Name}' as input, which has no usable constructor: give it a public parameterless constructor, a single public constructor or one marked [JsonConstructor].");
+        }
+
+        var outputType = returnType.GetGenericArguments()[0];
+        var elementType = TypeSchema.ListElementType(outputType);
+        var outputItemType = elementType ?? outputType;
+
+        return new TaskDescriptor(
+            TaskName: attribute.Name,
+            Description: attribute.Description,
+            MethodName: $"{integrationType.FullName}.{method.Name}",
+            InputType: inputType.Name,
+            OutputType: outputItemType.Name,
+            OutputIsList: elementType is not null,
+            Parameters: TypeSchema.DescribeFields(inputType).Select(f => f.Descriptor).ToList(),
+            OutputParameters: TypeSchema.DescribeFields(outputItemType).Select(f => f.Descriptor).ToList(),
+            InputYml: TypeSchema.ExampleYaml(inputType, asList: false),
+            OutputYml: TypeSchema.ExampleYaml(outputItemType, asList: elementType is not null))
+        {
+            Method = method,
+            IntegrationType = integrationType,
+            InputClrType = inputType,
+        };
+    }
+}
