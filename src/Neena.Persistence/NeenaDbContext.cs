@@ -3,6 +3,7 @@ using Neena.Domain.ApiKeys;
 using Neena.Domain.Catalogue;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRequests;
+using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
 using Neena.Domain.Organizations;
 using Neena.Domain.Users;
@@ -31,6 +32,9 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<Flow> Flows => Set<Flow>();
     public DbSet<TaskOperation> TaskOperations => Set<TaskOperation>();
     public DbSet<TaskDependency> TaskDependencies => Set<TaskDependency>();
+    public DbSet<FlowRun> FlowRuns => Set<FlowRun>();
+    public DbSet<TaskRun> TaskRuns => Set<TaskRun>();
+    public DbSet<FlowResult> FlowResults => Set<FlowResult>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -15,6 +15,7 @@ using Neena.Api.Errors;
 using Neena.Api.Routing;
 using Neena.Api.Services;
 using Neena.Api.Validation;
+using Neena.Engine;
 using Neena.Integrations;
 using Neena.Persistence;
 using Serilog;
@@ -80,10 +81,12 @@ public static class NeenaApi
         services.AddScoped<UserService>();
         services.AddScoped<ApiKeyService>();
         services.AddNeenaIntegrations(configuration);
+        services.AddNeenaEngine(configuration);
         services.AddScoped<CatalogueService>();
         services.AddScoped<CatalogueSynchronizer>();
         services.AddScoped<FlowRequestService>();
         services.AddScoped<FlowService>();
+        services.AddScoped<FlowRunService>();
 
         services.AddControllers(options =>
             {

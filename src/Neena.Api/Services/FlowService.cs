@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.Flows;
 using Neena.Api.Errors;
+using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
 using Neena.Persistence;
 
@@ -62,6 +63,8 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time)
     {
         var flow = await WithGraph(db.Flows).FirstOrDefaultAsync(f => f.Id == id, cancellationToken)
             ?? throw ApiException.NotFound("Flow not found");
+        if (await db.FlowRuns.AnyAsync(r => r.FlowId == id && (r.Status == RunStatus.Pending || r.Status == RunStatus.InProgress), cancellationToken))
+            throw ApiException.Conflict("The flow has a run that is pending or in progress; cancel or finish it first.");
         flow.DeletedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
         return FlowResponse.From(flow);

@@ -35,7 +35,7 @@ public static partial class ValidationErrors
                 }
                 else
                 {
-                    var parameter = parameters.FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase));
+                    var parameter = parameters.FirstOrDefault(p => string.Equals(BoundName(p), key, StringComparison.OrdinalIgnoreCase));
                     var location = parameter?.BindingInfo?.BindingSource == BindingSource.Header ? "header" : "query";
                     var message = error.ErrorMessage == FieldRequired ? FieldRequired : TypeMessage(FindType(parameters, key));
                     var name = string.Join('.', key.Split('.').Select(System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName));
@@ -50,6 +50,9 @@ public static partial class ValidationErrors
             .DistinctBy(e => e.Key + "\n" + e.Value);
         return new UnprocessableEntityObjectResult(ValidationErrorResponse.From(distinct));
     }
+
+    /// <summary>The name a parameter is bound by (<c>[FromQuery(Name = "flow_run_id")]</c>), else its C# name.</summary>
+    private static string BoundName(ControllerParameterDescriptor p) => p.BindingInfo?.BinderModelName ?? p.Name;
 
     private static bool IsBodyParameterKey(string key, string name) =>
         key.Length == 0 || key == name || key.StartsWith(name + ".", StringComparison.Ordinal) || key.StartsWith(name + "[", StringComparison.Ordinal);
@@ -99,7 +102,7 @@ public static partial class ValidationErrors
     {
         foreach (var p in parameters)
         {
-            if (string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(BoundName(p), key, StringComparison.OrdinalIgnoreCase))
                 return p.ParameterType;
             var property = p.ParameterType.GetProperties().FirstOrDefault(pi =>
                 string.Equals(pi.Name, key, StringComparison.OrdinalIgnoreCase)

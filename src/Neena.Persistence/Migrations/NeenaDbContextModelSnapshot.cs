@@ -329,6 +329,284 @@ namespace Neena.Persistence.Migrations
                     b.ToTable("flow_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Neena.Domain.FlowRuns.FlowResult", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<Guid>("FlowRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_run_id");
+
+                    b.Property<Guid?>("IntegrationEntityId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_entity_id");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<Guid?>("TriggerRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("trigger_run_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_flow_results");
+
+                    b.HasIndex("FlowRunId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_flow_results_flow_run_id");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_flow_results_organization_id");
+
+                    b.ToTable("flow_results", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRuns.FlowRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ApprovalStatus")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("approval_status");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("EndTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("end_time");
+
+                    b.Property<Guid>("FlowId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_id");
+
+                    b.Property<Guid>("FlowRequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_request_id");
+
+                    b.Property<DateTime?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<DateTime?>("StartTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start_time");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TriggeredBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("triggered_by");
+
+                    b.Property<DateTime?>("TriggeredTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("triggered_time");
+
+                    b.HasKey("Id")
+                        .HasName("pk_flow_runs");
+
+                    b.HasIndex("FlowRequestId")
+                        .HasDatabaseName("ix_flow_runs_flow_request_id");
+
+                    b.HasIndex("FlowId", "CreatedDate")
+                        .IsDescending(false, true)
+                        .HasDatabaseName("ix_flow_runs_flow_id_created_date");
+
+                    b.HasIndex("LeaseExpiresAt", "StartTime")
+                        .HasDatabaseName("ix_flow_runs_claimable")
+                        .HasFilter("status = 'in_progress'");
+
+                    b.HasIndex("OrganizationId", "TriggeredTime")
+                        .HasDatabaseName("ix_flow_runs_organization_id_triggered_time");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_flow_runs_organization_id_created_date_id");
+
+                    b.HasIndex("OrganizationId", "Status", "CreatedDate")
+                        .IsDescending(false, false, true)
+                        .HasDatabaseName("ix_flow_runs_organization_id_status_created_date");
+
+                    b.ToTable("flow_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRuns.TaskRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.PrimitiveCollection<List<int>>("DependsOn")
+                        .IsRequired()
+                        .HasColumnType("integer[]")
+                        .HasColumnName("depends_on");
+
+                    b.Property<DateTime?>("EndTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("end_time");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("FlowRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_run_id");
+
+                    b.Property<string>("Instruction")
+                        .HasColumnType("text")
+                        .HasColumnName("instruction");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("OperationName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("operation_name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Parameters")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("parameters");
+
+                    b.Property<string>("Result")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("result");
+
+                    b.Property<int>("SortedIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("sorted_index");
+
+                    b.Property<DateTime?>("StartTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start_time");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TaskDefinitionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_definition_id");
+
+                    b.Property<Guid>("TaskOperationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_operation_id");
+
+                    b.Property<int>("TaskOperationIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("task_operation_index");
+
+                    b.Property<string>("TaskPrepAnswer")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("task_prep_answer");
+
+                    b.Property<string>("TaskPrepPrompt")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("task_prep_prompt");
+
+                    b.HasKey("Id")
+                        .HasName("pk_task_runs");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_task_runs_organization_id");
+
+                    b.HasIndex("FlowRunId", "TaskOperationIndex")
+                        .IsUnique()
+                        .HasDatabaseName("ix_task_runs_flow_run_id_task_operation_index");
+
+                    b.ToTable("task_runs", (string)null);
+                });
+
             modelBuilder.Entity("Neena.Domain.Flows.Flow", b =>
                 {
                     b.Property<Guid>("Id")
@@ -640,6 +918,50 @@ namespace Neena.Persistence.Migrations
                         .HasConstraintName("fk_flow_requests_organizations_organization_id");
                 });
 
+            modelBuilder.Entity("Neena.Domain.FlowRuns.FlowResult", b =>
+                {
+                    b.HasOne("Neena.Domain.FlowRuns.FlowRun", null)
+                        .WithMany()
+                        .HasForeignKey("FlowRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_flow_results_flow_runs_flow_run_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRuns.FlowRun", b =>
+                {
+                    b.HasOne("Neena.Domain.Flows.Flow", null)
+                        .WithMany()
+                        .HasForeignKey("FlowId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_flow_runs_flows_flow_id");
+
+                    b.HasOne("Neena.Domain.FlowRequests.FlowRequest", null)
+                        .WithMany()
+                        .HasForeignKey("FlowRequestId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_flow_runs_flow_requests_flow_request_id");
+
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_flow_runs_organizations_organization_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRuns.TaskRun", b =>
+                {
+                    b.HasOne("Neena.Domain.FlowRuns.FlowRun", null)
+                        .WithMany("TaskRuns")
+                        .HasForeignKey("FlowRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_task_runs_flow_runs_flow_run_id");
+                });
+
             modelBuilder.Entity("Neena.Domain.Flows.Flow", b =>
                 {
                     b.HasOne("Neena.Domain.Organizations.Organization", null)
@@ -685,6 +1007,11 @@ namespace Neena.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_users_organizations_organization_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRuns.FlowRun", b =>
+                {
+                    b.Navigation("TaskRuns");
                 });
 
             modelBuilder.Entity("Neena.Domain.Flows.Flow", b =>

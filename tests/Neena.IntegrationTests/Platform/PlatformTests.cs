@@ -122,7 +122,7 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
         string[] writes =
         [
             "/api/v1/api_keys/", "/api_keys/", "/api/v1/users/create_if_not_exists", "/users/create_if_not_exists",
-            "/api/v1/flow_requests/", "/flow_requests/", "/api/v1/flows/", "/flows/",
+            "/api/v1/flow_requests/", "/flow_requests/", "/api/v1/flows/", "/flows/", "/api/v1/flow_runs/", "/flow_runs",
         ];
         foreach (var path in writes)
         {
@@ -144,6 +144,12 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
             }
             foreach (var resource in new[] { "integrations", "task_definitions" })
                 data.Add("GET", $"/{resource}/{q}", null, null);
+            data.Add("GET", "/api/v1/flow_runs/" + q, null, null);
+            data.Add("GET", "/flow_runs/with_flow_result" + q, null, null);
+            var runQuery = q.Replace("?id", "?flow_run_id", StringComparison.Ordinal);
+            foreach (var action in new[] { "approve", "reject", "cancel" })
+                data.Add("PUT", $"/api/v1/flow_runs/{action}{runQuery}", null, null);
+            data.Add("GET", "/flow_runs/all_for_flow_id" + q.Replace("?id", "?flow_id", StringComparison.Ordinal), null, null);
         }
         string[] updates =
         [
@@ -161,8 +167,14 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
         string[] pages = ["?skip=1e3", "?limit=-0", "?limit=99999999999999", "?skip=%F0%9F%92%A5", "?limit=1&limit=2", "?skip="];
         foreach (var q in pages)
         {
-            foreach (var resource in new[] { "api_keys", "flow_requests", "flows", "integrations", "task_definitions" })
+            foreach (var resource in new[] { "api_keys", "flow_requests", "flows", "integrations", "task_definitions", "flow_runs", "flow_runs/preview" })
                 data.Add("GET", $"/api/v1/{resource}/all" + q, null, null);
+        }
+        string[] runFilters = ["?status=,,,", "?status=" + new string('x', 3000), "?status=pending;DROP", "?flow_id=1", "?start_date=0001-01-01", "?end_date=9999-12-31T23:59:59.9999999", "?start_date=2024-02-30"];
+        foreach (var q in runFilters)
+        {
+            data.Add("GET", "/api/v1/flow_runs/all" + q, null, null);
+            data.Add("GET", "/flow_runs/preview/all" + q, null, null);
         }
         data.Add("GET", "/api/v1/users/?x=" + new string('a', 4000), null, null);
         data.Add("PATCH", "/api/v1/users/", "{}", "application/json");
@@ -206,6 +218,10 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
             await db.Flows.IgnoreQueryFilters().CountAsync(),
             await db.TaskOperations.CountAsync(),
             await db.TaskDependencies.CountAsync(),
+            await db.FlowRuns.IgnoreQueryFilters().CountAsync(),
+            await db.FlowRuns.IgnoreQueryFilters().CountAsync(r => r.Status != "pending"),
+            await db.TaskRuns.IgnoreQueryFilters().CountAsync(),
+            await db.FlowResults.IgnoreQueryFilters().CountAsync(),
         };
         return string.Join(',', counts);
     }

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.Extensions.Options;
+using Neena.Api.Contracts.Common;
+using Neena.Api.Contracts.FlowRuns;
+using Neena.Api.Errors;
+using Neena.Api.Routing;
+using Neena.Api.Services;
+
+namespace Neena.Api.Controllers;
+
+[ApiController]
+[Route("flow_runs")]
+[Produces("application/json")]
+public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOptions> json) : ControllerBase
+{
+    /// <summary>Creates a run of a flow for a flow request; <c>approval_status: "approved"</c> starts it at once, <c>"rejected"</c> cancels it.</summary>
+    [HttpPost("")]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    public Task<FlowRunResponse> Create([FromBody] CreateFlowRunRequest request, CancellationToken cancellationToken) =>
+        flowRuns.CreateAsync(request, cancellationToken);
+
+    /// <summary>One run with its task runs (ordered by task operation index).</summary>
+    [HttpGet("")]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    public Task<FlowRunResponse> Get([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
+        flowRuns.GetAsync(id, cancellationToken);
+
+    /// <summary>The organization's runs, newest first, optionally filtered.</summary>
+    [HttpGet("all")]
+    [ProducesResponseType<IReadOnlyList<FlowRunResponse>>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    public Task<IReadOnlyList<FlowRunResponse>> List([FromQuery] PageQuery page, [FromQuery] FlowRunFilter filter, CancellationToken cancellationToken) =>
+        flowRuns.ListAsync(page, filter, cancellationToken);
+
+    /// <summary>The runs of one flow (404 when the flow is not the caller's).</summary>
+    [HttpGet("all_for_flow_id")]
+    [ProducesResponseType<IReadOnlyList<FlowRunResponse>>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    public Task<IReadOnlyList<FlowRunResponse>> ListForFlow([FromQuery(Name = "flow_id"), BindRequired] Guid flowId, [FromQuery] PageQuery page, CancellationToken cancellationToken) =>
+        flowRuns.ListForFlowAsync(flowId, page, cancellationToken);
+
+    /// <summary>Light rows for overviews: the flow's name and the request's instructions instead of task runs.</summary>
+    [HttpGet("preview/all")]
+    [ProducesResponseType<IReadOnlyList<FlowRunPreviewResponse>>(StatusCodes.Status200OK)]
+    public Task<IReadOnlyList<FlowRunPreviewResponse>> Preview([FromQuery] PageQuery page, [FromQuery] FlowRunFilter filter, CancellationToken cancellationToken) =>
+        flowRuns.PreviewAsync(page, filter, cancellationToken);
+
+    /// <summary>Approves a pending run; the engine starts it at once. 409 unless it is pending and awaiting approval.</summary>
+    [HttpPut("approve")]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict)]
+    public Task<FlowRunResponse> Approve([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
+        flowRuns.ApproveAsync(flowRunId, cancellationToken);
+
+    /// <summary>Rejects a pending run awaiting approval: it ends cancelled.</summary>
+    [HttpPut("reject")]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict)]
+    public Task<FlowRunResponse> Reject([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
+        flowRuns.RejectAsync(flowRunId, cancellationToken);
+
+    /// <summary>Cancels a pending or running run: unfinished tasks end cancelled. 409 for finished runs.</summary>
+    [HttpPut("cancel")]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict)]
+    public Task<FlowRunResponse> Cancel([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
+        flowRuns.CancelAsync(flowRunId, cancellationToken);
+
+    /// <summary>The run plus its flow result (null until there is one): under <c>flow_result</c> on /api/v1, under <c>result</c> on the root surface.</summary>
+    [HttpGet("with_flow_result")]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    public async Task<JsonObject> GetWithResult([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken)
+    {
+        var (run, result) = await flowRuns.GetWithResultAsync(id, cancellationToken);
+        var options = json.Value.JsonSerializerOptions;
+        var body = JsonSerializer.SerializeToNode(run, options)!.AsObject();
+        var key = HttpContext.GetApiSurface() == ApiSurface.V1 ? "flow_result" : "result";
+        body[key] = result is null ? null : JsonSerializer.SerializeToNode(result, options);
+        return body;
+    }
+}

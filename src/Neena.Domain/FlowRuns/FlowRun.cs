@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using Neena.Domain.Common;
+
+namespace Neena.Domain.FlowRuns;
+
+/// <summary>Run and task statuses as stored and shown (snake_case strings, indexed).</summary>
+public static class RunStatus
+{
+    public const string Pending = "pending";
+    public const string InProgress = "in_progress";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static readonly IReadOnlyList<string> All = [Pending, InProgress, Completed, Failed, Cancelled];
+
+    public static bool IsFinished(string status) => status is Completed or Failed or Cancelled;
+}
+
+public static class ApprovalStatus
+{
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
+}
+
+/// <summary>One execution of a flow for a flow request. The engine works on it while it holds the lease.</summary>
+public sealed class FlowRun : ITenantOwned, IAudited, IHasId
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid OrganizationId { get; set; }
+    public Guid FlowId { get; set; }
+    public Guid FlowRequestId { get; set; }
+    public string Status { get; set; } = RunStatus.Pending;
+
+    /// <summary>null while awaiting approval, then <c>approved</c> or <c>rejected</c>.</summary>
+    public string? ApprovalStatus { get; set; }
+
+    public DateTime? TriggeredTime { get; set; }
+
+    /// <summary>When the run was approved and handed to the engine.</summary>
+    public DateTime? StartTime { get; set; }
+
+    public DateTime? EndTime { get; set; }
+    public string? TriggeredBy { get; set; }
+
+    /// <summary>The engine instance working on the run; null when nobody is.</summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>Until when <see cref="LeaseOwner"/> may work without renewing; after it, another instance takes the run over.</summary>
+    public DateTime? LeaseExpiresAt { get; set; }
+
+    public List<TaskRun> TaskRuns { get; set; } = [];
+
+    public DateTime CreatedDate { get; set; }
+    public DateTime ModifiedDate { get; set; }
+    public string? CreatedByEmail { get; set; }
+    public string? ModifiedByEmail { get; set; }
+}
+
+/// <summary>
+/// The execution of one task operation within a run. The operation is copied in when the run starts, so editing
+/// the flow later cannot change a run that is under way.
+/// </summary>
+public sealed class TaskRun : ITenantOwned, IAudited, IHasId
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid OrganizationId { get; set; }
+    public Guid FlowRunId { get; set; }
+    public int TaskOperationIndex { get; set; }
+    public string Status { get; set; } = RunStatus.Pending;
+    public DateTime? StartTime { get; set; }
+    public DateTime? EndTime { get; set; }
+
+    /// <summary><c>{"messages": [{"role", "content"}, …]}</c>: what preparation asked.</summary>
+    public JsonObject? TaskPrepPrompt { get; set; }
+
+    /// <summary><c>{"parameters": [{"name", "value", "explanation"}, …]}</c>: what preparation answered.</summary>
+    public JsonObject? TaskPrepAnswer { get; set; }
+
+    /// <summary>The task's JSON output (object or array).</summary>
+    public JsonNode? Result { get; set; }
+
+    public string? Error { get; set; }
+
+    /// <summary>How many times execution has started (retries and take-overs after a crash included).</summary>
+    public int Attempt { get; set; }
+
+    /// <summary>Earliest time of the next attempt after a transient failure (backoff).</summary>
+    public DateTime? NextAttemptAt { get; set; }
+
+    public Guid TaskOperationId { get; set; }
+    public Guid TaskDefinitionId { get; set; }
+    public string OperationName { get; set; } = "";
+    public string? Instruction { get; set; }
+    public JsonObject? Parameters { get; set; }
+
+    /// <summary>Indexes of the operations that must complete first.</summary>
+    public List<int> DependsOn { get; set; } = [];
+
+    public int SortedIndex { get; set; }
+
+    public DateTime CreatedDate { get; set; }
+    public DateTime ModifiedDate { get; set; }
+    public string? CreatedByEmail { get; set; }
+    public string? ModifiedByEmail { get; set; }
+}
+
+/// <summary>The outcome of a finished run: exactly one per run.</summary>
+public sealed class FlowResult : ITenantOwned, IAudited, ISoftDeletable, IHasId
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid OrganizationId { get; set; }
+    public Guid FlowRunId { get; set; }
+    public required string Body { get; set; }
+    public Guid? TriggerRunId { get; set; }
+    public Guid? IntegrationEntityId { get; set; }
+
+    public DateTime CreatedDate { get; set; }
+    public DateTime ModifiedDate { get; set; }
+    public string? CreatedByEmail { get; set; }
+    public string? ModifiedByEmail { get; set; }
+    public DateTime? DeletedAt { get; set; }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Neena.Domain.FlowRequests;
+using Neena.Domain.FlowRuns;
+using Neena.Domain.Flows;
+using Neena.Domain.Organizations;
+
+namespace Neena.Persistence.Configurations;
+
+internal sealed class FlowRunConfiguration : IEntityTypeConfiguration<FlowRun>
+{
+    public void Configure(EntityTypeBuilder<FlowRun> builder)
+    {
+        builder.ToTable("flow_runs");
+        builder.Property(e => e.Status).HasMaxLength(20);
+        builder.Property(e => e.ApprovalStatus).HasMaxLength(20);
+        builder.Property(e => e.TriggeredBy).HasMaxLength(320);
+        builder.Property(e => e.LeaseOwner).HasMaxLength(200);
+        // Lists (newest first), with the optional filters on status, flow and triggered time.
+        builder.HasIndex(e => new { e.OrganizationId, e.CreatedDate, e.Id }).IsDescending(false, true, true);
+        builder.HasIndex(e => new { e.OrganizationId, e.Status, e.CreatedDate }).IsDescending(false, false, true);
+        builder.HasIndex(e => new { e.FlowId, e.CreatedDate }).IsDescending(false, true);
+        builder.HasIndex(e => new { e.OrganizationId, e.TriggeredTime });
+        builder.HasIndex(e => e.FlowRequestId);
+        // The engine's claim query: approved runs in progress whose lease is free or expired.
+        builder.HasIndex(e => new { e.LeaseExpiresAt, e.StartTime }).HasFilter("status = 'in_progress'").HasDatabaseName("ix_flow_runs_claimable");
+        builder.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Flow>().WithMany().HasForeignKey(e => e.FlowId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<FlowRequest>().WithMany().HasForeignKey(e => e.FlowRequestId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(e => e.TaskRuns).WithOne().HasForeignKey(e => e.FlowRunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class TaskRunConfiguration : IEntityTypeConfiguration<TaskRun>
+{
+    public void Configure(EntityTypeBuilder<TaskRun> builder)
+    {
+        builder.ToTable("task_runs");
+        builder.Property(e => e.Status).HasMaxLength(20);
+        builder.Property(e => e.OperationName).HasMaxLength(200);
+        builder.Property(e => e.TaskPrepPrompt).HasJsonbObject();
+        builder.Property(e => e.TaskPrepAnswer).HasJsonbObject();
+        builder.Property(e => e.Parameters).HasJsonbObject();
+        builder.Property(e => e.Result).HasColumnType("jsonb").HasConversion(
+            v => v == null ? null : v.ToJsonString((JsonSerializerOptions?)null),
+            s => s == null ? null : JsonNode.Parse(s, null, default),
+            new ValueComparer<JsonNode?>(
+                (a, b) => JsonNode.DeepEquals(a, b),
+                v => v == null ? 0 : v.ToJsonString((JsonSerializerOptions?)null).GetHashCode(StringComparison.Ordinal),
+                v => v == null ? null : v.DeepClone()));
+        builder.HasIndex(e => new { e.FlowRunId, e.TaskOperationIndex }).IsUnique();
+        builder.HasIndex(e => e.OrganizationId);
+    }
+}
+
+internal sealed class FlowResultConfiguration : IEntityTypeConfiguration<FlowResult>
+{
+    public void Configure(EntityTypeBuilder<FlowResult> builder)
+    {
+        builder.ToTable("flow_results");
+        // Exactly one result per run, even if two engines race to finish it.
+        builder.HasIndex(e => e.FlowRunId).IsUnique();
+        builder.HasIndex(e => e.OrganizationId);
+        builder.HasOne<FlowRun>().WithMany().HasForeignKey(e => e.FlowRunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
