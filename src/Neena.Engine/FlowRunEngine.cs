@@ -1,0 +1,335 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Neena.Engine.Preparation;
+using Neena.Integrations;
+using Neena.Persistence;
+using Npgsql;
+
+namespace Neena.Engine;
+
+/// <summary>
+/// One engine instance: claims approved runs under a lease, executes them and keeps the leases alive. Several instances
+/// (processes, or several engines in one process as tests do) share the database safely: claims skip locked rows and
+/// every write is fenced on the lease. Wake-ups come from PostgreSQL notifications; polling is only the fallback.
+/// </summary>
+public sealed class FlowRunEngine : BackgroundService
+{
+    private static readonly TimeSpan ListenerKeepAlive = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
+
+    private readonly IServiceScopeFactory _scopes;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly EngineOptions _options;
+    private readonly TaskPreparer _preparer;
+    private readonly IntegrationCatalogue _catalogue;
+    private readonly TaskInvoker _invoker;
+    private readonly EngineMetrics _metrics;
+    private readonly ILogger<FlowRunEngine> _logger;
+    private readonly ILogger _taskLogger;
+    private readonly FlowRunStore _store;
+    private readonly ConcurrentDictionary<Guid, RunWorker> _workers = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _hardStop = new();
+    private readonly SemaphoreSlim _taskGate;
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FlowRunEngine(
+        IServiceScopeFactory scopes,
+        NpgsqlDataSource dataSource,
+        IOptions<EngineOptions> options,
+        TaskPreparer preparer,
+        IntegrationCatalogue catalogue,
+        TaskInvoker invoker,
+        EngineMetrics metrics,
+        ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _scopes = scopes;
+        _dataSource = dataSource;
+        _options = options.Value.Clone();
+        if (_options.Validate() is { } problem)
+            throw new OptionsValidationException(EngineOptions.SectionName, typeof(EngineOptions), [problem]);
+        _preparer = preparer;
+        _catalogue = catalogue;
+        _invoker = invoker;
+        _metrics = metrics;
+        _logger = loggerFactory.CreateLogger<FlowRunEngine>();
+        _taskLogger = loggerFactory.CreateLogger("Neena.Engine.Tasks");
+        _store = new FlowRunStore(dataSource, _options.InstanceId, _options.LeaseDuration);
+        _taskGate = new SemaphoreSlim(_options.MaxConcurrentTasks, _options.MaxConcurrentTasks);
+    }
+
+    /// <summary>This instance's lease owner name.</summary>
+    public string InstanceId => _options.InstanceId;
+
+    /// <summary>Completes once the notification listener is connected (tests wait for it before relying on wake-ups).</summary>
+    public Task Listening => _listening.Task;
+
+    /// <summary>
+    /// A separate engine instance on the services of a running host, with its own options (give it its own
+    /// <see cref="EngineOptions.InstanceId"/>); start it with <see cref="BackgroundService.StartAsync"/>. This is how tests
+    /// run several instances against one database in one process.
+    /// </summary>
+    public static FlowRunEngine Create(IServiceProvider services, EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        return ActivatorUtilities.CreateInstance<FlowRunEngine>(services, Options.Create(options.Clone()));
+    }
+
+    /// <summary>
+    /// Dies as a crashed process would: all work stops at once and nothing more is written, leases included, so the
+    /// runs are only taken over once their leases expire. For tests of take-over.
+    /// </summary>
+    internal async Task HaltAsync()
+    {
+        _store.Halt();
+        foreach (var worker in _workers.Values)
+            worker.Stop(StopReason.Abandon);
+        await _hardStop.CancelAsync();
+        await StopAsync(CancellationToken.None);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _hardStop.Dispose();
+        _taskGate.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            _logger.LogInformation("The flow run engine is disabled (Engine:Enabled = false)");
+            return;
+        }
+
+        await Task.Yield(); // let the host finish starting; the loop below runs for the life of the instance
+        _logger.LogInformation("Flow run engine {InstanceId} started", InstanceId);
+        var runtime = new EngineRuntime(_options, _store, _scopes, _preparer, _catalogue, _invoker, _metrics,
+            _logger, _taskLogger, _taskGate, stoppingToken, _hardStop.Token);
+
+        // Renewal outlives the claim loop: leases must stay alive while running tasks finish during the shutdown grace.
+        using var renewalStop = new CancellationTokenSource();
+        var renewal = RenewLoopAsync(renewalStop.Token);
+        var listener = ListenLoopAsync(stoppingToken);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var claimedAll = await ClaimAsync(runtime, stoppingToken);
+                if (claimedAll)
+                    continue; // capacity was the limit and more may be waiting: claim again right away
+                await WaitForWakeAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Graceful stop requested.
+        }
+        finally
+        {
+            await DrainAsync();
+            await renewalStop.CancelAsync();
+            await Task.WhenAll(renewal, listener);
+            _logger.LogInformation("Flow run engine {InstanceId} stopped", InstanceId);
+        }
+    }
+
+    /// <summary>Claims up to the free capacity; true when it took as many runs as it had room for (more may be waiting).</summary>
+    private async Task<bool> ClaimAsync(EngineRuntime runtime, CancellationToken stoppingToken)
+    {
+        var free = _options.MaxConcurrentRuns - _workers.Count;
+        if (free <= 0)
+            return false;
+        List<Guid> claimed;
+        try
+        {
+            claimed = await _store.ClaimAsync(free, [.. _workers.Keys], stoppingToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            _logger.LogWarning(ex, "Claiming runs failed; trying again at the next wake-up or poll");
+            return false;
+        }
+
+        foreach (var runId in claimed)
+        {
+            var worker = new RunWorker(runId, runtime);
+            _workers[runId] = worker;
+            _logger.LogInformation("Claimed run {RunId}", runId);
+            worker.Start();
+            _ = worker.Completion.ContinueWith(
+                _ =>
+                {
+                    _workers.TryRemove(new KeyValuePair<Guid, RunWorker>(runId, worker));
+                    worker.Dispose();
+                    Wake(); // capacity freed
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+        return claimed.Count > 0 && claimed.Count == free;
+    }
+
+    private void Wake() => _wake.Writer.TryWrite(true);
+
+    private async Task WaitForWakeAsync(CancellationToken stoppingToken)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        poll.CancelAfter(_options.PollInterval);
+        try
+        {
+            await _wake.Reader.WaitToReadAsync(poll.Token);
+            _wake.Reader.TryRead(out _);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Poll interval elapsed: claim anyway (missed notifications, expired leases of crashed instances).
+        }
+    }
+
+    /// <summary>No new claims any more; running tasks get the grace period, then are cancelled and handed back.</summary>
+    private async Task DrainAsync()
+    {
+        var running = _workers.Values.Select(w => w.Completion).ToList();
+        if (running.Count == 0)
+            return;
+        _logger.LogInformation("Waiting up to {Grace} s for {Count} run(s) to reach a stopping point", _options.ShutdownGraceSeconds, running.Count);
+        try
+        {
+            await Task.WhenAll(running).WaitAsync(_options.ShutdownGrace);
+        }
+        catch (TimeoutException)
+        {
+            await _hardStop.CancelAsync(); // workers return interrupted tasks to pending and release their leases
+            try
+            {
+                await Task.WhenAll(_workers.Values.Select(w => w.Completion)).WaitAsync(TimeSpan.FromSeconds(15));
+            }
+            catch (TimeoutException)
+            {
+                _logger.LogWarning("Some runs did not stop in time; their leases expire and other instances take them over");
+            }
+        }
+    }
+
+    private async Task RenewLoopAsync(CancellationToken cancellationToken)
+    {
+        var lastRenewal = Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(_options.RenewInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var ids = _workers.Keys.ToList();
+                if (ids.Count == 0)
+                {
+                    lastRenewal.Restart();
+                    continue;
+                }
+                try
+                {
+                    var renewed = await _store.RenewAsync(ids, cancellationToken);
+                    lastRenewal.Restart();
+                    foreach (var id in ids.Where(id => !renewed.Contains(id)))
+                    {
+                        // Cancelled through the API, finished a moment ago, or taken over by another instance.
+                        if (_workers.TryGetValue(id, out var worker))
+                            worker.Stop(StopReason.Abandon);
+                    }
+                }
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+                {
+                    _logger.LogWarning(ex, "Renewing run leases failed");
+                    if (lastRenewal.Elapsed >= _options.LeaseDuration)
+                    {
+                        // The leases may have expired and been taken: continuing could run tasks twice at once.
+                        _logger.LogError("Run leases could not be renewed for {Seconds} s; stopping all runs of this instance", _options.LeaseSeconds);
+                        foreach (var worker in _workers.Values)
+                            worker.Stop(StopReason.Abandon);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Engine stopped.
+        }
+    }
+
+    /// <summary>Keeps a dedicated connection listening for approvals and cancellations, reconnecting with back-off.</summary>
+    private async Task ListenLoopAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        var connectedBefore = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+                connection.Notification += OnNotification;
+                await using (var listen = new NpgsqlCommand(
+                    $"SET application_name = 'neena-engine-listener'; LISTEN {FlowRunNotifications.Approved}; LISTEN {FlowRunNotifications.Cancelled}",
+                    connection))
+                {
+                    await listen.ExecuteNonQueryAsync(cancellationToken);
+                }
+                delay = TimeSpan.FromSeconds(1);
+                if (connectedBefore)
+                    _logger.LogInformation("Notification listener reconnected");
+                connectedBefore = true;
+                _listening.TrySetResult();
+                Wake(); // notifications sent while not listening are lost: look once
+
+                while (true)
+                {
+                    if (!await connection.WaitAsync(ListenerKeepAlive, cancellationToken))
+                    {
+                        // Nothing for a while: make sure the connection is still alive (a half-open TCP connection never errors).
+                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                        await ping.ExecuteScalarAsync(cancellationToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or IOException or OperationCanceledException)
+            {
+                _logger.LogWarning(ex, "Notification listener lost its connection; reconnecting in {Delay} s (polling covers the gap)", delay.TotalSeconds);
+                try
+                {
+                    await Task.Delay(delay, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReconnectDelay.Ticks));
+            }
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        if (e.Channel == FlowRunNotifications.Approved)
+        {
+            Wake();
+        }
+        else if (e.Channel == FlowRunNotifications.Cancelled && Guid.TryParse(e.Payload, out var runId) && _workers.TryGetValue(runId, out var worker))
+        {
+            _logger.LogInformation("Run {RunId} was cancelled; stopping its tasks", runId);
+            worker.Stop(StopReason.Abandon);
+        }
+    }
+}

@@ -1,0 +1,426 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Neena.Domain.FlowRuns;
+using Neena.Engine.Preparation;
+using Neena.Integrations;
+
+namespace Neena.Engine;
+
+/// <summary>Why a worker stops before its run is finished.</summary>
+internal enum StopReason
+{
+    None = 0,
+
+    /// <summary>The instance is shutting down: interrupted tasks go back to <c>pending</c> and the lease is released.</summary>
+    Shutdown = 1,
+
+    /// <summary>The run is no longer ours (cancelled, lease lost, instance halted): write nothing more.</summary>
+    Abandon = 2,
+}
+
+/// <summary>What one engine instance shares between its run workers.</summary>
+internal sealed record EngineRuntime(
+    EngineOptions Options,
+    FlowRunStore Store,
+    IServiceScopeFactory Scopes,
+    TaskPreparer Preparer,
+    IntegrationCatalogue Catalogue,
+    TaskInvoker Invoker,
+    EngineMetrics Metrics,
+    ILogger Logger,
+    ILogger TaskLogger,
+    SemaphoreSlim TaskGate,
+    CancellationToken Draining,
+    CancellationToken HardStop);
+
+/// <summary>
+/// Executes one claimed run: schedules its ready tasks (bounded per run and per instance), records every transition
+/// through the fenced store, and finishes the run with its flow result. One worker per claimed run and instance.
+/// </summary>
+internal sealed class RunWorker : IDisposable
+{
+    private readonly EngineRuntime _rt;
+    private readonly CancellationTokenSource _stop;
+    private int _stopReason;
+
+    public RunWorker(Guid runId, EngineRuntime runtime)
+    {
+        RunId = runId;
+        _rt = runtime;
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(runtime.HardStop);
+    }
+
+    public Guid RunId { get; }
+
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    private StopReason Reason => Volatile.Read(ref _stopReason) is var r && r != 0
+        ? (StopReason)r
+        : _rt.HardStop.IsCancellationRequested ? StopReason.Shutdown : StopReason.None;
+
+    public void Start() => Completion = Task.Run(RunAsync);
+
+    /// <summary>Stops the run's tasks through their cancellation token; the first reason given wins.</summary>
+    public void Stop(StopReason reason)
+    {
+        Interlocked.CompareExchange(ref _stopReason, (int)reason, 0);
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The worker already ended; nothing is left to stop.
+        }
+    }
+
+    public void Dispose() => _stop.Dispose();
+
+    private async Task RunAsync()
+    {
+        using var scope = _rt.Logger.BeginScope(new Dictionary<string, object> { ["RunId"] = RunId });
+        var token = _stop.Token;
+        var finished = false;
+        try
+        {
+            _rt.Metrics.RunStarted(_rt.Options.InstanceId);
+            var snapshot = await RunLoader.LoadAsync(_rt.Scopes, RunId, token);
+            if (snapshot is null || snapshot.Status != RunStatus.InProgress)
+            {
+                finished = true; // cancelled or finished between the claim and now: nothing to do
+                return;
+            }
+            finished = await ExecuteAsync(snapshot, token);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Stopped: the reason decides what happens with the lease below.
+        }
+        catch (Exception ex)
+        {
+            // Not released on purpose: the lease runs out and the run is taken over later, which doubles as a back-off
+            // when the cause (database outage, bad data) persists.
+            _rt.Logger.LogError(ex, "Run {RunId} stopped on an unexpected error; it will be taken over when its lease expires", RunId);
+            Stop(StopReason.Abandon);
+        }
+        finally
+        {
+            if (!finished && Reason != StopReason.Abandon && (Reason == StopReason.Shutdown || _rt.Draining.IsCancellationRequested))
+                await ReleaseAsync();
+        }
+    }
+
+    /// <summary>Runs the scheduling loop; true when the run reached a final state (or is no longer ours to finish).</summary>
+    private async Task<bool> ExecuteAsync(RunSnapshot snapshot, CancellationToken token)
+    {
+        var tasks = snapshot.Tasks;
+        var byIndex = tasks.ToDictionary(t => t.TaskOperationIndex);
+        var running = new Dictionary<Task<TaskOutcome>, TaskRun>();
+        var failed = tasks.Any(t => t.Status == RunStatus.Failed);
+
+        while (true)
+        {
+            if (!failed && !_rt.Draining.IsCancellationRequested && !token.IsCancellationRequested)
+            {
+                var ready = tasks
+                    .Where(t => t.Status is RunStatus.Pending or RunStatus.InProgress
+                                && !running.ContainsValue(t)
+                                && t.DependsOn.All(d => byIndex.TryGetValue(d, out var source) && source.Status == RunStatus.Completed))
+                    .OrderBy(t => t.SortedIndex)
+                    .ToList();
+                foreach (var task in ready)
+                {
+                    if (running.Count >= _rt.Options.MaxConcurrentTasksPerRun)
+                        break;
+                    // The executing task gets copies: this loop keeps the authoritative state and is the only one changing it.
+                    var view = tasks.Select(Copy).ToList();
+                    running.Add(ExecuteTaskAsync(Copy(task), view, snapshot, token), task);
+                }
+            }
+
+            if (running.Count == 0)
+                break;
+
+            var done = await Task.WhenAny(running.Keys);
+            var finishedTask = running[done];
+            running.Remove(done);
+            var outcome = await done; // never throws: ExecuteTaskAsync turns every error into an outcome
+            switch (outcome.Kind)
+            {
+                case OutcomeKind.Completed:
+                    finishedTask.Status = RunStatus.Completed;
+                    finishedTask.Result = outcome.Result;
+                    finishedTask.Error = null;
+                    break;
+                case OutcomeKind.Failed:
+                    finishedTask.Status = RunStatus.Failed;
+                    finishedTask.Error = outcome.Error;
+                    failed = true; // start nothing more; tasks already running may finish
+                    break;
+                default:
+                    break; // stopped: the stop reason ends the loop once nothing runs
+            }
+            finishedTask.Attempt = Math.Max(finishedTask.Attempt, outcome.Attempt);
+        }
+
+        if (Reason != StopReason.None || token.IsCancellationRequested)
+            return Reason == StopReason.Abandon;
+
+        var allCompleted = tasks.All(t => t.Status == RunStatus.Completed);
+        if (!failed && !allCompleted)
+        {
+            if (_rt.Draining.IsCancellationRequested)
+                return false; // shutting down between tasks: hand the rest over
+
+            // Only possible with inconsistent rows (a dependency that is neither done nor runnable): do not spin on it.
+            failed = true;
+        }
+
+        var status = failed ? RunStatus.Failed : RunStatus.Completed;
+        string? message = null;
+        if (failed && !tasks.Any(t => t.Status == RunStatus.Failed))
+            message = "The run failed: some tasks could not run because a task they depend on did not complete.";
+        foreach (var task in tasks.Where(t => !RunStatus.IsFinished(t.Status)))
+            task.Status = RunStatus.Cancelled; // mirrors what FinishRunAsync writes, for the result body
+        var body = FlowOutcome.ComposeBody(status, tasks, message);
+
+        if (await _rt.Store.FinishRunAsync(RunId, snapshot.OrganizationId, status, body, token))
+        {
+            _rt.Metrics.RunFinished(status);
+            _rt.Logger.LogInformation("Run {RunId} finished: {Status}", RunId, status);
+        }
+        else
+        {
+            _rt.Logger.LogInformation("Run {RunId} was cancelled or taken over before it could finish; nothing written", RunId);
+        }
+        return true;
+    }
+
+    private enum OutcomeKind
+    {
+        Completed,
+        Failed,
+        Stopped,
+    }
+
+    private sealed record TaskOutcome(OutcomeKind Kind, JsonNode? Result, string? Error, int Attempt);
+
+    private async Task<TaskOutcome> ExecuteTaskAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken token)
+    {
+        await Task.Yield(); // let the scheduling loop start the other ready tasks first
+        using var scope = _rt.Logger.BeginScope(new Dictionary<string, object>
+        {
+            ["RunId"] = RunId,
+            ["TaskRunId"] = task.Id,
+            ["TaskOperationIndex"] = task.TaskOperationIndex,
+        });
+        try
+        {
+            await _rt.TaskGate.WaitAsync(token);
+        }
+        catch (OperationCanceledException)
+        {
+            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+        }
+
+        var started = false;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var options = _rt.Options;
+            if (task.Status == RunStatus.InProgress && task.Attempt >= options.MaxAttempts)
+            {
+                // Found in progress: an instance died or lost its lease while running it, again and again. A task that
+                // brings instances down must not be retried forever.
+                return await FailAsync(task, string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"The task was interrupted {task.Attempt} time(s) (engine instances stopped or lost their lease while it ran); giving up."),
+                    clock, token);
+            }
+            if (task.Status == RunStatus.InProgress)
+                _rt.Logger.LogWarning("Task {TaskRunId} was interrupted by a previous owner of the run; attempting it again", task.Id);
+
+            var start = await _rt.Store.StartTaskAsync(RunId, task.Id, token);
+            if (start is null)
+                return Lost(task);
+            started = true;
+            task.Status = RunStatus.InProgress;
+            task.Attempt = start.Value.Attempt;
+            task.StartTime = start.Value.StartTime;
+
+            if (!snapshot.Definitions.TryGetValue(task.TaskDefinitionId, out var definition))
+                return await FailAsync(task, $"Task definition {task.TaskDefinitionId} does not exist.", clock, token);
+            var descriptor = _rt.Catalogue.FindTask(definition.PythonMethodName);
+            if (descriptor is null)
+            {
+                return await FailAsync(task, $"Task '{definition.TaskName}' ({definition.PythonMethodName}) is not implemented by this server.", clock, token);
+            }
+            var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters);
+
+            while (true)
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+                attempt.CancelAfter(options.TaskTimeout);
+                string transient;
+                try
+                {
+                    var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt.Token);
+                    if (!await _rt.Store.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token))
+                        return Lost(task);
+                    if (prepared.Error is not null)
+                        return await FailAsync(task, prepared.Error, clock, token);
+
+                    JsonNode? output;
+                    await using (var services = _rt.Scopes.CreateAsyncScope())
+                    {
+                        output = await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, attempt.Token));
+                    }
+
+                    if (await _rt.Store.CompleteTaskAsync(RunId, task.Id, output, token) is null)
+                        return Lost(task);
+                    _rt.Metrics.TaskFinished(RunStatus.Completed, clock.Elapsed);
+                    _rt.Logger.LogInformation("Task {TaskRunId} ({Operation}) completed on attempt {Attempt}", task.Id, task.OperationName, task.Attempt);
+                    return new TaskOutcome(OutcomeKind.Completed, output, null, task.Attempt);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    throw; // handled below: the run or the instance stops
+                }
+                catch (OperationCanceledException) when (attempt.IsCancellationRequested)
+                {
+                    transient = string.Create(CultureInfo.InvariantCulture, $"The task timed out after {options.TaskTimeoutSeconds} s.");
+                }
+                catch (Exception ex) when (ex is TransientTaskException or HttpRequestException or TimeoutException)
+                {
+                    transient = ex.Message;
+                }
+                catch (Exception ex) when (ex is TaskFailedException or TaskInputException)
+                {
+                    return await FailAsync(task, ex.Message, clock, token);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && !IsStoreFailure(ex))
+                {
+                    // A bug or an unexpected failure in the task: retrying the same input is unlikely to help.
+                    _rt.Logger.LogError(ex, "Task {TaskRunId} failed with an unexpected error", task.Id);
+                    return await FailAsync(task, $"{ex.GetType().Name}: {ex.Message}", clock, token);
+                }
+
+                if (task.Attempt >= options.MaxAttempts)
+                {
+                    return await FailAsync(task, string.Create(
+                        CultureInfo.InvariantCulture, $"{transient} (gave up after {task.Attempt} attempt(s))"), clock, token);
+                }
+
+                var delay = Backoff(task.Attempt, options);
+                _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
+                    task.Id, task.Attempt, (int)delay.TotalMilliseconds, transient);
+                if (!await _rt.Store.ScheduleRetryAsync(RunId, task.Id, transient, delay, token))
+                    return Lost(task);
+                await Task.Delay(delay, token);
+                if (await _rt.Store.BeginRetryAsync(RunId, task.Id, token) is not { } next)
+                    return Lost(task);
+                task.Attempt = next;
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            if (started && Reason == StopReason.Shutdown)
+                await ReturnToPendingAsync(task);
+            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+        }
+        catch (Exception ex)
+        {
+            // The store failed (database unreachable…): stop the whole run; its lease expires and it is taken over.
+            _rt.Logger.LogError(ex, "Recording task {TaskRunId} failed; abandoning the run", task.Id);
+            Stop(StopReason.Abandon);
+            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+        }
+        finally
+        {
+            _rt.TaskGate.Release();
+        }
+    }
+
+    private static bool IsStoreFailure(Exception ex) => ex is Npgsql.NpgsqlException;
+
+    private async Task<TaskOutcome> FailAsync(TaskRun task, string error, Stopwatch clock, CancellationToken token)
+    {
+        if (await _rt.Store.FailTaskAsync(RunId, task.Id, error, token) is null)
+            return Lost(task);
+        _rt.Metrics.TaskFinished(RunStatus.Failed, clock.Elapsed);
+        _rt.Logger.LogWarning("Task {TaskRunId} ({Operation}) failed: {Error}", task.Id, task.OperationName, error);
+        return new TaskOutcome(OutcomeKind.Failed, null, error, task.Attempt);
+    }
+
+    /// <summary>The fence refused a write: the run was cancelled or another instance owns it now. Stop everything.</summary>
+    private TaskOutcome Lost(TaskRun task)
+    {
+        _rt.Logger.LogWarning("Run {RunId} is no longer owned by this instance or no longer in progress; stopping its work", RunId);
+        Stop(StopReason.Abandon);
+        return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+    }
+
+    private async Task ReturnToPendingAsync(TaskRun task)
+    {
+        try
+        {
+            // The run's token is already cancelled; this last write gets a short budget of its own.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _rt.Store.ReturnTaskToPendingAsync(RunId, task.Id, timeout.Token);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException)
+        {
+            // It stays in progress; whoever takes the run over attempts it again.
+            _rt.Logger.LogWarning(ex, "Could not hand task {TaskRunId} back on shutdown", task.Id);
+        }
+    }
+
+    private async Task ReleaseAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _rt.Store.ReleaseAsync(RunId, timeout.Token);
+            _rt.Logger.LogInformation("Released run {RunId} on shutdown so another instance can continue it", RunId);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException)
+        {
+            _rt.Logger.LogWarning(ex, "Could not release run {RunId}; it is taken over when its lease expires", RunId);
+        }
+    }
+
+    /// <summary>Exponential back-off with equal jitter: half the delay fixed, half random, so retries of many tasks spread out.</summary>
+    internal static TimeSpan Backoff(int attempt, EngineOptions options)
+    {
+        var exponential = options.RetryBaseDelayMilliseconds * Math.Pow(2, Math.Max(0, attempt - 1));
+        var capped = Math.Min(exponential, options.RetryMaxDelayMilliseconds);
+#pragma warning disable CA5394 // jitter needs no cryptographic randomness
+        var jittered = (capped / 2) + (Random.Shared.NextDouble() * capped / 2);
+#pragma warning restore CA5394
+        return TimeSpan.FromMilliseconds(jittered);
+    }
+
+    private static TaskRun Copy(TaskRun t) => new()
+    {
+        Id = t.Id,
+        OrganizationId = t.OrganizationId,
+        FlowRunId = t.FlowRunId,
+        TaskOperationIndex = t.TaskOperationIndex,
+        Status = t.Status,
+        StartTime = t.StartTime,
+        EndTime = t.EndTime,
+        Result = t.Result?.DeepClone(), // JsonNode is not safe for concurrent reads (lazy materialisation); each task gets its own
+        Error = t.Error,
+        Attempt = t.Attempt,
+        TaskOperationId = t.TaskOperationId,
+        TaskDefinitionId = t.TaskDefinitionId,
+        OperationName = t.OperationName,
+        Instruction = t.Instruction,
+        Parameters = (JsonObject?)t.Parameters?.DeepClone(),
+        DependsOn = t.DependsOn,
+        SortedIndex = t.SortedIndex,
+    };
+}

@@ -1,0 +1,252 @@
+using System.Text.Json.Nodes;
+using Neena.Domain.Catalogue;
+using Neena.Domain.FlowRuns;
+using Neena.Engine;
+using Neena.Engine.Preparation;
+
+namespace Neena.UnitTests.Engine;
+
+public sealed class TaskPreparerTests
+{
+    private static readonly FlowRequestInfo Request = new(
+        "Say hello to the team",
+        "greeting",
+        new JsonArray(new JsonObject { ["channel"] = "#general" }, new JsonObject { ["channel"] = "#other", ["userName"] = "ada", ["count"] = 3 }));
+
+    private static TaskDefinitionInfo Definition(params ParameterDefinition[] parameters) => new("Echo", "Returns its input.", parameters);
+
+    private static ParameterDefinition Required(string name, string type = "string", int position = 1) => new(name, type, position, $"the {name}", false);
+
+    private static ParameterDefinition Optional(string name, string type = "string", int position = 2) => new(name, type, position, $"the {name}", true);
+
+    private static TaskRun Task(int index, JsonObject? parameters = null, int[]? dependsOn = null, string status = RunStatus.Pending, JsonNode? result = null) => new()
+    {
+        TaskOperationIndex = index,
+        OperationName = $"op{index}",
+        Instruction = $"do step {index}",
+        Parameters = parameters,
+        DependsOn = [.. dependsOn ?? []],
+        SortedIndex = index,
+        Status = status,
+        Result = result,
+    };
+
+    private static Task<PreparedTask> PrepareAsync(TaskRun task, TaskDefinitionInfo definition, IEnumerable<TaskRun>? others = null, ILanguageModel? model = null) =>
+        new TaskPreparer(model).PrepareAsync(new PreparationRequest(Request, "My flow", task, definition, [.. others ?? [], task]), CancellationToken.None);
+
+    private static JsonObject AnswerFor(PreparedTask prepared, string name) =>
+        prepared.Answer["parameters"]!.AsArray().Select(p => p!.AsObject()).Single(p => p["name"]!.GetValue<string>() == name);
+
+    [Fact]
+    public async Task Literal_bindings_are_kept_with_their_type()
+    {
+        var task = Task(0, new JsonObject { ["message"] = "hi", ["data"] = new JsonObject { ["n"] = 1, ["list"] = new JsonArray(true, 2.5) } });
+        var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")));
+
+        Assert.Null(prepared.Error);
+        Assert.Equal("hi", prepared.Input["message"]!.GetValue<string>());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"n":1,"list":[true,2.5]}"""), prepared.Input["data"]));
+        Assert.Equal("binding literal", AnswerFor(prepared, "message")["explanation"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Request_references_resolve_and_interpolate()
+    {
+        var task = Task(0, new JsonObject
+        {
+            ["message"] = "{{request.name}}: {{request.instructions}} on {{request.metadata.channel}}",
+            ["data"] = "{{request.metadata.count}}",
+        });
+        var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")));
+
+        Assert.Null(prepared.Error);
+        // The first metadata object holding the key wins.
+        Assert.Equal("greeting: Say hello to the team on #general", prepared.Input["message"]!.GetValue<string>());
+        // Exactly one reference keeps the JSON type: a number stays a number.
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, prepared.Input["data"]!.GetValueKind());
+        Assert.Equal(3, prepared.Input["data"]!.GetValue<int>());
+        Assert.Contains("{{request.metadata.count}}", AnswerFor(prepared, "data")["explanation"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Task_result_references_follow_dot_paths_and_keep_types()
+    {
+        var source = Task(0, status: RunStatus.Completed, result: JsonNode.Parse("""{"message":"hello","items":[{"id":7},{"id":8}],"obj":{"a":[1,2]}}"""));
+        var task = Task(1, new JsonObject
+        {
+            ["message"] = "got {{tasks.0.result.message}} and {{tasks.0.result.obj}}",
+            ["data"] = new JsonObject
+            {
+                ["second"] = "{{tasks.0.result.items.1.id}}",
+                ["obj"] = "{{tasks.0.result.obj}}",
+                ["all"] = new JsonArray("{{tasks.0.result}}"),
+            },
+        }, [0]);
+        var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")), [source]);
+
+        Assert.Null(prepared.Error);
+        Assert.Equal("""got hello and {"a":[1,2]}""", prepared.Input["message"]!.GetValue<string>());
+        var data = prepared.Input["data"]!.AsObject();
+        Assert.Equal(8, data["second"]!.GetValue<int>());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"a":[1,2]}"""), data["obj"]));
+        Assert.True(JsonNode.DeepEquals(source.Result, data["all"]![0]));
+        Assert.Contains("{{tasks.0.result.items.1.id}}", AnswerFor(prepared, "data")["explanation"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Missing_reference_targets_fail_with_a_clear_error()
+    {
+        var source = Task(0, status: RunStatus.Completed, result: new JsonObject { ["message"] = "x" });
+        var task = Task(1, new JsonObject { ["message"] = "{{tasks.0.result.nope}}", ["data"] = "{{request.metadata.absent}}" }, [0]);
+        var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")), [source]);
+
+        Assert.NotNull(prepared.Error);
+        Assert.Contains("parameter 'message'", prepared.Error);
+        Assert.Contains("nothing at 'nope'", prepared.Error);
+        Assert.Contains("no request metadata object has the key 'absent'", prepared.Error);
+    }
+
+    [Fact]
+    public async Task Unresolved_parameters_match_metadata_then_nearest_ancestor_results()
+    {
+        var grandparent = Task(0, status: RunStatus.Completed, result: new JsonObject { ["message"] = "far", ["user_name"] = "from result" });
+        var parent = Task(1, dependsOn: [0], status: RunStatus.Completed, result: new JsonObject { ["Message"] = "near", ["flag"] = true });
+        var sibling = Task(2, status: RunStatus.Completed, result: new JsonObject { ["other"] = "sibling" });
+        var task = Task(3, dependsOn: [1]);
+        var definition = Definition(Required("message"), Required("user_name", position: 2), Required("flag", "boolean", 3), Required("other", position: 4));
+
+        var prepared = await PrepareAsync(task, definition, [grandparent, parent, sibling]);
+
+        Assert.Null(prepared.Error);
+        Assert.Equal("near", prepared.Input["message"]!.GetValue<string>());
+        Assert.Equal("result of task 1 (op1), field 'Message'", AnswerFor(prepared, "message")["explanation"]!.GetValue<string>());
+        // Metadata comes before results; userName matches user_name whatever the casing convention.
+        Assert.Equal("ada", prepared.Input["user_name"]!.GetValue<string>());
+        Assert.Equal("request metadata key 'userName'", AnswerFor(prepared, "user_name")["explanation"]!.GetValue<string>());
+        Assert.True(prepared.Input["flag"]!.GetValue<bool>());
+        // Completed tasks that are not ancestors still count, after the ancestors.
+        Assert.Equal("sibling", prepared.Input["other"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Optional_parameters_match_metadata_but_not_earlier_results()
+    {
+        var parent = Task(0, status: RunStatus.Completed, result: new JsonObject { ["headers"] = new JsonObject { ["a"] = "b" }, ["message"] = "m" });
+        var task = Task(1, dependsOn: [0]);
+        var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("headers", "object"), Optional("channel", position: 3)), [parent]);
+
+        Assert.Null(prepared.Error);
+        Assert.Equal("m", prepared.Input["message"]!.GetValue<string>());
+        Assert.False(prepared.Input.ContainsKey("headers"));
+        Assert.Equal("#general", prepared.Input["channel"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_required_parameter_left_unresolved_fails_and_is_named()
+    {
+        var prepared = await PrepareAsync(Task(0), Definition(Required("template"), Optional("values", "object")));
+
+        Assert.NotNull(prepared.Error);
+        Assert.Contains("required parameter 'template'", prepared.Error);
+        Assert.DoesNotContain("'values'", prepared.Error);
+        Assert.False(prepared.Input.ContainsKey("values"));
+        var values = AnswerFor(prepared, "values");
+        Assert.Null(values["value"]);
+        Assert.Contains("default", values["explanation"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Prompt_describes_request_flow_operation_definition_and_earlier_outputs()
+    {
+        var source = Task(0, status: RunStatus.Completed, result: new JsonObject { ["message"] = "earlier output" });
+        var task = Task(1, new JsonObject { ["message"] = "x" }, [0]);
+        var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")), [source]);
+
+        var messages = prepared.Prompt["messages"]!.AsArray();
+        Assert.Equal(["system", "user"], messages.Select(m => m!["role"]!.GetValue<string>()));
+        var user = messages[1]!["content"]!.GetValue<string>();
+        foreach (var expected in new[] { "Say hello to the team", "greeting", "#general", "My flow", "op1", "do step 1", "Echo", "Returns its input.", "message (string, required)", "earlier output" })
+            Assert.Contains(expected, user);
+    }
+
+    [Fact]
+    public async Task The_language_model_fills_what_bindings_left_open_but_cannot_override_them()
+    {
+        var model = new FakeModel(new LanguageModelAnswer(
+        [
+            new LanguageModelValue("message", JsonValue.Create("from model"), "overriding"),
+            new LanguageModelValue("DATA", new JsonObject { ["k"] = 1 }, "derived from the instruction"),
+            new LanguageModelValue("invented", JsonValue.Create(1), null),
+        ]));
+        var task = Task(0, new JsonObject { ["message"] = "bound" });
+        var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")), model: model);
+
+        Assert.Null(prepared.Error);
+        Assert.Equal("bound", prepared.Input["message"]!.GetValue<string>());
+        Assert.Equal(1, prepared.Input["data"]!["k"]!.GetValue<int>());
+        Assert.False(prepared.Input.ContainsKey("invented"));
+        Assert.Equal("language model: derived from the instruction", AnswerFor(prepared, "data")["explanation"]!.GetValue<string>());
+        Assert.Equal(["data"], model.AskedFor);
+        Assert.Equal(2, model.Messages!.Count);
+    }
+
+    [Fact]
+    public async Task Name_matching_still_covers_what_the_model_left_out()
+    {
+        var model = new FakeModel(null);
+        var prepared = await PrepareAsync(Task(0), Definition(Required("channel")), model: model);
+
+        Assert.Null(prepared.Error);
+        Assert.Equal("#general", prepared.Input["channel"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_malformed_reference_fails()
+    {
+        var prepared = await PrepareAsync(Task(0, new JsonObject { ["message"] = "{{request.unknown}}" }), Definition(Required("message")));
+        Assert.NotNull(prepared.Error);
+        Assert.Contains("unknown reference", prepared.Error);
+    }
+
+    [Theory]
+    [InlineData("userName", "user_name")]
+    [InlineData("UserName", "username")]
+    [InlineData("user-name", "USER_NAME")]
+    public void Name_keys_ignore_casing_conventions(string a, string b) => Assert.Equal(TaskPreparer.NameKey(a), TaskPreparer.NameKey(b));
+
+    [Fact]
+    public void Backoff_grows_exponentially_with_jitter_and_is_capped()
+    {
+        var options = new EngineOptions { RetryBaseDelayMilliseconds = 100, RetryMaxDelayMilliseconds = 1000 };
+        for (var i = 0; i < 50; i++)
+        {
+            var first = RunWorker.Backoff(1, options).TotalMilliseconds;
+            Assert.InRange(first, 50, 100);
+            var third = RunWorker.Backoff(3, options).TotalMilliseconds;
+            Assert.InRange(third, 200, 400);
+            Assert.InRange(RunWorker.Backoff(30, options).TotalMilliseconds, 500, 1000);
+        }
+    }
+
+    [Fact]
+    public void Options_validation_names_bad_settings()
+    {
+        Assert.Null(new EngineOptions().Validate());
+        Assert.Contains("MaxAttempts", new EngineOptions { MaxAttempts = 0 }.Validate());
+        Assert.Contains("LeaseSeconds", new EngineOptions { LeaseSeconds = 0 }.Validate());
+        Assert.NotEqual(new EngineOptions().InstanceId, new EngineOptions().InstanceId);
+    }
+
+    private sealed class FakeModel(LanguageModelAnswer? answer) : ILanguageModel
+    {
+        public IReadOnlyList<PromptMessage>? Messages { get; private set; }
+        public List<string> AskedFor { get; } = [];
+
+        public Task<LanguageModelAnswer?> CompleteAsync(IReadOnlyList<PromptMessage> messages, IReadOnlyList<ParameterDefinition> unresolved, CancellationToken cancellationToken)
+        {
+            Messages = messages;
+            AskedFor.AddRange(unresolved.Select(p => p.Name));
+            return System.Threading.Tasks.Task.FromResult(answer);
+        }
+    }
+}
