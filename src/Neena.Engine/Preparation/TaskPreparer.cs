@@ -158,27 +158,27 @@ public sealed class TaskPreparer(ILanguageModel? languageModel = null)
         switch (binding)
         {
             case JsonObject obj:
-            {
-                var result = new JsonObject();
-                foreach (var (key, child) in obj)
                 {
-                    result[key] = ResolveBinding(child, request, references, out error);
-                    if (error is not null)
-                        return null;
+                    var result = new JsonObject();
+                    foreach (var (key, child) in obj)
+                    {
+                        result[key] = ResolveBinding(child, request, references, out error);
+                        if (error is not null)
+                            return null;
+                    }
+                    return result;
                 }
-                return result;
-            }
             case JsonArray array:
-            {
-                var result = new JsonArray();
-                foreach (var child in array)
                 {
-                    result.Add(ResolveBinding(child, request, references, out error));
-                    if (error is not null)
-                        return null;
+                    var result = new JsonArray();
+                    foreach (var child in array)
+                    {
+                        result.Add(ResolveBinding(child, request, references, out error));
+                        if (error is not null)
+                            return null;
+                    }
+                    return result;
                 }
-                return result;
-            }
             case JsonValue value when value.GetValueKind() == JsonValueKind.String:
                 return ResolveString(value.GetValue<string>(), request, references, out error);
             default:
@@ -236,30 +236,30 @@ public sealed class TaskPreparer(ILanguageModel? languageModel = null)
                 error = $"{Describe(reference)}: no request metadata object has the key '{key}'";
                 return null;
             case BindingReference.TaskResult(var index, var path):
-            {
-                var source = request.RunTasks.FirstOrDefault(t => t.TaskOperationIndex == index);
-                if (source is null)
                 {
-                    error = $"{Describe(reference)}: the run has no task {index}";
-                    return null;
-                }
-                if (source.Status != RunStatus.Completed)
-                {
-                    error = $"{Describe(reference)}: task {index} has not completed";
-                    return null;
-                }
-                var node = source.Result;
-                foreach (var segment in path)
-                {
-                    node = Step(node, segment);
-                    if (node is null)
+                    var source = request.RunTasks.FirstOrDefault(t => t.TaskOperationIndex == index);
+                    if (source is null)
                     {
-                        error = $"{Describe(reference)}: the result of task {index} has nothing at '{string.Join('.', path)}'";
+                        error = $"{Describe(reference)}: the run has no task {index}";
                         return null;
                     }
+                    if (source.Status != RunStatus.Completed)
+                    {
+                        error = $"{Describe(reference)}: task {index} has not completed";
+                        return null;
+                    }
+                    var node = source.Result;
+                    foreach (var segment in path)
+                    {
+                        node = Step(node, segment);
+                        if (node is null)
+                        {
+                            error = $"{Describe(reference)}: the result of task {index} has nothing at '{string.Join('.', path)}'";
+                            return null;
+                        }
+                    }
+                    return node;
                 }
-                return node;
-            }
             default:
                 error = $"unsupported reference {reference}";
                 return null;

@@ -1,6 +1,6 @@
 using System.Net;
-using Microsoft.EntityFrameworkCore;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Neena.Domain.FlowRuns;
 using Neena.IntegrationTests.Infrastructure;
 using static Neena.IntegrationTests.Engine.EngineTestSupport;
