@@ -80,6 +80,8 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             "PostgreSQL binaries (initdb, pg_ctl) were not found on PATH or under /usr/lib/postgresql/*/bin. " +
             "Install PostgreSQL (e.g. `apt-get install postgresql`) or set ConnectionStrings__Neena to an existing database.");
         var runAs = Environment.IsPrivilegedProcess ? "postgres" : null;
+        if (deleteOnStop)
+            DeleteStaleTemporaryClusters();
         var cluster = new LocalPostgresCluster(bin, Path.GetFullPath(rootDirectory), deleteOnStop, runAs);
         await cluster.InitialiseAndStartAsync(cancellationToken);
         return cluster;
@@ -154,14 +156,54 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             {
                 Directory.Delete(_rootDirectory, recursive: true);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // A leftover temp folder is harmless; failing a test run over it is not.
+                // A leftover temp folder is harmless (the next throwaway cluster sweeps it); failing a test run over it is not.
             }
         }
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>
+    /// Removes throwaway cluster folders (<c>neena-*-pg-PID-*</c> in the temp directory) whose creating process is gone.
+    /// A test host killed at exit, or stopped in a debugger, never runs its own clean-up.
+    /// </summary>
+    public static void DeleteStaleTemporaryClusters()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), "neena-*-pg-*"))
+        {
+            var name = Path.GetFileName(dir);
+            var marker = name.IndexOf("-pg-", StringComparison.Ordinal);
+            var pidText = name[(marker + 4)..].Split('-')[0];
+            if (!int.TryParse(pidText, System.Globalization.CultureInfo.InvariantCulture, out var pid) || ProcessIsAlive(pid))
+                continue;
+            // A server still running from that folder (its creator died without stopping it) is left alone.
+            if (File.Exists(Path.Combine(dir, "data", "postmaster.pid")))
+                continue;
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Someone else is sweeping or using it; try again next time.
+            }
+        }
+    }
+
+    private static bool ProcessIsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     private async Task<int?> RunningPortAsync(CancellationToken cancellationToken)
     {
