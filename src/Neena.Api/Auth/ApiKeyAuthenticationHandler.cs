@@ -55,7 +55,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             .FirstOrDefaultAsync(Context.RequestAborted);
 
         var now = time.GetUtcNow().UtcDateTime;
-        if (found is null || found.RevokedAt is not null || (found.ExpiresAt is { } expires && expires <= now))
+        if (found is null || !ApiKey.IsUsable(found.RevokedAt, found.ExpiresAt, now))
             return AuthenticateResult.Fail(InvalidApiKey);
 
         if (found.LastUsedAt is null || now - found.LastUsedAt > LastUsedResolution)

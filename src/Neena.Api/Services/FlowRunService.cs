@@ -143,7 +143,7 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
     {
         var email = db.Tenant.UserEmail;
         var changed = await db.FlowRuns
-            .Where(r => r.Id == id && r.Status == RunStatus.Pending && r.ApprovalStatus == null)
+            .Where(AwaitingApproval(id))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.ApprovalStatus, ApprovalStatus.Approved)
                 .SetProperty(r => r.Status, RunStatus.InProgress)
@@ -177,7 +177,7 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
     {
         var email = db.Tenant.UserEmail;
         var changed = await db.FlowRuns
-            .Where(r => r.Id == id && r.Status == RunStatus.Pending && r.ApprovalStatus == null)
+            .Where(AwaitingApproval(id))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.ApprovalStatus, ApprovalStatus.Rejected)
                 .SetProperty(r => r.Status, RunStatus.Cancelled)
@@ -188,6 +188,10 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
             await ThrowNotFoundOrConflictAsync(id, "rejected", cancellationToken);
         await WriteResultAsync(id, RunStatus.Cancelled, "The run was rejected by " + (email ?? "a user") + ".", cancellationToken);
     }
+
+    /// <summary>The only state from which a run may be approved or rejected.</summary>
+    private static Expression<Func<FlowRun, bool>> AwaitingApproval(Guid id) =>
+        r => r.Id == id && r.Status == RunStatus.Pending && r.ApprovalStatus == null;
 
     private async Task WriteResultAsync(Guid runId, string status, string message, CancellationToken cancellationToken)
     {

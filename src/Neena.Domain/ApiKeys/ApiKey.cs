@@ -29,7 +29,11 @@ public sealed class ApiKey : ITenantOwned, IAudited
     public string? CreatedByEmail { get; set; }
     public string? ModifiedByEmail { get; set; }
 
-    public bool IsUsableAt(DateTime utcNow) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > utcNow);
+    public bool IsUsableAt(DateTime utcNow) => IsUsable(RevokedAt, ExpiresAt, utcNow);
+
+    /// <summary>The rule itself, for callers that read only these two columns.</summary>
+    public static bool IsUsable(DateTime? revokedAt, DateTime? expiresAt, DateTime utcNow) =>
+        revokedAt is null && (expiresAt is null || expiresAt > utcNow);
 
     /// <summary>Creates a key; the plaintext is returned once and never stored.</summary>
     public static (ApiKey Key, string Plaintext) Issue(Guid organizationId, Guid userId, string name, IEnumerable<string>? permissions, DateTime? expiresAt)

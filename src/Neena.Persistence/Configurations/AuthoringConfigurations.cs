@@ -46,7 +46,7 @@ internal sealed class FlowRequestConfiguration : IEntityTypeConfiguration<FlowRe
         builder.ToTable("flow_requests");
         builder.Property(e => e.RequestInstructions).HasMaxLength(FlowRequest.MaxInstructionsLength);
         builder.Property(e => e.RequestName).HasMaxLength(FlowRequest.MaxNameLength);
-        builder.Property(e => e.RequestMetadata).HasJsonbArray();
+        builder.Property(e => e.RequestMetadata).HasJsonbNode();
         // Lists: an organization's live rows, newest first.
         builder.HasIndex(e => new { e.OrganizationId, e.CreatedDate, e.Id }).IsDescending(false, true, true).HasFilter("deleted_at IS NULL");
         builder.HasIndex(e => e.FlowId);
@@ -75,7 +75,7 @@ internal sealed class TaskOperationConfiguration : IEntityTypeConfiguration<Task
         builder.ToTable("task_operations");
         builder.Property(e => e.Name).HasMaxLength(200);
         builder.Property(e => e.Instruction).HasMaxLength(4000);
-        builder.Property(e => e.Parameters).HasJsonbObject();
+        builder.Property(e => e.Parameters).HasJsonbNode();
         builder.HasIndex(e => new { e.FlowId, e.Index }).IsUnique();
         builder.HasIndex(e => e.TaskDefinitionId);
         builder.HasOne<TaskDefinition>().WithMany().HasForeignKey(e => e.TaskDefinitionId).OnDelete(DeleteBehavior.Restrict);

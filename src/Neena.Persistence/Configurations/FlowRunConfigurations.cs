@@ -1,7 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Neena.Domain.FlowRequests;
 using Neena.Domain.FlowRuns;
@@ -41,16 +38,10 @@ internal sealed class TaskRunConfiguration : IEntityTypeConfiguration<TaskRun>
         builder.ToTable("task_runs");
         builder.Property(e => e.Status).HasMaxLength(20);
         builder.Property(e => e.OperationName).HasMaxLength(200);
-        builder.Property(e => e.TaskPrepPrompt).HasJsonbObject();
-        builder.Property(e => e.TaskPrepAnswer).HasJsonbObject();
-        builder.Property(e => e.Parameters).HasJsonbObject();
-        builder.Property(e => e.Result).HasColumnType("jsonb").HasConversion(
-            v => v == null ? null : v.ToJsonString((JsonSerializerOptions?)null),
-            s => s == null ? null : JsonNode.Parse(s, null, default),
-            new ValueComparer<JsonNode?>(
-                (a, b) => JsonNode.DeepEquals(a, b),
-                v => v == null ? 0 : v.ToJsonString((JsonSerializerOptions?)null).GetHashCode(StringComparison.Ordinal),
-                v => v == null ? null : v.DeepClone()));
+        builder.Property(e => e.TaskPrepPrompt).HasJsonbNode();
+        builder.Property(e => e.TaskPrepAnswer).HasJsonbNode();
+        builder.Property(e => e.Parameters).HasJsonbNode();
+        builder.Property(e => e.Result).HasJsonbNode();
         builder.HasIndex(e => new { e.FlowRunId, e.TaskOperationIndex }).IsUnique();
         builder.HasIndex(e => e.OrganizationId);
     }

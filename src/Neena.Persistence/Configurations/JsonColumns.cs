@@ -23,27 +23,16 @@ internal static class JsonColumns
         return property;
     }
 
-    public static PropertyBuilder<JsonArray> HasJsonbArray(this PropertyBuilder<JsonArray> property)
-    {
-        property.HasColumnType("jsonb").HasConversion(
-            v => v.ToJsonString((JsonSerializerOptions?)null),
-            s => JsonNode.Parse(s, null, default)!.AsArray(),
-            new ValueComparer<JsonArray>(
-                (a, b) => JsonNode.DeepEquals(a, b),
-                v => v.ToJsonString((JsonSerializerOptions?)null).GetHashCode(StringComparison.Ordinal),
-                v => JsonNode.Parse(v.ToJsonString((JsonSerializerOptions?)null), null, default)!.AsArray()));
-        return property;
-    }
-
-    public static PropertyBuilder<JsonObject?> HasJsonbObject(this PropertyBuilder<JsonObject?> property)
+    /// <summary>A <c>jsonb</c> column read and written as a JSON DOM node (object, array or any value), compared by content.</summary>
+    public static PropertyBuilder<TNode> HasJsonbNode<TNode>(this PropertyBuilder<TNode> property) where TNode : JsonNode?
     {
         property.HasColumnType("jsonb").HasConversion(
             v => v == null ? null : v.ToJsonString((JsonSerializerOptions?)null),
-            s => s == null ? null : JsonNode.Parse(s, null, default)!.AsObject(),
-            new ValueComparer<JsonObject?>(
+            s => s == null ? default! : (TNode)JsonNode.Parse(s, null, default)!,
+            new ValueComparer<TNode>(
                 (a, b) => JsonNode.DeepEquals(a, b),
                 v => v == null ? 0 : v.ToJsonString((JsonSerializerOptions?)null).GetHashCode(StringComparison.Ordinal),
-                v => v == null ? null : JsonNode.Parse(v.ToJsonString((JsonSerializerOptions?)null), null, default)!.AsObject()));
+                v => v == null ? default! : (TNode)v.DeepClone()));
         return property;
     }
 }
