@@ -1,5 +1,4 @@
 using Neena.Api.Cli;
-using Neena.Api.DevDatabase;
 using Neena.Api.Hosting;
 
 if (CliCommands.IsCommand(args))

@@ -28,7 +28,7 @@ internal static class RunLoader
     public static async Task<RunSnapshot?> LoadAsync(IServiceScopeFactory scopes, Guid runId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<NeenaDbContext>();
+        await using var db = EngineDbContext.Create(scope.ServiceProvider);
 
         var run = await db.FlowRuns.IgnoreQueryFilters(RunFilters).AsNoTracking()
             .Where(r => r.Id == runId)

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Neena.Api.DevDatabase;
+using Neena.DevDatabase;
 using Npgsql;
 
 namespace Neena.Harness;

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Neena.Api.DevDatabase;
 using Neena.Api.Hosting;
 using Neena.Api.Services;
 using Neena.Domain.ApiKeys;

@@ -10,7 +10,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
-using Neena.Api.DevDatabase;
 using Neena.Api.Errors;
 using Neena.Api.Routing;
 using Neena.Api.Services;

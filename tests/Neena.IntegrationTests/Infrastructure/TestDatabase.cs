@@ -1,4 +1,4 @@
-using Neena.Api.DevDatabase;
+using Neena.DevDatabase;
 using Npgsql;
 using Testcontainers.PostgreSql;
 

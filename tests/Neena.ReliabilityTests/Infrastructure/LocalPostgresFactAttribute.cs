@@ -1,4 +1,4 @@
-using Neena.Api.DevDatabase;
+using Neena.DevDatabase;
 
 namespace Neena.ReliabilityTests.Infrastructure;
 

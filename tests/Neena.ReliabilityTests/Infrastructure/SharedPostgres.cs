@@ -1,4 +1,4 @@
-using Neena.Api.DevDatabase;
+using Neena.DevDatabase;
 using Neena.Harness;
 using Testcontainers.PostgreSql;
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
 
-namespace Neena.Api.DevDatabase;
+namespace Neena.DevDatabase;
 
 /// <summary>
 /// A PostgreSQL cluster run from this machine's binaries (<c>initdb</c>/<c>pg_ctl</c>): the database behind

@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Neena.DevDatabase;
 using Neena.Persistence;
 
-namespace Neena.Api.DevDatabase;
+namespace Neena.Api.Hosting;
 
 /// <summary>
 /// Decides which database the process uses and prepares it: the configured <c>ConnectionStrings:Neena</c>,
