@@ -35,7 +35,7 @@ public sealed class ApiKeyService(NeenaDbContext db, TimeProvider time)
             if (!allowed)
             {
                 throw new RequestValidationException("body.expires_at", string.Create(CultureInfo.InvariantCulture,
-                    $"ensure this value is not later than {parent.ExpiresAt:yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'}, when the API key creating it expires"));
+                    $"ensure this value is not later than {parent.ExpiresAt:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'}, when the API key creating it expires"));
             }
         }
 

@@ -100,7 +100,7 @@ internal sealed class AddressPolicy
             var normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
             if (NeverAllowedReason(normalized) is { } never)
             {
-                throw new TaskFailedException($"Refusing to connect to '{name}': address {normalized} is never a valid destination ({never}).");
+                throw new TaskFailedException($"Refusing to connect to '{name}': address {normalized} is not allowed ({never}; never a destination, whatever the allow-lists say).");
             }
 
             var reason = BlockedReason(normalized);
