@@ -62,6 +62,9 @@ public sealed class UserService(NeenaDbContext db, TimeProvider time)
         var byEmail = await users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
         if (byEmail is not null)
         {
+            // Linked by a concurrent call with this same token since the lookup above.
+            if (byEmail.Auth0Id == subject)
+                return byEmail;
             // An unverified address proves nothing: linking on it would hand the account and its organization to
             // whoever signs up with that address first. A user bound to another identity is never re-linked.
             if (byEmail.Auth0Id is not null || !emailVerified)
