@@ -5,11 +5,14 @@ using Neena.Domain.Common;
 
 namespace Neena.Api.Auth;
 
-/// <summary>Marks endpoints a JWT caller may use before it has a user row (<c>users/*</c>).</summary>
+/// <summary>
+/// Marks endpoints that need only an authenticated caller (<c>users/*</c>): no user row yet (a JWT user registers
+/// here) and no permission (a token with <c>"permissions": []</c> can still see who it is and register).
+/// </summary>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
 public sealed class AllowUnregisteredAttribute : Attribute;
 
-/// <summary>Every endpoint needs a registered user (unless marked) and <c>read</c> for GET or <c>write</c> for anything else.</summary>
+/// <summary>Every endpoint (unless marked) needs a registered user and <c>read</c> for GET or <c>write</c> for anything else.</summary>
 internal sealed class NeenaRequirement : IAuthorizationRequirement;
 
 internal sealed class NeenaRequirementHandler : AuthorizationHandler<NeenaRequirement>
@@ -21,8 +24,12 @@ internal sealed class NeenaRequirementHandler : AuthorizationHandler<NeenaRequir
         if (context.Resource is not HttpContext http || context.User.Identity?.IsAuthenticated != true)
             return Task.CompletedTask;
 
-        var allowUnregistered = http.GetEndpoint()?.Metadata.GetMetadata<AllowUnregisteredAttribute>() is not null;
-        if (!allowUnregistered && context.User.GetUserId() is null)
+        if (http.GetEndpoint()?.Metadata.GetMetadata<AllowUnregisteredAttribute>() is not null)
+        {
+            context.Succeed(requirement);
+            return Task.CompletedTask;
+        }
+        if (context.User.GetUserId() is null)
         {
             context.Fail(new AuthorizationFailureReason(this, NotRegistered));
             return Task.CompletedTask;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
+using Neena.Api.DevDatabase;
 using Neena.Api.Errors;
 using Neena.Domain.Common;
 using Neena.Persistence;
@@ -15,6 +16,22 @@ namespace Neena.Api.Auth;
 /// </summary>
 internal static class JwtSetup
 {
+    /// <summary>
+    /// Refuses a symmetric signing key in Production: whoever holds it (every developer, every test configuration) can
+    /// mint a token for any user, so a development convenience must never become a production trust root.
+    /// </summary>
+    /// <exception cref="StartupException">Production with <c>Auth:Jwt:SigningKey</c> set.</exception>
+    public static void EnsureAllowed(IConfiguration configuration, IHostEnvironment environment)
+    {
+        if (environment.IsProduction() && !string.IsNullOrWhiteSpace(configuration["Auth:Jwt:SigningKey"]))
+        {
+            throw new StartupException(
+                "Auth:Jwt:SigningKey is set, but a symmetric JWT signing key is refused in the Production environment: anyone who holds it " +
+                "can sign a token for any user. Remove Auth__Jwt__SigningKey and set Auth__Jwt__Authority and Auth__Jwt__Audience to " +
+                "validate RS256 tokens from your identity provider, or use API keys only.");
+        }
+    }
+
     public static void Configure(JwtBearerOptions options, IConfiguration configuration)
     {
         var section = configuration.GetSection("Auth:Jwt");
@@ -73,13 +90,14 @@ internal static class JwtSetup
         // Auth0 puts custom claims under a namespace (https://example.com/email); the original accepted either form.
         var email = token.FindFirstValue("email")
             ?? token.Claims.FirstOrDefault(c => c.Type.EndsWith("/email", StringComparison.Ordinal))?.Value;
-        var permissions = token.FindAll("permissions").Select(c => c.Value).ToList();
-        if (permissions.Count == 0 && !token.HasClaim(c => c.Type == "permissions"))
-            permissions = [.. Permissions.All];
+        var payload = TokenPayload.Read(context.SecurityToken);
+        var permissions = payload.Permissions ?? Permissions.All;
 
         var claims = new List<Claim> { new(NeenaClaims.Subject, subject), new(NeenaClaims.Credential, "jwt") };
         if (email is not null)
             claims.Add(new Claim(NeenaClaims.Email, email));
+        if (payload.EmailVerified)
+            claims.Add(new Claim(NeenaClaims.EmailVerified, "true"));
         if (token.FindFirstValue("org_id") is { Length: > 0 } orgId)
             claims.Add(new Claim("org_id", orgId));
         claims.AddRange(permissions.Where(Permissions.IsKnown).Select(p => new Claim(NeenaClaims.Permission, p)));

@@ -13,6 +13,9 @@ public static class NeenaClaims
     public const string Credential = "neena:credential";
     public const string ApiKeyId = "neena:api_key_id";
 
+    /// <summary>Present (value <c>true</c>) only when the JWT said the email address is verified.</summary>
+    public const string EmailVerified = "neena:email_verified";
+
     public static Guid? GetUserId(this ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(UserId), out var id) ? id : null;
 
@@ -22,6 +25,11 @@ public static class NeenaClaims
     public static string? GetEmail(this ClaimsPrincipal principal) => principal.FindFirstValue(Email);
 
     public static string? GetSubject(this ClaimsPrincipal principal) => principal.FindFirstValue(Subject);
+
+    public static bool HasVerifiedEmail(this ClaimsPrincipal principal) => principal.HasClaim(EmailVerified, "true");
+
+    public static Guid? GetApiKeyId(this ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirstValue(ApiKeyId), out var id) ? id : null;
 
     public static IReadOnlyList<string> GetPermissions(this ClaimsPrincipal principal) =>
         principal.FindAll(Permission).Select(c => c.Value).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

@@ -19,10 +19,14 @@ public sealed class UsersController(UserService users) : ControllerBase
     public Task<UserResponse> GetCurrent(CancellationToken cancellationToken) =>
         users.GetCurrentAsync(User, cancellationToken);
 
-    /// <summary>Creates the caller's user (email and auth0_id must match the token) or returns the existing one.</summary>
+    /// <summary>
+    /// Creates the caller's user (email and auth0_id must match the token) or returns the existing one. A user with
+    /// this email but no auth0_id is linked only when the token says <c>email_verified: true</c>; otherwise 409.
+    /// </summary>
     [HttpPost("create_if_not_exists")]
     [ProducesResponseType<UserResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status400BadRequest)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
     public Task<UserResponse> CreateIfNotExists([FromBody] CreateUserRequest request, CancellationToken cancellationToken) =>
         users.CreateIfNotExistsAsync(User, request, cancellationToken);

@@ -91,6 +91,7 @@ public static class NeenaApi
             {
                 options.Conventions.Add(new TwoSurfaceConvention());
                 options.Filters.Add<ValidationFilter>();
+                options.ModelBinderProviders.Insert(0, new DecimalIntegerModelBinderProvider());
                 options.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
                 options.ModelBindingMessageProvider.SetMissingBindRequiredValueAccessor(_ => ValidationErrors.FieldRequired);
                 options.ModelBindingMessageProvider.SetValueMustNotBeNullAccessor(_ => ValidationErrors.FieldRequired);
@@ -124,7 +125,7 @@ public static class NeenaApi
 
         services.AddRateLimiter(_ => { });
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
-            .Configure<IConfiguration>((options, configuration) => RateLimitingSetup.Configure(options, configuration));
+            .Configure<IConfiguration, TimeProvider>((options, configuration, time) => RateLimitingSetup.Configure(options, configuration, time));
 
         services.AddHealthChecks().AddDbContextCheck<NeenaDbContext>("database", tags: ["ready"]);
         services.AddEndpointsApiExplorer();
@@ -136,9 +137,14 @@ public static class NeenaApi
         .AddRequirements(new NeenaRequirement())
         .Build();
 
-    /// <summary>Chooses and migrates the database; must run after <c>Build()</c> (tests supply configuration late) and before serving.</summary>
+    /// <summary>
+    /// Checks the configuration, chooses and migrates the database; must run after <c>Build()</c> (tests supply
+    /// configuration late) and before serving.
+    /// </summary>
+    /// <exception cref="StartupException">A configuration the server must not start with; the message says what to change.</exception>
     public static async Task PrepareDatabaseAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
+        JwtSetup.EnsureAllowed(app.Configuration, app.Environment);
         await app.Services.GetRequiredService<DatabaseBootstrap>().PrepareAsync(cancellationToken);
         if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
             await DatabaseBootstrap.MigrateAsync(app.Services, cancellationToken);

@@ -9,7 +9,7 @@ namespace Neena.Api.Hosting;
 /// <summary>Per-credential fixed-window limiting (<c>RateLimiting:PermitLimit</c> requests per <c>RateLimiting:WindowSeconds</c>; 0 turns it off).</summary>
 internal static class RateLimitingSetup
 {
-    public static void Configure(RateLimiterOptions options, IConfiguration configuration)
+    public static void Configure(RateLimiterOptions options, IConfiguration configuration, TimeProvider time)
     {
         var permitLimit = configuration.GetValue("RateLimiting:PermitLimit", 600);
         var window = TimeSpan.FromSeconds(Math.Max(1, configuration.GetValue("RateLimiting:WindowSeconds", 60)));
@@ -21,15 +21,11 @@ internal static class RateLimitingSetup
             var key = context.User.FindFirst(NeenaClaims.ApiKeyId)?.Value is { } apiKeyId ? "key:" + apiKeyId
                 : context.User.GetSubject() is { } subject ? "sub:" + subject
                 : "ip:" + context.Connection.RemoteIpAddress;
-            return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = permitLimit,
-                Window = window,
-                QueueLimit = 0,
-            });
+            return RateLimitPartition.Get(key, _ => new FixedWindowLimiter(permitLimit, window, time));
         });
         options.OnRejected = async (context, cancellationToken) =>
         {
+            // When the caller's window ends, not the window's length: a client that honours it comes back just in time.
             var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : window;
             context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             await ErrorWriter.WriteDetailAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too Many Requests");

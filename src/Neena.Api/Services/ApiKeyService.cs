@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Neena.Api.Auth;
@@ -11,34 +12,96 @@ namespace Neena.Api.Services;
 
 public sealed class ApiKeyService(NeenaDbContext db, TimeProvider time)
 {
+    /// <summary>
+    /// Issues a key for the caller that cannot outrank or outlive the credential creating it: at most its permissions
+    /// (more → 403, as for any missing permission), and when created with a key, no later expiry than that key's
+    /// (its expiry is the default; later → 422) and revoked together with it.
+    /// </summary>
     public async Task<CreatedApiKeyResponse> CreateAsync(ClaimsPrincipal caller, CreateApiKeyRequest request, CancellationToken cancellationToken)
     {
-        var callerPermissions = caller.GetPermissions();
-        // A key may not carry more than the credential that creates it, or read-only keys could mint writers.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var parent = caller.GetApiKeyId() is { } parentId ? await LockUsableKeyAsync(parentId, cancellationToken) : null;
+
+        var callerPermissions = parent?.Permissions ?? caller.GetPermissions();
         var wanted = request.Permissions ?? [.. callerPermissions];
-        var missing = wanted.FirstOrDefault(p => !callerPermissions.Contains(p));
+        var missing = wanted.FirstOrDefault(p => !callerPermissions.Contains(p, StringComparer.Ordinal));
         if (missing is not null)
             throw ApiException.Forbidden($"Missing \"{missing}\" permission");
 
-        var (key, plaintext) = ApiKey.Issue(caller.GetOrganizationId()!.Value, caller.GetUserId()!.Value, request.Name!, wanted, request.ExpiresAt);
+        var expiresAt = request.ExpiresAt;
+        if (parent is not null)
+        {
+            expiresAt = parent.ChildExpiry(request.ExpiresAt, out var allowed);
+            if (!allowed)
+            {
+                throw new RequestValidationException("body.expires_at", string.Create(CultureInfo.InvariantCulture,
+                    $"ensure this value is not later than {parent.ExpiresAt:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'}, when the API key creating it expires"));
+            }
+        }
+
+        var (key, plaintext) = ApiKey.Issue(caller.GetOrganizationId()!.Value, caller.GetUserId()!.Value, request.Name!, wanted, expiresAt, parent?.Id);
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
-        return new CreatedApiKeyResponse(key.Id, key.Name, key.Prefix, key.Permissions, key.CreatedDate, key.ExpiresAt, key.LastUsedAt, key.RevokedAt, key.UserId, plaintext);
+        await transaction.CommitAsync(cancellationToken);
+        return new CreatedApiKeyResponse(key.Id, key.Name, key.Prefix, key.Permissions, key.CreatedDate, key.ExpiresAt, key.LastUsedAt, key.RevokedAt, key.UserId, key.ParentKeyId, plaintext);
+    }
+
+    /// <summary>
+    /// The creating key, locked FOR SHARE until the new key is committed: a revocation that comes first makes this read
+    /// see it revoked; one that comes later waits for the new key and then cascades into it.
+    /// </summary>
+    private async Task<ApiKey> LockUsableKeyAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var key = await db.ApiKeys.FromSql($"SELECT * FROM api_keys WHERE id = {id} FOR SHARE")
+            .AsNoTracking()
+            .FirstOrDefaultAsync(cancellationToken);
+        if (key is null || !key.IsUsableAt(time.GetUtcNow().UtcDateTime))
+            throw ApiException.Forbidden(ApiKeyAuthenticationHandler.InvalidApiKey);
+        return key;
     }
 
     public async Task<IReadOnlyList<ApiKeyResponse>> ListAsync(PageQuery page, CancellationToken cancellationToken) =>
         await db.ApiKeys.AsNoTracking()
             .OrderByDescending(k => k.CreatedDate).ThenByDescending(k => k.Id)
             .Skip(page.Skip).Take(page.Limit)
-            .Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.Permissions, k.CreatedDate, k.ExpiresAt, k.LastUsedAt, k.RevokedAt, k.UserId))
+            .Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.Permissions, k.CreatedDate, k.ExpiresAt, k.LastUsedAt, k.RevokedAt, k.UserId, k.ParentKeyId))
             .ToListAsync(cancellationToken);
 
-    /// <summary>Revokes a key of the caller's organization; revoking twice keeps the first revocation time.</summary>
+    /// <summary>
+    /// Revokes a key of the caller's organization and every key created with it, recursively; revoking twice keeps the
+    /// first revocation time.
+    /// </summary>
     public async Task<ApiKeyResponse> RevokeAsync(Guid id, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now).SetProperty(k => k.ModifiedDate, now).SetProperty(k => k.ModifiedByEmail, db.Tenant.UserEmail), cancellationToken);
+        var organizationId = db.Tenant.OrganizationId ?? throw ApiException.NotFound("API key not found");
+        var email = db.Tenant.UserEmail;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // Repeated until a pass changes nothing, because each statement sees the tree as of its start: a key being
+            // created with a key of the tree holds that key FOR SHARE, so the pass that revokes it waits for the child
+            // to commit, and the next pass (a new snapshot) finds the child. Creations that start after a key is
+            // revoked here wait for this transaction and are refused.
+            int changed;
+            do
+            {
+                // Rows are locked in id order so that two revocations of overlapping trees cannot deadlock.
+                changed = await db.Database.ExecuteSqlAsync($"""
+                    WITH RECURSIVE tree AS (
+                        SELECT id FROM api_keys WHERE id = {id} AND organization_id = {organizationId}
+                        UNION
+                        SELECT child.id FROM api_keys child JOIN tree ON child.parent_key_id = tree.id
+                    ), locked AS (
+                        SELECT id FROM api_keys WHERE id IN (SELECT id FROM tree) AND revoked_at IS NULL
+                        ORDER BY id FOR NO KEY UPDATE
+                    )
+                    UPDATE api_keys SET revoked_at = {now}, modified_date = {now}, modified_by_email = {email}
+                    WHERE id IN (SELECT id FROM locked) AND revoked_at IS NULL
+                    """, cancellationToken);
+            }
+            while (changed > 0);
+            await transaction.CommitAsync(cancellationToken);
+        }
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id, cancellationToken)
             ?? throw ApiException.NotFound("API key not found");
         return ApiKeyResponse.From(key);

@@ -10,9 +10,10 @@ using Npgsql;
 
 namespace Neena.Api.Services;
 
-public sealed class UserService(NeenaDbContext db)
+public sealed class UserService(NeenaDbContext db, TimeProvider time)
 {
     public const string NotAuthorizedToCreate = "You are not authorized to create this user.";
+    public const string EmailTaken = "A user with this email already exists";
 
     public async Task<UserResponse> GetCurrentAsync(ClaimsPrincipal caller, CancellationToken cancellationToken)
     {
@@ -24,7 +25,8 @@ public sealed class UserService(NeenaDbContext db)
 
     /// <summary>
     /// The original's <c>create_if_not_exists</c>: the body must describe the caller (email and <c>auth0_id</c> from the
-    /// token); an existing user is returned unchanged, a new one gets the token's organization or one of its own.
+    /// token); an existing user is returned unchanged, a new one gets the token's organization or one of its own. A
+    /// user created from the command line (no <c>auth0_id</c>) is linked only to a token that vouches for the email.
     /// </summary>
     public async Task<UserResponse> CreateIfNotExistsAsync(ClaimsPrincipal caller, CreateUserRequest request, CancellationToken cancellationToken)
     {
@@ -37,10 +39,10 @@ public sealed class UserService(NeenaDbContext db)
         {
             try
             {
-                var user = await FindOrCreateAsync(email, request.FullName, subject, caller.FindFirstValue("org_id"), cancellationToken);
+                var user = await FindOrCreateAsync(email, request.FullName, subject, caller.HasVerifiedEmail(), caller.FindFirstValue("org_id"), cancellationToken);
                 return new UserResponse(user.Email, user.FullName, user.Auth0Id, user.Id, null, user.OrganizationId);
             }
-            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } && attempt < 2)
+            catch (Exception e) when (IsUniqueViolation(e) && attempt < 2)
             {
                 // Another request created the same user or organization first; the next pass finds it.
                 db.ChangeTracker.Clear();
@@ -48,25 +50,32 @@ public sealed class UserService(NeenaDbContext db)
         }
     }
 
-    private async Task<User> FindOrCreateAsync(string email, string? fullName, string subject, string? externalOrganizationId, CancellationToken cancellationToken)
+    private async Task<User> FindOrCreateAsync(string email, string? fullName, string subject, bool emailVerified, string? externalOrganizationId, CancellationToken cancellationToken)
     {
         var users = db.Users.IgnoreQueryFilters([NeenaDbContext.TenantFilter]);
-        var existing = await users.FirstOrDefaultAsync(u => u.Auth0Id == subject, cancellationToken);
+        var existing = await users.AsNoTracking().FirstOrDefaultAsync(u => u.Auth0Id == subject, cancellationToken);
         if (existing is not null)
             return existing;
 
+        // normalized_email is unique, so this is the one user who owns the address in any letter case.
         var normalized = User.Normalize(email);
-        var byEmail = await users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
+        var byEmail = await users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
         if (byEmail is not null)
         {
+            // Linked by a concurrent call with this same token since the lookup above.
             if (byEmail.Auth0Id == subject)
                 return byEmail;
-            if (byEmail.Auth0Id is not null)
-                throw ApiException.BadRequest(NotAuthorizedToCreate);
-            // A user made from the command line signs in for the first time: link the identity rather than duplicate the person.
-            byEmail.Auth0Id = subject;
-            await db.SaveChangesAsync(cancellationToken);
-            return byEmail;
+            // An unverified address proves nothing: linking on it would hand the account and its organization to
+            // whoever signs up with that address first. A user bound to another identity is never re-linked.
+            if (byEmail.Auth0Id is not null || !emailVerified)
+                throw ApiException.Conflict(EmailTaken);
+            // A user made from the command line signs in for the first time: link the identity rather than duplicate
+            // the person. Conditional on auth0_id still being empty, so two identities racing for it cannot both win.
+            var now = time.GetUtcNow().UtcDateTime;
+            var linked = await users.Where(u => u.Id == byEmail.Id && u.Auth0Id == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(u => u.Auth0Id, subject).SetProperty(u => u.ModifiedDate, now).SetProperty(u => u.ModifiedByEmail, email), cancellationToken);
+            var current = await users.AsNoTracking().FirstAsync(u => u.Id == byEmail.Id, cancellationToken);
+            return linked == 1 || current.Auth0Id == subject ? current : throw ApiException.Conflict(EmailTaken);
         }
 
         // The organization and its first user commit together: a lost race leaves no orphan organization behind.
@@ -78,6 +87,10 @@ public sealed class UserService(NeenaDbContext db)
         await transaction.CommitAsync(cancellationToken);
         return user;
     }
+
+    // SaveChanges wraps the server's error, ExecuteUpdate does not.
+    private static bool IsUniqueViolation(Exception e) =>
+        (e as PostgresException ?? e.InnerException as PostgresException)?.SqlState == PostgresErrorCodes.UniqueViolation;
 
     /// <summary>The organization named by an identity provider id (created on first sight), or a new one.</summary>
     public static async Task<Organization> EnsureOrganizationAsync(NeenaDbContext db, string? externalId, string name, CancellationToken cancellationToken)

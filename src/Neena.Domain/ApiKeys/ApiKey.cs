@@ -24,6 +24,9 @@ public sealed class ApiKey : ITenantOwned, IAudited
     public DateTime? LastUsedAt { get; set; }
     public DateTime? RevokedAt { get; set; }
 
+    /// <summary>The key this one was created with, if any: revoking that key revokes this one (and its own children).</summary>
+    public Guid? ParentKeyId { get; set; }
+
     public DateTime CreatedDate { get; set; }
     public DateTime ModifiedDate { get; set; }
     public string? CreatedByEmail { get; set; }
@@ -35,8 +38,19 @@ public sealed class ApiKey : ITenantOwned, IAudited
     public static bool IsUsable(DateTime? revokedAt, DateTime? expiresAt, DateTime utcNow) =>
         revokedAt is null && (expiresAt is null || expiresAt > utcNow);
 
+    /// <summary>
+    /// The expiry of a key created with this one, which may not outlive it: the requested expiry, else this key's.
+    /// <paramref name="allowed"/> is false when the requested one is later than this key's.
+    /// </summary>
+    public DateTime? ChildExpiry(DateTime? requested, out bool allowed)
+    {
+        allowed = ExpiresAt is null || requested is null || requested <= ExpiresAt;
+        return requested ?? ExpiresAt;
+    }
+
     /// <summary>Creates a key; the plaintext is returned once and never stored.</summary>
-    public static (ApiKey Key, string Plaintext) Issue(Guid organizationId, Guid userId, string name, IEnumerable<string>? permissions, DateTime? expiresAt)
+    /// <param name="parentKeyId">The key used to create this one (when created with a key), which bounds it.</param>
+    public static (ApiKey Key, string Plaintext) Issue(Guid organizationId, Guid userId, string name, IEnumerable<string>? permissions, DateTime? expiresAt, Guid? parentKeyId = null)
     {
         var secret = Base62(RandomNumberGenerator.GetBytes(32));
         var plaintext = KeyPrefix + secret;
@@ -49,6 +63,7 @@ public sealed class ApiKey : ITenantOwned, IAudited
             KeyHash = Hash(plaintext),
             Permissions = permissions?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList() ?? [.. Common.Permissions.All],
             ExpiresAt = expiresAt,
+            ParentKeyId = parentKeyId,
         };
         return (key, plaintext);
     }

@@ -10,9 +10,20 @@ namespace Neena.Integrations.Http;
 /// </summary>
 internal sealed class AddressPolicy
 {
-    private static readonly (IPNetwork Network, string Reason)[] BlockedIPv4 =
+    // Never a destination, whatever an allow-list says: no host can be reached at these. On Linux a connection to
+    // 0.0.0.0 or :: reaches this machine, so an allow-list such as 0.0.0.0/0 must not turn them into loopback.
+    private static readonly (IPNetwork Network, string Reason)[] NeverAllowed =
     [
         (IPNetwork.Parse("0.0.0.0/8"), "unspecified"),
+        (IPNetwork.Parse("224.0.0.0/4"), "multicast"),
+        (IPNetwork.Parse("255.255.255.255/32"), "broadcast"),
+        (IPNetwork.Parse("::/128"), "unspecified"),
+        (IPNetwork.Parse("ff00::/8"), "multicast"),
+    ];
+
+    private static readonly (IPNetwork Network, string Reason)[] BlockedIPv4 =
+    [
+        .. NeverAllowed.Where(b => b.Network.BaseAddress.AddressFamily == AddressFamily.InterNetwork),
         (IPNetwork.Parse("10.0.0.0/8"), "private"),
         (IPNetwork.Parse("100.64.0.0/10"), "carrier-grade NAT"),
         (IPNetwork.Parse("127.0.0.0/8"), "loopback"),
@@ -21,20 +32,23 @@ internal sealed class AddressPolicy
         (IPNetwork.Parse("192.0.0.0/24"), "reserved"),
         (IPNetwork.Parse("192.168.0.0/16"), "private"),
         (IPNetwork.Parse("198.18.0.0/15"), "reserved"),
-        (IPNetwork.Parse("224.0.0.0/4"), "multicast"),
         (IPNetwork.Parse("240.0.0.0/4"), "reserved"),
     ];
 
     private static readonly (IPNetwork Network, string Reason)[] BlockedIPv6 =
     [
-        (IPNetwork.Parse("::/128"), "unspecified"),
+        .. NeverAllowed.Where(b => b.Network.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6),
         (IPNetwork.Parse("::1/128"), "loopback"),
         (IPNetwork.Parse("::/96"), "IPv4-compatible"),
         (IPNetwork.Parse("100::/64"), "discard-only"),
+        // Teredo tunnels to an IPv4 server and client the address only encodes (the client obfuscated): the real
+        // destination cannot be vetted, so the whole prefix is refused.
+        (IPNetwork.Parse("2001::/32"), "Teredo"),
+        // Local-use NAT64 (RFC 8215): translated by the operator's own gateway into whatever IPv4 network it serves.
+        (IPNetwork.Parse("64:ff9b:1::/48"), "local-use NAT64"),
         (IPNetwork.Parse("fc00::/7"), "private"),
         (IPNetwork.Parse("fe80::/10"), "link-local"),
         (IPNetwork.Parse("fec0::/10"), "site-local"),
-        (IPNetwork.Parse("ff00::/8"), "multicast"),
     ];
 
     // Prefixes that embed an IPv4 address the traffic is really headed for; the embedded address decides.
@@ -79,16 +93,18 @@ internal sealed class AddressPolicy
     {
         var name = NormalizeHost(host);
         var addresses = IPAddress.TryParse(name, out var literal) ? [literal] : await ResolveAsync(name, cancellationToken);
-        if (_allowedHosts.Contains(name))
-        {
-            return addresses;
-        }
+        var hostAllowed = _allowedHosts.Contains(name);
 
         foreach (var address in addresses)
         {
             var normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+            if (NeverAllowedReason(normalized) is { } never)
+            {
+                throw new TaskFailedException($"Refusing to connect to '{name}': address {normalized} is not allowed ({never}; never a destination, whatever the allow-lists say).");
+            }
+
             var reason = BlockedReason(normalized);
-            if (reason is not null && !_allowedNetworks.Any(n => n.Contains(normalized)))
+            if (reason is not null && !hostAllowed && !_allowedNetworks.Any(n => n.Contains(normalized)))
             {
                 throw new TaskFailedException(
                     $"Refusing to connect to '{name}': address {normalized} is not allowed ({reason}). "
@@ -97,6 +113,18 @@ internal sealed class AddressPolicy
         }
 
         return addresses;
+    }
+
+    /// <summary>Why the address can never be a destination (no allow-list exempts it), or null.</summary>
+    internal static string? NeverAllowedReason(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        var reason = Array.Find(NeverAllowed, b => b.Network.Contains(address)).Reason;
+        return reason ?? (EmbeddedIPv4(address) is { } embedded ? NeverAllowedReason(embedded) : null);
     }
 
     /// <summary>Why the address must not be contacted, or null when it is publicly routable.</summary>
@@ -123,12 +151,23 @@ internal sealed class AddressPolicy
             return reason;
         }
 
-        var bytes = address.GetAddressBytes();
-        var embedded = Nat64.Contains(address) ? new IPAddress(bytes.AsSpan(12, 4))
-            : SixToFour.Contains(address) ? new IPAddress(bytes.AsSpan(2, 4))
-            : null;
+        var embedded = EmbeddedIPv4(address);
         return embedded is not null && BlockedReason(embedded) is { } inner
             ? string.Create(CultureInfo.InvariantCulture, $"{inner} address {embedded} embedded in IPv6")
+            : null;
+    }
+
+    /// <summary>The IPv4 address a NAT64 or 6to4 address carries, or null.</summary>
+    private static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return null;
+        }
+
+        var bytes = address.GetAddressBytes();
+        return Nat64.Contains(address) ? new IPAddress(bytes.AsSpan(12, 4))
+            : SixToFour.Contains(address) ? new IPAddress(bytes.AsSpan(2, 4))
             : null;
     }
 

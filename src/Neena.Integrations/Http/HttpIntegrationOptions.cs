@@ -7,11 +7,15 @@ public sealed class HttpIntegrationOptions
 
     /// <summary>
     /// Host names (exact, case-insensitive) that may be reached whatever addresses they resolve to, for internal
-    /// services a deployment deliberately exposes to flows.
+    /// services a deployment deliberately exposes to flows; except addresses that are never a destination
+    /// (unspecified, multicast, broadcast).
     /// </summary>
     public List<string> AllowedHosts { get; set; } = [];
 
-    /// <summary>CIDR ranges (for example <c>10.1.0.0/16</c>) exempt from the private/loopback/link-local address block.</summary>
+    /// <summary>
+    /// CIDR ranges (for example <c>10.1.0.0/16</c>) exempt from the private/loopback/link-local address block; never
+    /// the unspecified, multicast or broadcast addresses, whatever the range.
+    /// </summary>
     public List<string> AllowedNetworks { get; set; } = [];
 
     /// <summary>Largest response body the task reads (after decompression); larger responses fail the task.</summary>

@@ -47,5 +47,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.HasIndex(e => e.UserId);
         builder.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<User>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Restrict);
+        // Keys are revoked, never deleted; the index serves the revocation cascade (parent → children).
+        builder.HasOne<ApiKey>().WithMany().HasForeignKey(e => e.ParentKeyId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -70,6 +70,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("organization_id");
 
+                    b.Property<Guid?>("ParentKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parent_key_id");
+
                     b.PrimitiveCollection<List<string>>("Permissions")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -95,6 +99,9 @@ namespace Neena.Persistence.Migrations
                     b.HasIndex("KeyHash")
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_key_hash");
+
+                    b.HasIndex("ParentKeyId")
+                        .HasDatabaseName("ix_api_keys_parent_key_id");
 
                     b.HasIndex("UserId")
                         .HasDatabaseName("ix_api_keys_user_id");
@@ -881,6 +888,12 @@ namespace Neena.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_api_keys_organizations_organization_id");
+
+                    b.HasOne("Neena.Domain.ApiKeys.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ParentKeyId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_api_keys_api_keys_parent_key_id");
 
                     b.HasOne("Neena.Domain.Users.User", null)
                         .WithMany()

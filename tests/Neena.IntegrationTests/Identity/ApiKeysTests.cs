@@ -72,6 +72,131 @@ public sealed class ApiKeysTests(NeenaFactory factory) : IClassFixture<NeenaFact
     }
 
     [Fact]
+    public async Task Create_WithExpiringKey_ExpiresWithItByDefault()
+    {
+        var parentExpiry = new DateTime(2099, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        var tenant = await factory.CreateTenantAsync(expiresAt: parentExpiry);
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).PostJsonAsync("/api/v1/api_keys/", new { name = "child" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.ReadJsonAsync();
+        Assert.Equal("2099-01-02T03:04:05.000000Z", body["expires_at"]!.GetValue<string>());
+        Assert.Equal(tenant.ApiKeyId.ToString(), body["parent_key"]!.GetValue<string>());
+        await using var db = factory.CreateDbContext();
+        var stored = await db.ApiKeys.IgnoreQueryFilters().SingleAsync(k => k.Id == Guid.Parse(body["id"]!.GetValue<string>()));
+        Assert.Equal(parentExpiry, stored.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Create_WithExpiringKeyAskingToOutliveIt_Returns422AndStoresNothing()
+    {
+        var tenant = await factory.CreateTenantAsync(expiresAt: DateTime.UtcNow.AddDays(1));
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).PostJsonAsync("/api/v1/api_keys/", new { name = "outlive", expires_at = DateTime.UtcNow.AddDays(2) });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal(["body.expires_at"], await response.ErrorLocationsAsync());
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(1, await db.ApiKeys.IgnoreQueryFilters().CountAsync(k => k.OrganizationId == tenant.OrganizationId));
+    }
+
+    [Fact]
+    public async Task Create_WithExpiringKeyAskingForEarlierExpiry_KeepsIt()
+    {
+        var tenant = await factory.CreateTenantAsync(expiresAt: DateTime.UtcNow.AddDays(2));
+        var earlier = new DateTime(DateTime.UtcNow.AddDays(1).Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).PostJsonAsync("/api/v1/api_keys/", new { name = "shorter", expires_at = earlier });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(earlier, (await response.ReadJsonAsync())["expires_at"]!.GetValue<DateTime>().ToUniversalTime());
+    }
+
+    [Fact]
+    public async Task Create_WithWriteOnlyKey_GetsAtMostWrite()
+    {
+        var tenant = await factory.CreateTenantAsync(permissions: ["write"]);
+        var client = factory.ClientWithBearer(tenant.ApiKey);
+
+        var outranking = await client.PostJsonAsync("/api/v1/api_keys/", new { name = "escalate", permissions = new[] { "read", "write" } });
+        var defaulted = await client.PostJsonAsync("/api/v1/api_keys/", new { name = "default" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, outranking.StatusCode);
+        Assert.Equal("Missing \"read\" permission", await outranking.DetailAsync());
+        Assert.Equal(HttpStatusCode.OK, defaulted.StatusCode);
+        Assert.Equal(["write"], (await defaulted.ReadJsonAsync())["permissions"]!.AsArray().Select(p => p!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Revoke_KeyThatCreatedOthers_RevokesEveryDescendantAtOnce()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var root = factory.ClientWithBearer(tenant.ApiKey);
+        var child = await CreateKeyAsync(root, "child");
+        var grandchild = await CreateKeyAsync(factory.ClientWithBearer(child.Key), "grandchild");
+        // A key of the same user created with a JWT is not a descendant and keeps working.
+        var jwtClient = factory.ClientWithBearer(NeenaFactory.Jwt(tenant.Auth0Id!, tenant.Email));
+        var unrelated = await CreateKeyAsync(jwtClient, "unrelated");
+
+        var revoked = await factory.ClientWithBearer(unrelated.Key).DeleteAsync($"/api/v1/api_keys/?id={tenant.ApiKeyId}");
+
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        foreach (var key in new[] { tenant.ApiKey, child.Key, grandchild.Key })
+        {
+            var refused = await factory.ClientWithApiKeyHeader(key).GetAsync("/users/");
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("Invalid API Key", await refused.DetailAsync());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await factory.ClientWithApiKeyHeader(unrelated.Key).GetAsync("/users/")).StatusCode);
+        var listed = (await (await jwtClient.GetAsync("/api/v1/api_keys/all")).ReadJsonAsync()).AsArray()
+            .ToDictionary(k => k!["id"]!.GetValue<string>(), k => k!.AsObject());
+        Assert.NotNull(listed[child.Id]["revoked_at"]);
+        Assert.NotNull(listed[grandchild.Id]["revoked_at"]);
+        Assert.Null(listed[unrelated.Id]["revoked_at"]);
+        Assert.Equal(child.Id, listed[grandchild.Id]["parent_key"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Revoke_WhileKeysAreCreatedWithIt_LeavesNoWorkingDescendant()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var child = await CreateKeyAsync(factory.ClientWithBearer(tenant.ApiKey), "child");
+        var jwtClient = factory.ClientWithBearer(NeenaFactory.Jwt(tenant.Auth0Id!, tenant.Email));
+
+        var creations = Enumerable.Range(0, 24).Select(i =>
+            factory.ClientWithBearer(i % 2 == 0 ? tenant.ApiKey : child.Key).PostJsonAsync("/api/v1/api_keys/", new { name = $"racer {i}" })).ToList();
+        var revocation = jwtClient.DeleteAsync($"/api/v1/api_keys/?id={tenant.ApiKeyId}");
+        var answers = await Task.WhenAll(creations);
+
+        Assert.Equal(HttpStatusCode.OK, (await revocation).StatusCode);
+        Assert.All(answers, a => Assert.Contains(a.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Forbidden }));
+        foreach (var created in answers.Where(a => a.StatusCode == HttpStatusCode.OK))
+        {
+            var key = (await created.ReadJsonAsync())["key"]!.GetValue<string>();
+            Assert.Equal(HttpStatusCode.Forbidden, (await factory.ClientWithApiKeyHeader(key).GetAsync("/users/")).StatusCode);
+        }
+        await using var connection = new Npgsql.NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        await using var live = new Npgsql.NpgsqlCommand("""
+            WITH RECURSIVE tree AS (
+                SELECT id FROM api_keys WHERE id = $1
+                UNION SELECT k.id FROM api_keys k JOIN tree t ON k.parent_key_id = t.id)
+            SELECT count(*) FROM api_keys WHERE id IN (SELECT id FROM tree) AND revoked_at IS NULL
+            """, connection);
+        live.Parameters.AddWithValue(tenant.ApiKeyId);
+        Assert.Equal(0L, await live.ExecuteScalarAsync());
+    }
+
+    private static async Task<(string Id, string Key)> CreateKeyAsync(HttpClient client, string name)
+    {
+        var response = await client.PostJsonAsync("/api/v1/api_keys/", new { name });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.ReadJsonAsync();
+        return (body["id"]!.GetValue<string>(), body["key"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Create_InvalidBody_Returns422PerField()
     {
         var tenant = await factory.CreateTenantAsync();

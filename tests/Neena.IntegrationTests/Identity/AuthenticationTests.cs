@@ -115,6 +115,76 @@ public sealed class AuthenticationTests(NeenaFactory factory) : IClassFixture<Ne
         Assert.Equal(["read", "write"], body["permissions"]!.AsArray().Select(p => p!.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task Request_JwtWithEmptyPermissions_Returns403EverywhereButUsers()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var client = factory.ClientWithBearer(NeenaFactory.Jwt(tenant.Auth0Id!, tenant.Email, []));
+
+        var readKeys = await client.GetAsync("/api/v1/api_keys/all");
+        var readFlows = await client.GetAsync("/flows/all");
+        var mintKey = await client.PostJsonAsync("/api/v1/api_keys/", new { name = "escalate" });
+        var me = await client.GetAsync(UsersV1);
+        var register = await client.PostJsonAsync("/api/v1/users/create_if_not_exists", new { email = tenant.Email, auth0_id = tenant.Auth0Id });
+
+        Assert.Equal(HttpStatusCode.Forbidden, readKeys.StatusCode);
+        Assert.Equal("Missing \"read\" permission", await readKeys.DetailAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, readFlows.StatusCode);
+        Assert.Equal("Missing \"read\" permission", await readFlows.DetailAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, mintKey.StatusCode);
+        Assert.Equal("Missing \"write\" permission", await mintKey.DetailAsync());
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        Assert.Empty((await me.ReadJsonAsync())["permissions"]!.AsArray());
+        Assert.Equal(HttpStatusCode.OK, register.StatusCode);
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(1, await db.ApiKeys.IgnoreQueryFilters().CountAsync(k => k.UserId == tenant.UserId));
+    }
+
+    [Fact]
+    public async Task CreateIfNotExists_NewUserWithEmptyPermissions_RegistersButGetsNoPermission()
+    {
+        var subject = "auth0|" + Guid.NewGuid().ToString("N");
+        var email = $"{Guid.NewGuid():N}@example.com";
+        var client = factory.ClientWithBearer(NeenaFactory.Jwt(subject, email, []));
+
+        var register = await client.PostJsonAsync("/api/v1/users/create_if_not_exists", new { email, auth0_id = subject });
+        var me = await client.GetAsync(UsersV1);
+        var read = await client.GetAsync("/api/v1/flow_runs/all");
+
+        Assert.Equal(HttpStatusCode.OK, register.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        Assert.Empty((await me.ReadJsonAsync())["permissions"]!.AsArray());
+        Assert.Equal(HttpStatusCode.Forbidden, read.StatusCode);
+        Assert.Equal("Missing \"read\" permission", await read.DetailAsync());
+    }
+
+    [Fact]
+    public async Task CreateIfNotExists_ReadOnlyJwt_NeedsNoWritePermission()
+    {
+        var subject = "auth0|" + Guid.NewGuid().ToString("N");
+        var email = $"{Guid.NewGuid():N}@example.com";
+        var client = factory.ClientWithBearer(NeenaFactory.Jwt(subject, email, ["read"]));
+
+        var register = await client.PostJsonAsync("/api/v1/users/create_if_not_exists", new { email, auth0_id = subject });
+
+        Assert.Equal(HttpStatusCode.OK, register.StatusCode);
+    }
+
+    [Fact]
+    public async Task Request_JwtWithSingleStringPermission_CarriesExactlyIt()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var token = NeenaFactory.Jwt(tenant.Auth0Id!, tenant.Email, extraClaims: new Dictionary<string, object> { ["permissions"] = "read" });
+        var client = factory.ClientWithBearer(token);
+
+        var me = await (await client.GetAsync(UsersV1)).ReadJsonAsync();
+        var write = await client.PostJsonAsync("/api/v1/api_keys/", new { name = "escalate" });
+
+        Assert.Equal(["read"], me["permissions"]!.AsArray().Select(p => p!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+        Assert.Equal("Missing \"write\" permission", await write.DetailAsync());
+    }
+
     public static TheoryData<string, string> BadTokens() => new()
     {
         { NeenaFactory.Jwt("auth0|x", "x@example.com", expires: DateTime.UtcNow.AddMinutes(-5)), "Token has expired" },

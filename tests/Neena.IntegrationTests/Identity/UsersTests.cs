@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Neena.Domain.Organizations;
+using Neena.Domain.Users;
 using Neena.IntegrationTests.Infrastructure;
 
 namespace Neena.IntegrationTests.Identity;
@@ -101,6 +103,114 @@ public sealed class UsersTests(NeenaFactory factory) : IClassFixture<NeenaFactor
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         await using var db = factory.CreateDbContext();
         Assert.Equal(1, await db.Users.IgnoreQueryFilters().CountAsync(u => u.Auth0Id == subject));
+    }
+
+    [Fact]
+    public async Task CreateIfNotExists_CommandLineUserAndVerifiedEmailInOtherCase_LinksIt()
+    {
+        var (userId, organizationId, email) = await CreateCommandLineUserAsync();
+        var subject = "auth0|" + Guid.NewGuid().ToString("N");
+        var tokenEmail = email.ToUpperInvariant();
+        var client = factory.ClientWithBearer(NeenaFactory.Jwt(subject, tokenEmail, extraClaims: Verified(true)));
+
+        var response = await client.PostJsonAsync(Create, new { email = tokenEmail, auth0_id = subject });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.ReadJsonAsync();
+        Assert.Equal(userId.ToString(), body["id"]!.GetValue<string>());
+        Assert.Equal(organizationId.ToString(), body["organization"]!.GetValue<string>());
+        Assert.Equal(subject, body["auth0_id"]!.GetValue<string>());
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(subject, (await db.Users.IgnoreQueryFilters().SingleAsync(u => u.Id == userId)).Auth0Id);
+    }
+
+    public static TheoryData<string, object?> UnverifiedClaims() => new()
+    {
+        { "email_verified", false },
+        { "email_verified", "false" },
+        { "email_verified", "yes" },
+        { "https://neena.io/email_verified", false },
+        { "absent", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnverifiedClaims))]
+    public async Task CreateIfNotExists_CommandLineUserAndUnverifiedEmail_Returns409AndLinksNothing(string claim, object? value)
+    {
+        var (userId, _, email) = await CreateCommandLineUserAsync();
+        var subject = "auth0|" + Guid.NewGuid().ToString("N");
+        var claims = value is null ? null : new Dictionary<string, object> { [claim] = value };
+        var client = factory.ClientWithBearer(NeenaFactory.Jwt(subject, email, extraClaims: claims));
+
+        var response = await client.PostJsonAsync(Create, new { email, auth0_id = subject });
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("A user with this email already exists", await response.DetailAsync());
+        await using var db = factory.CreateDbContext();
+        Assert.Null((await db.Users.IgnoreQueryFilters().SingleAsync(u => u.Id == userId)).Auth0Id);
+        Assert.False(await db.Users.IgnoreQueryFilters().AnyAsync(u => u.Auth0Id == subject));
+        // Still not registered: the unverified identity gets nothing of the existing user's organization.
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/flows/all")).StatusCode);
+    }
+
+    [Fact]
+    public async Task CreateIfNotExists_NamespacedVerifiedClaim_LinksCommandLineUser()
+    {
+        var (userId, _, email) = await CreateCommandLineUserAsync();
+        var subject = "auth0|" + Guid.NewGuid().ToString("N");
+        var client = factory.ClientWithBearer(NeenaFactory.Jwt(subject, email, extraClaims: new Dictionary<string, object> { ["https://neena.io/email_verified"] = true }));
+
+        var response = await client.PostJsonAsync(Create, new { email, auth0_id = subject });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(userId.ToString(), (await response.ReadJsonAsync())["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task CreateIfNotExists_EmailOfUserWithAnotherIdentity_Returns409AndKeepsIt()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var subject = "auth0|" + Guid.NewGuid().ToString("N");
+        var client = factory.ClientWithBearer(NeenaFactory.Jwt(subject, tenant.Email, extraClaims: Verified(true)));
+
+        var response = await client.PostJsonAsync(Create, new { email = tenant.Email, auth0_id = subject });
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("A user with this email already exists", await response.DetailAsync());
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(tenant.Auth0Id, (await db.Users.IgnoreQueryFilters().SingleAsync(u => u.Id == tenant.UserId)).Auth0Id);
+    }
+
+    [Fact]
+    public async Task CreateIfNotExists_IdentitiesRacingForOneCommandLineUser_ExactlyOneLinks()
+    {
+        var (userId, _, email) = await CreateCommandLineUserAsync();
+        var subjects = Enumerable.Range(0, 6).Select(_ => "auth0|" + Guid.NewGuid().ToString("N")).ToList();
+
+        var responses = await Task.WhenAll(subjects.Select(subject =>
+            factory.ClientWithBearer(NeenaFactory.Jwt(subject, email, extraClaims: Verified(true)))
+                .PostJsonAsync(Create, new { email, auth0_id = subject })));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        var winner = subjects[Array.FindIndex(responses, r => r.StatusCode == HttpStatusCode.OK)];
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(winner, (await db.Users.IgnoreQueryFilters().SingleAsync(u => u.Id == userId)).Auth0Id);
+        Assert.Equal(1, await db.Users.IgnoreQueryFilters().CountAsync(u => u.NormalizedEmail == email));
+    }
+
+    private static Dictionary<string, object> Verified(bool value) => new() { ["email_verified"] = value };
+
+    /// <summary>A user as <c>create-api-key</c> makes it: an organization of its own and no <c>auth0_id</c>.</summary>
+    private async Task<(Guid UserId, Guid OrganizationId, string Email)> CreateCommandLineUserAsync()
+    {
+        var email = $"ops-{Guid.NewGuid():N}@example.com";
+        await using var db = factory.CreateDbContext();
+        var organization = new Organization { Name = "Ops" };
+        var user = new User { Email = email, NormalizedEmail = User.Normalize(email), OrganizationId = organization.Id };
+        db.AddRange(organization, user);
+        await db.SaveChangesAsync();
+        return (user.Id, organization.Id, email);
     }
 
     [Fact]

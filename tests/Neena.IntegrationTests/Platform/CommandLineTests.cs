@@ -70,7 +70,22 @@ public sealed class CommandLineTests(NeenaFactory factory) : IClassFixture<Neena
         Assert.Contains("ConnectionStrings__Neena", stdout + stderr, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string[] args, string? connectionString)
+    [Fact]
+    public async Task Server_ProductionWithSymmetricJwtSigningKey_RefusesToStart()
+    {
+        var (exitCode, stdout, stderr) = await RunAsync([], factory.ConnectionString, new Dictionary<string, string>
+        {
+            ["Auth__Jwt__SigningKey"] = Convert.ToBase64String(NeenaFactory.SigningKey),
+            ["Auth__Jwt__Issuer"] = NeenaFactory.Issuer,
+            ["Auth__Jwt__Audience"] = NeenaFactory.Audience,
+        });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("symmetric JWT signing key is refused in the Production environment", stdout + stderr, StringComparison.Ordinal);
+        Assert.Contains("Auth__Jwt__Authority", stdout + stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string[] args, string? connectionString, IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -87,12 +102,23 @@ public sealed class CommandLineTests(NeenaFactory factory) : IClassFixture<Neena
         start.Environment.Remove("ConnectionStrings__Neena");
         if (connectionString is not null)
             start.Environment["ConnectionStrings__Neena"] = connectionString;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
 
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A server that starts when it should have refused would otherwise outlive the test run.
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The process did not exit within 2 minutes. stderr: {await stderr}");
+        }
         return (process.ExitCode, await stdout, await stderr);
     }
 }

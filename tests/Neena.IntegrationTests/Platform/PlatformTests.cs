@@ -78,6 +78,41 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
         Assert.Equal(message, await response.ErrorMessageAsync(location));
     }
 
+    [Theory]
+    [InlineData("/api/v1/api_keys/all", "skip", "0x10")]
+    [InlineData("/api/v1/api_keys/all", "skip", "+5")]
+    [InlineData("/api/v1/api_keys/all", "limit", "1e2")]
+    [InlineData("/api/v1/api_keys/all", "limit", "5.0")]
+    [InlineData("/api/v1/api_keys/all", "limit", " 5")]
+    [InlineData("/api/v1/api_keys/all", "skip", "-")]
+    [InlineData("/flows/all", "skip", "\u0665")]
+    [InlineData("/flow_runs/all", "limit", "0x10")]
+    [InlineData("/flow_requests/all", "skip", "+0")]
+    public async Task QueryInteger_NotPlainDecimal_Returns422NotAValidInteger(string path, string name, string value)
+    {
+        var tenant = await factory.CreateTenantAsync();
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).GetAsync($"{path}?{name}={Uri.EscapeDataString(value)}");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal([$"query.{name}"], await response.ErrorLocationsAsync());
+        Assert.Equal("value is not a valid integer", await response.ErrorMessageAsync($"query.{name}"));
+    }
+
+    [Theory]
+    [InlineData("skip=007&limit=2", HttpStatusCode.OK)]
+    [InlineData("skip=-0", HttpStatusCode.OK)]
+    [InlineData("skip=-1", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("limit=99999999999", HttpStatusCode.UnprocessableEntity)]
+    public async Task QueryInteger_PlainDecimal_IsReadThenRangeChecked(string query, HttpStatusCode expected)
+    {
+        var tenant = await factory.CreateTenantAsync();
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).GetAsync($"/api/v1/api_keys/all?{query}");
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
     [Fact]
     public async Task OversizedBody_Returns413()
     {

@@ -35,4 +35,24 @@ public sealed class RateLimitTests(RateLimitedFactory factory) : IClassFixture<R
         Assert.Equal(HttpStatusCode.OK, otherCredential.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
+
+    [Fact]
+    public async Task RetryAfter_PartWayThroughTheWindow_SaysWhenItEnds()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var client = factory.ClientWithApiKeyHeader(tenant.ApiKey);
+        var sinceBeforeFirst = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/users/")).StatusCode);
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var limited = await client.GetAsync("/api/v1/users/");
+        var elapsed = sinceBeforeFirst.Elapsed;
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        var retryAfter = (int)limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
+        // The window opened with the first request (after the stopwatch started) and lasts 60 s, so at least
+        // 60 - elapsed seconds are left; and at least the 3 s waited have passed, so at most 57 (the full 60 is wrong).
+        Assert.InRange(retryAfter, (int)Math.Floor(60 - elapsed.TotalSeconds), 57);
+    }
 }

@@ -16,7 +16,12 @@ public sealed class AddressPolicyTests
     [InlineData("100.64.0.1", "carrier-grade NAT")]
     [InlineData("0.0.0.0", "unspecified")]
     [InlineData("224.0.0.1", "multicast")]
-    [InlineData("255.255.255.255", "reserved")]
+    [InlineData("255.255.255.255", "broadcast")]
+    [InlineData("250.1.2.3", "reserved")]
+    [InlineData("2001::1", "Teredo")]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo")]
+    [InlineData("64:ff9b:1::a00:1", "local-use NAT64")]
+    [InlineData("64:ff9b:1:ffff::8.8.8.8", "local-use NAT64")]
     [InlineData("::", "unspecified")]
     [InlineData("::1", "loopback")]
     [InlineData("fe80::1", "link-local")]
@@ -54,6 +59,46 @@ public sealed class AddressPolicyTests
         var addresses = await policy.ResolveAllowedAsync("10.1.2.3", CancellationToken.None);
 
         Assert.Equal([IPAddress.Parse("10.1.2.3")], addresses);
+    }
+
+    [Theory]
+    [InlineData("2001:db8::1")]
+    [InlineData("2001:4860:4860::8888")]
+    [InlineData("64:ff9b::808:808")]
+    public void BlockedReason_PublicNeighboursOfBlockedPrefixes_ReturnsNull(string address)
+    {
+        Assert.Null(AddressPolicy.BlockedReason(IPAddress.Parse(address)));
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0", "unspecified")]
+    [InlineData("::", "unspecified")]
+    [InlineData("::ffff:0.0.0.0", "unspecified")]
+    [InlineData("224.0.0.1", "multicast")]
+    [InlineData("239.255.255.250", "multicast")]
+    [InlineData("ff02::1", "multicast")]
+    [InlineData("255.255.255.255", "broadcast")]
+    [InlineData("64:ff9b::e000:1", "multicast")]
+    public async Task ResolveAllowedAsync_NeverValidAddressDespiteAllowLists_IsRefused(string address, string reason)
+    {
+        var byNetwork = AddressPolicy.From(new HttpIntegrationOptions { AllowedNetworks = ["0.0.0.0/0", "::/0"] });
+        var byHost = AddressPolicy.From(new HttpIntegrationOptions { AllowedHosts = [address] });
+
+        foreach (var policy in new[] { byNetwork, byHost })
+        {
+            var ex = await Assert.ThrowsAsync<Neena.Integrations.TaskFailedException>(() => policy.ResolveAllowedAsync(address, CancellationToken.None));
+            Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task ResolveAllowedAsync_AllowedHostWithPrivateAddress_PermitsIt()
+    {
+        var policy = AddressPolicy.From(new HttpIntegrationOptions { AllowedHosts = ["10.9.8.7"] });
+
+        var addresses = await policy.ResolveAllowedAsync("10.9.8.7", CancellationToken.None);
+
+        Assert.Equal([IPAddress.Parse("10.9.8.7")], addresses);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class CreateApiKeyRequestValidator : AbstractValidator<CreateApiKe
     }
 }
 
-/// <summary>A key as listed: never its secret nor its hash.</summary>
+/// <summary>A key as listed: never its secret nor its hash. <c>parent_key</c> is the key it was created with, if any.</summary>
 public sealed record ApiKeyResponse(
     Guid Id,
     string Name,
@@ -35,10 +35,11 @@ public sealed record ApiKeyResponse(
     DateTime? ExpiresAt,
     DateTime? LastUsedAt,
     DateTime? RevokedAt,
-    Guid User)
+    Guid User,
+    Guid? ParentKey)
 {
     public static ApiKeyResponse From(ApiKey k) =>
-        new(k.Id, k.Name, k.Prefix, k.Permissions, k.CreatedDate, k.ExpiresAt, k.LastUsedAt, k.RevokedAt, k.UserId);
+        new(k.Id, k.Name, k.Prefix, k.Permissions, k.CreatedDate, k.ExpiresAt, k.LastUsedAt, k.RevokedAt, k.UserId, k.ParentKeyId);
 }
 
 /// <summary>The answer to creating a key: the only time <see cref="Key"/> is shown.</summary>
@@ -52,4 +53,5 @@ public sealed record CreatedApiKeyResponse(
     DateTime? LastUsedAt,
     DateTime? RevokedAt,
     Guid User,
+    Guid? ParentKey,
     string Key);
