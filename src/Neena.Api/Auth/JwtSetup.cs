@@ -2,7 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
-using Neena.Api.DevDatabase;
+using Neena.Api.Hosting;
 using Neena.Api.Errors;
 using Neena.Domain.Common;
 using Neena.Persistence;
