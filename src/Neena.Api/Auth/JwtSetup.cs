@@ -2,8 +2,8 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
-using Neena.Api.Hosting;
 using Neena.Api.Errors;
+using Neena.Api.Hosting;
 using Neena.Domain.Common;
 using Neena.Persistence;
 
