@@ -83,7 +83,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
         var (run, result) = await flowRuns.GetWithResultAsync(id, cancellationToken);
         var options = json.Value.JsonSerializerOptions;
         var body = JsonSerializer.SerializeToNode(run, options)!.AsObject();
-        var key = HttpContext.GetApiSurface() == ApiSurface.V1 ? "flow_result" : "result";
+        var key = HttpContext.GetApiSurface().FlowResultKey();
         body[key] = result is null ? null : JsonSerializer.SerializeToNode(result, options);
         return body;
     }
