@@ -13,7 +13,7 @@ public sealed record CreateApiKeyRequest
     public string? Name { get; init; }
 
     /// <summary>At least one of <c>read</c> and <c>write</c>, and no more than the calling credential has; left out, the key gets the caller's permissions.</summary>
-    [ApiField(ValuesOf = typeof(Domain.Common.Permissions))]
+    [ApiField(ValuesOf = typeof(Domain.Common.Permissions), EnumName = "Permission")]
     public List<string>? Permissions { get; init; }
 
     /// <summary>When the key stops working (in the future); left out or null, it never expires.</summary>
@@ -42,7 +42,7 @@ public sealed record ApiKeyResponse(
     Guid Id,
     string Name,
     string Prefix,
-    [property: ApiField(ValuesOf = typeof(Domain.Common.Permissions))] IReadOnlyList<string> Permissions,
+    [property: ApiField(ValuesOf = typeof(Domain.Common.Permissions), EnumName = "Permission")] IReadOnlyList<string> Permissions,
     DateTime CreatedDate,
     DateTime? ExpiresAt,
     DateTime? LastUsedAt,
@@ -60,7 +60,7 @@ public sealed record CreatedApiKeyResponse(
     Guid Id,
     string Name,
     string Prefix,
-    [property: ApiField(ValuesOf = typeof(Domain.Common.Permissions))] IReadOnlyList<string> Permissions,
+    [property: ApiField(ValuesOf = typeof(Domain.Common.Permissions), EnumName = "Permission")] IReadOnlyList<string> Permissions,
     DateTime CreatedDate,
     DateTime? ExpiresAt,
     DateTime? LastUsedAt,

@@ -10,7 +10,7 @@ public sealed record IntegrationResponse(
     string ClassName,
     string Name,
     string ShortName,
-    [property: ApiField(Values = ["none", "api_key", "oauth2"])] string AuthType,
+    [property: ApiField(Values = ["none", "api_key", "oauth2"], EnumName = "AuthType")] string AuthType,
     Guid Id,
     DateTime CreatedDate,
     DateTime ModifiedDate);

@@ -38,6 +38,12 @@ public sealed class ApiFieldAttribute : Attribute
 
     /// <summary>The only values the field takes, when no class of constants lists them.</summary>
     public string[]? Values { get; set; }
+
+    /// <summary>
+    /// The name of the enum's own schema, which every field taking the same values shares (client generators make one
+    /// enum type of it). Defaults to the name of <see cref="ValuesOf"/>; without either, the values stay inline.
+    /// </summary>
+    public string? EnumName { get; set; }
 }
 
 public enum JsonShape

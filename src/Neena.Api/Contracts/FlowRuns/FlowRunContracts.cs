@@ -22,7 +22,7 @@ public sealed record CreateFlowRunRequest
     public string? Status { get; init; }
 
     /// <summary>Null (the default) awaits approval; <c>approved</c> starts the run at once; <c>rejected</c> creates it cancelled.</summary>
-    [ApiField(Values = [Domain.FlowRuns.ApprovalStatus.Approved, Domain.FlowRuns.ApprovalStatus.Rejected])]
+    [ApiField(ValuesOf = typeof(Domain.FlowRuns.ApprovalStatus))]
     public string? ApprovalStatus { get; init; }
 
     /// <summary>Defaults to now.</summary>
@@ -115,7 +115,7 @@ public sealed record FlowRunResponse(
     Guid Flow,
     Guid FlowRequest,
     [property: ApiField(ValuesOf = typeof(RunStatus))] string Status,
-    [property: ApiField(Values = [Domain.FlowRuns.ApprovalStatus.Approved, Domain.FlowRuns.ApprovalStatus.Rejected])] string? ApprovalStatus,
+    [property: ApiField(ValuesOf = typeof(Domain.FlowRuns.ApprovalStatus))] string? ApprovalStatus,
     DateTime? TriggeredTime,
     DateTime? EndTime,
     string? TriggeredBy,
@@ -130,7 +130,7 @@ public sealed record FlowRunPreviewResponse(
     Guid Id,
     string FlowName,
     string FlowRequestInstructions,
-    [property: ApiField(Values = [Domain.FlowRuns.ApprovalStatus.Approved, Domain.FlowRuns.ApprovalStatus.Rejected])] string? ApprovalStatus,
+    [property: ApiField(ValuesOf = typeof(Domain.FlowRuns.ApprovalStatus))] string? ApprovalStatus,
     DateTime? StartTime,
     [property: ApiField(ValuesOf = typeof(RunStatus))] string Status,
     DateTime? EndTime,

@@ -11,7 +11,7 @@ public sealed record UserResponse(
     string? FullName,
     string? Auth0Id,
     Guid Id,
-    [property: ApiField(ValuesOf = typeof(Domain.Common.Permissions))] IReadOnlyList<string>? Permissions,
+    [property: ApiField(ValuesOf = typeof(Domain.Common.Permissions), EnumName = "Permission")] IReadOnlyList<string>? Permissions,
     Guid Organization);
 
 [InputSchema("UserCreate")]

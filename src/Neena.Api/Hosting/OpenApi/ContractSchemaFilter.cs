@@ -20,7 +20,7 @@ internal sealed class ContractSchemaFilter : ISchemaFilter
         if (schema is not OpenApiSchema concrete)
             return;
         if (context.MemberInfo is PropertyInfo property)
-            ApplyField(concrete, property);
+            ApplyField(concrete, property, context.SchemaRepository);
         else if (context.MemberInfo is null && context.ParameterInfo is null)
             ApplyType(concrete, context.Type);
     }
@@ -41,7 +41,7 @@ internal sealed class ContractSchemaFilter : ISchemaFilter
         schema.Required = new SortedSet<string>(required, StringComparer.Ordinal);
     }
 
-    private static void ApplyField(OpenApiSchema schema, PropertyInfo property)
+    private static void ApplyField(OpenApiSchema schema, PropertyInfo property, SchemaRepository repository)
     {
         var field = property.GetCustomAttribute<ApiFieldAttribute>();
         var fieldUpdate = FieldUpdateContractResolver.FieldUpdateValueType(property.PropertyType) is not null;
@@ -67,9 +67,32 @@ internal sealed class ContractSchemaFilter : ISchemaFilter
 
         if (Values(field) is { Count: > 0 } values)
         {
-            var target = schema.Type?.HasFlag(JsonSchemaType.Array) == true && schema.Items is OpenApiSchema items ? items : schema;
-            target.Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
+            var array = schema.Type?.HasFlag(JsonSchemaType.Array) == true;
+            var name = field!.EnumName ?? field.ValuesOf?.Name;
+            if (name is null)
+            {
+                var target = array && schema.Items is OpenApiSchema items ? items : schema;
+                target.Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
+            }
+            else if (array)
+            {
+                schema.Items = Enum(repository, name, values);
+            }
+            else
+            {
+                // A reference cannot carry a description or nullability in OpenAPI 3.0: wrap it.
+                schema.AllOf = [Enum(repository, name, values)];
+                schema.Type = schema.Type?.HasFlag(JsonSchemaType.Null) == true ? JsonSchemaType.Null : null;
+                schema.Format = null;
+            }
         }
+    }
+
+    private static OpenApiSchemaReference Enum(SchemaRepository repository, string name, List<string> values)
+    {
+        if (!repository.Schemas.ContainsKey(name))
+            repository.AddDefinition(name, new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))] });
+        return new OpenApiSchemaReference(name);
     }
 
     /// <summary>A JSON object with any members.</summary>

@@ -29,11 +29,13 @@ internal sealed class QueryParameterFilter(IServiceScopeFactory scopes) : IParam
         using var scope = scopes.CreateScope();
         if (scope.ServiceProvider.GetService(typeof(IValidator<>).MakeGenericType(model)) is not IValidator validator)
             return;
-        foreach (var (rule, options) in validator.CreateDescriptor().GetValidatorsForMember(property.Name))
+        var components = validator.CreateDescriptor().Rules
+            .Where(r => r.Member?.Name == property.Name)
+            .SelectMany(r => r.Components)
+            .Where(c => !c.HasCondition && !c.HasAsyncCondition);
+        foreach (var component in components)
         {
-            if (options.HasCondition || options.HasAsyncCondition)
-                continue;
-            switch (rule)
+            switch (component.Validator)
             {
                 case IBetweenValidator between:
                     schema.Minimum = Text(between.From);

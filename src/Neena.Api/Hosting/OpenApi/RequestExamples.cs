@@ -57,6 +57,7 @@ internal static class RequestExamples
         _ when body == typeof(UpdateFlowRequestRequest) => new JsonObject
         {
             ["id"] = FlowRequestId,
+            ["request_instructions"] = "Post the weekly sales summary for Acme, EMEA only",
             ["request_name"] = "Weekly sales summary (EMEA)",
             ["flow"] = FlowId,
         },

@@ -46,19 +46,18 @@ internal sealed class ResponsesOperationFilter : IOperationFilter
             var forbidden = ForbiddenCommon + (metadata.OfType<AllowUnregisteredAttribute>().Any() ? "" : ForbiddenUnregistered);
             Error(responses, 403, detail, Specific(api, 403) is { } reason ? $"{reason} {forbidden}" : forbidden);
         }
-        if (Specific(api, 400) is { } badRequest)
-            Error(responses, 400, detail, badRequest);
-        if (responses.ContainsKey("404"))
+        if (Declares(api, 400))
+            Error(responses, 400, detail, Specific(api, 400) ?? "Refused; `detail` says why.");
+        if (Declares(api, 404))
             Error(responses, 404, detail, Specific(api, 404) ?? "Not found in your organization: a missing id and another organization's id answer alike.");
-        if (Specific(api, 409) is { } conflict)
-            Error(responses, 409, detail, conflict);
+        if (Declares(api, 409))
+            Error(responses, 409, detail, Specific(api, 409) ?? "The resource's current state forbids this; `detail` says why.");
         if (hasBody)
             Error(responses, 413, detail, "The body is larger than 1 MiB.");
         if (hasBody || hasQuery)
         {
-            Error(responses, 422, validation, Specific(api, 422) is { } invalid
-                ? $"A field or parameter is missing or invalid: {invalid}"
-                : "A field or parameter is missing or invalid; each problem is named by its location (`body.…` or `query.…`).");
+            Error(responses, 422, validation, (Specific(api, 422) ?? "A field or parameter is missing or invalid.")
+                + " Each problem is named by its location (`body.…` or `query.…`).");
         }
         Error(responses, 429, detail, "Too many requests for this credential in the current window.")
             .Headers!["Retry-After"] = Header("Seconds until the window frees.", JsonSchemaType.Integer);
@@ -76,6 +75,8 @@ internal sealed class ResponsesOperationFilter : IOperationFilter
     private static ApiSurface SurfaceOf(ApiDescription api) =>
         api.ActionDescriptor.EndpointMetadata.OfType<ApiSurfaceMetadata>().FirstOrDefault()?.Surface
         ?? (api.RelativePath?.StartsWith(TwoSurfaceConvention.V1Prefix, StringComparison.Ordinal) == true ? ApiSurface.V1 : ApiSurface.Legacy);
+
+    private static bool Declares(ApiDescription api, int status) => api.SupportedResponseTypes.Any(r => r.StatusCode == status);
 
     /// <summary>The description an action gives a status in its <c>[ProducesResponseType]</c>, if any.</summary>
     private static string? Specific(ApiDescription api, int status) =>
