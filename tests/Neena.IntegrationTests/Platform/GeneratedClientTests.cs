@@ -45,7 +45,7 @@ public sealed class GeneratedClientTests(NeenaFactory factory) : IClassFixture<N
 
             Assert.Equal(["users", "catalogue", "api_keys", "v1 flows", "legacy flows"], steps);
             var documented = Operations(json);
-            Assert.Equal(56, documented.Count);
+            Assert.True(documented.Count >= 56, $"{documented.Count} operations");
             Assert.Empty(documented.Except(recorder.Calls).Order());
         }
         finally

@@ -27,7 +27,7 @@ internal sealed class ContractSchemaFilter : ISchemaFilter
 
     private static void ApplyType(OpenApiSchema schema, Type type)
     {
-        var output = type.GetCustomAttribute<OutputSchemaAttribute>() is not null;
+        var output = type.GetCustomAttribute<OutputSchemaAttribute>() is not null || SchemaNames.ForeignOutputs.ContainsKey(type);
         var input = type.GetCustomAttribute<InputSchemaAttribute>() is not null;
         if ((!output && !input) || schema.Properties is null)
             return;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.ApiExplorer;
+using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.OpenApi;
 using Neena.Api.Auth;
@@ -62,7 +63,8 @@ internal sealed class ResponsesOperationFilter : IOperationFilter
         Error(responses, 429, detail, "Too many requests for this credential in the current window.")
             .Headers!["Retry-After"] = Header("Seconds until the window frees.", JsonSchemaType.Integer);
 
-        if (api.ActionDescriptor.RouteValues["action"] == nameof(FlowRunsController.GetWithResult))
+        if (api.ActionDescriptor is ControllerActionDescriptor { ControllerTypeInfo: var controller, ActionName: nameof(FlowRunsController.GetWithResult) }
+            && controller.AsType() == typeof(FlowRunsController))
             DocumentFlowResult(operation, context, surface);
 
         foreach (var response in responses.Values.OfType<OpenApiResponse>())
