@@ -15,6 +15,7 @@ public sealed class ApiKeysController(ApiKeyService apiKeys) : ControllerBase
     /// <summary>Issues a key for the caller; the plaintext <c>key</c> is in this answer only.</summary>
     [HttpPost("")]
     [ProducesResponseType<CreatedApiKeyResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status403Forbidden, Description = "`permissions` asks for a permission the calling credential does not have.")]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
     public Task<CreatedApiKeyResponse> Create([FromBody] CreateApiKeyRequest request, CancellationToken cancellationToken) =>
         apiKeys.CreateAsync(User, request, cancellationToken);

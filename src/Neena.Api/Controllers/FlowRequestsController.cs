@@ -15,16 +15,17 @@ public sealed class FlowRequestsController(FlowRequestService flowRequests) : Co
     /// <summary>Creates a flow request in the caller's organization.</summary>
     [HttpPost("")]
     [ProducesResponseType<FlowRequestResponse>(StatusCodes.Status200OK)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status403Forbidden)]
-    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status403Forbidden, Description = "`organization` names another organization.")]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "`body.flow` is not a flow of your organization, or a field is invalid.")]
     public Task<FlowRequestResponse> Create([FromBody] CreateFlowRequestRequest request, CancellationToken cancellationToken) =>
         flowRequests.CreateAsync(request, cancellationToken);
 
     /// <summary>Updates a flow request; the body carries its <c>id</c>, and omitted fields keep their value.</summary>
     [HttpPut("")]
     [ProducesResponseType<FlowRequestResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status403Forbidden, Description = "`organization` names another organization.")]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
-    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "`body.flow` is not a flow of your organization, or a field is invalid.")]
     public Task<FlowRequestResponse> Update([FromBody] UpdateFlowRequestRequest request, CancellationToken cancellationToken) =>
         flowRequests.UpdateAsync(request, cancellationToken);
 

@@ -19,7 +19,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     /// <summary>Creates a run of a flow for a flow request; <c>approval_status: "approved"</c> starts it at once, <c>"rejected"</c> cancels it.</summary>
     [HttpPost("")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
-    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "`body.flow` or `body.flow_request` is not a resource of your organization, or a field is invalid.")]
     public Task<FlowRunResponse> Create([FromBody] CreateFlowRunRequest request, CancellationToken cancellationToken) =>
         flowRuns.CreateAsync(request, cancellationToken);
 
@@ -54,7 +54,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [HttpPut("approve")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run is not pending and awaiting approval (it was approved, rejected, cancelled or has ended).")]
     public Task<FlowRunResponse> Approve([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
         flowRuns.ApproveAsync(flowRunId, cancellationToken);
 
@@ -62,7 +62,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [HttpPut("reject")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run is not pending and awaiting approval.")]
     public Task<FlowRunResponse> Reject([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
         flowRuns.RejectAsync(flowRunId, cancellationToken);
 
@@ -70,7 +70,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [HttpPut("cancel")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run has already ended.")]
     public Task<FlowRunResponse> Cancel([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
         flowRuns.CancelAsync(flowRunId, cancellationToken);
 
@@ -83,7 +83,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
         var (run, result) = await flowRuns.GetWithResultAsync(id, cancellationToken);
         var options = json.Value.JsonSerializerOptions;
         var body = JsonSerializer.SerializeToNode(run, options)!.AsObject();
-        var key = HttpContext.GetApiSurface() == ApiSurface.V1 ? "flow_result" : "result";
+        var key = HttpContext.GetApiSurface().FlowResultKey();
         body[key] = result is null ? null : JsonSerializer.SerializeToNode(result, options);
         return body;
     }

@@ -15,7 +15,7 @@ public sealed class FlowsController(FlowService flows) : ControllerBase
     /// <summary>Creates a flow: a DAG of task operations and the dependencies between them.</summary>
     [HttpPost("")]
     [ProducesResponseType<FlowResponse>(StatusCodes.Status200OK)]
-    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "The flow is not a sound DAG (no operation, duplicate indexes, unknown indexes, a cycle), a task definition does not exist, or a binding names an unknown parameter or a task that is not an ancestor.")]
     public Task<FlowResponse> Create([FromBody] FlowBody body, CancellationToken cancellationToken) =>
         flows.CreateAsync(body, cancellationToken);
 
@@ -44,6 +44,7 @@ public sealed class FlowsController(FlowService flows) : ControllerBase
     [HttpDelete("")]
     [ProducesResponseType<FlowResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The flow has a run that is pending or in progress; cancel or finish it first.")]
     public Task<FlowResponse> Delete([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
         flows.DeleteAsync(id, cancellationToken);
 }

@@ -1,13 +1,18 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Neena.Api.Contracts.Common;
 
 namespace Neena.Api.Errors;
 
 /// <summary>The contract's error bodies.</summary>
+/// <param name="Detail">What went wrong, in words.</param>
+[OutputSchema("ErrorDetail")]
 public sealed record DetailResponse(string Detail);
 
 /// <summary><c>{"errors": [{"body.field": "message"}, …]}</c>: one single-key object per problem.</summary>
+/// <param name="Errors">One object per problem: its only key is where (<c>body.</c>, <c>query.</c> or <c>header.</c> and the field's path), its value what is wrong.</param>
+[OutputSchema("ValidationErrors")]
 public sealed record ValidationErrorResponse(IReadOnlyList<IReadOnlyDictionary<string, string>> Errors)
 {
     public static ValidationErrorResponse From(IEnumerable<KeyValuePair<string, string>> errors) =>

@@ -128,8 +128,7 @@ public static class NeenaApi
             .Configure<IConfiguration, TimeProvider>((options, configuration, time) => RateLimitingSetup.Configure(options, configuration, time));
 
         services.AddHealthChecks().AddDbContextCheck<NeenaDbContext>("database", tags: ["ready"]);
-        services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen(SwaggerSetup.Configure);
+        services.AddNeenaSwagger();
     }
 
     private static AuthorizationPolicy NeenaPolicy() => new AuthorizationPolicyBuilder(AuthScheme)
@@ -192,6 +191,7 @@ public static class NeenaApi
         app.UseAuthorization();
 
         app.MapControllers();
+        app.MapWelcome();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
             .AllowAnonymous().DisableRateLimiting();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync })

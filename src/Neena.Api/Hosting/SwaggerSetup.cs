@@ -1,5 +1,9 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Neena.Api.Auth;
+using Neena.Api.Hosting.OpenApi;
 using Neena.Api.Routing;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -10,13 +14,24 @@ internal static class SwaggerSetup
     public const string BearerScheme = "Bearer";
     public const string ApiKeyScheme = "api_key";
 
-    public static void Configure(SwaggerGenOptions options)
+    public static void AddNeenaSwagger(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(Configure);
+        // Contracts travel as the server's JSON options write them; FieldUpdate<T> is shown as the T it carries.
+        services.Replace(ServiceDescriptor.Singleton<ISerializerDataContractResolver>(sp => new FieldUpdateContractResolver(
+            new JsonSerializerDataContractResolver(sp.GetRequiredService<IOptions<Microsoft.AspNetCore.Mvc.JsonOptions>>().Value.JsonSerializerOptions))));
+    }
+
+    private static void Configure(SwaggerGenOptions options)
     {
         options.SwaggerDoc("v1", new OpenApiInfo
         {
             Title = "Neena API",
             Version = "v1",
-            Description = "Every resource is served under /api/v1 (bearer tokens) and at the root paths (api_key header); both accept either credential.",
+            Description = "Every resource is served under /api/v1 (documented with `Authorization: Bearer`) and at the root paths " +
+                "(documented with the `api_key` header); both accept either credential. The API reference with examples is docs/api.md " +
+                "in the repository, also served at /docs/api.md.",
         });
         options.AddSecurityDefinition(BearerScheme, new OpenApiSecurityScheme
         {
@@ -48,7 +63,16 @@ internal static class SwaggerSetup
         });
         options.OrderActionsBy(api => (api.RelativePath?.StartsWith(TwoSurfaceConvention.V1Prefix, StringComparison.Ordinal) == true ? "0" : "1") + api.RelativePath);
         options.SupportNonNullableReferenceTypes();
-        options.CustomSchemaIds(t => t.FullName?.Replace("+", ".", StringComparison.Ordinal));
+        options.CustomSchemaIds(SchemaNames.For);
+        // JSON-node fields: any JSON, a JSON object, a JSON array; never the node classes' .NET members.
+        options.MapType<JsonNode>(() => new OpenApiSchema());
+        options.MapType<JsonObject>(ContractSchemaFilter.AnyObject);
+        options.MapType<JsonArray>(() => new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema() });
+        options.SchemaFilter<ContractSchemaFilter>();
+        options.ParameterFilter<QueryParameterFilter>();
+        options.RequestBodyFilter<RequestExampleFilter>();
+        options.OperationFilter<ResponsesOperationFilter>();
+        options.DocumentAsyncFilter<CatalogueIdsFilter>();
         var xml = Path.Combine(AppContext.BaseDirectory, "Neena.Api.xml");
         if (File.Exists(xml))
             options.IncludeXmlComments(xml);

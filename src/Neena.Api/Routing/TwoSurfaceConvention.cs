@@ -49,4 +49,7 @@ public static class ApiSurfaceExtensions
 {
     public static ApiSurface GetApiSurface(this HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<ApiSurfaceMetadata>()?.Surface ?? ApiSurface.V1;
+
+    /// <summary>The key of a run's flow result in <c>with_flow_result</c>: the one documented difference between the surfaces.</summary>
+    public static string FlowResultKey(this ApiSurface surface) => surface == ApiSurface.V1 ? "flow_result" : "result";
 }

@@ -139,7 +139,7 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
         var schemes = doc["components"]!["securitySchemes"]!.AsObject();
         Assert.True(schemes.ContainsKey("Bearer"));
         Assert.Equal("api_key", schemes["api_key"]!["name"]!.GetValue<string>());
-        var userSchema = doc["components"]!["schemas"]!.AsObject().Single(s => s.Key.EndsWith("UserResponse", StringComparison.Ordinal)).Value!;
+        var userSchema = doc["components"]!["schemas"]!["User"]!;
         Assert.Contains("full_name", userSchema["properties"]!.AsObject().Select(p => p.Key));
     }
 

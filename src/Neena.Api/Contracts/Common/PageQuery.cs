@@ -5,7 +5,10 @@ namespace Neena.Api.Contracts.Common;
 /// <summary><c>skip</c> and <c>limit</c> of every list endpoint.</summary>
 public sealed record PageQuery
 {
+    /// <summary>How many items to skip, in the list's order (newest first).</summary>
     public int Skip { get; init; }
+
+    /// <summary>The most items to answer.</summary>
     public int Limit { get; init; } = 100;
 }
 

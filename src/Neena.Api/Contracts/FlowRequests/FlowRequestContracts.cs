@@ -5,30 +5,60 @@ using Neena.Domain.FlowRequests;
 
 namespace Neena.Api.Contracts.FlowRequests;
 
+[InputSchema("FlowRequestCreate")]
 public sealed record CreateFlowRequestRequest
 {
+    /// <summary>What should be done, in natural language (8–512 characters).</summary>
+    [ApiField(Required = true)]
     public string? RequestInstructions { get; init; }
+
+    /// <summary>Data for the flow: an array of JSON objects. Bindings read it as <c>{{request.metadata.KEY}}</c>.</summary>
+    [ApiField(Shape = JsonShape.ArrayOfObjects)]
     public JsonNode? RequestMetadata { get; init; }
+
+    /// <summary>A short name (at most 64 characters).</summary>
     public string? RequestName { get; init; }
+
+    /// <summary>The id of a flow of your organization that serves this request.</summary>
     public Guid? Flow { get; init; }
+
+    /// <summary>Your organization's id (the default); any other id is refused with 403.</summary>
     public Guid? Organization { get; init; }
 }
 
 /// <summary>A partial update: fields left out of the body keep their stored value.</summary>
+[InputSchema("FlowRequestUpdate")]
 public sealed record UpdateFlowRequestRequest
 {
+    /// <summary>The id of the flow request to change.</summary>
+    [ApiField(Required = true)]
     public Guid? Id { get; init; }
+
+    /// <summary>What should be done, in natural language (8–512 characters).</summary>
+    [ApiField(NotNull = true)]
     public FieldUpdate<string> RequestInstructions { get; init; }
+
+    /// <summary>Data for the flow: an array of JSON objects; null empties it.</summary>
+    [ApiField(Shape = JsonShape.ArrayOfObjects)]
     public FieldUpdate<JsonNode> RequestMetadata { get; init; }
+
+    /// <summary>A short name (at most 64 characters); null clears it.</summary>
     public FieldUpdate<string> RequestName { get; init; }
+
+    /// <summary>The id of a flow of your organization; null unlinks the flow.</summary>
     public FieldUpdate<Guid?> Flow { get; init; }
+
+    /// <summary>Your organization's id; any other id is refused with 403. It cannot be changed.</summary>
     public FieldUpdate<Guid?> Organization { get; init; }
 }
 
+/// <param name="Flow">The id of the flow linked to the request, if any.</param>
+/// <param name="DeletedAt">When the request was deleted; only a <c>DELETE</c> answer shows it set.</param>
+[OutputSchema("FlowRequest")]
 public sealed record FlowRequestResponse(
     Guid Id,
     string RequestInstructions,
-    JsonArray RequestMetadata,
+    [property: ApiField(Shape = JsonShape.ArrayOfObjects)] JsonArray RequestMetadata,
     string? RequestName,
     Guid? Flow,
     Guid Organization,

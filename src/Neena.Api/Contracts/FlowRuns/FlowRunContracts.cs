@@ -1,18 +1,37 @@
 using System.Text.Json.Nodes;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
+using Neena.Api.Contracts.Common;
 using Neena.Domain.FlowRuns;
 
 namespace Neena.Api.Contracts.FlowRuns;
 
+[InputSchema("FlowRunCreate")]
 public sealed record CreateFlowRunRequest
 {
+    /// <summary>The id of the flow to run (of your organization).</summary>
+    [ApiField(Required = true)]
     public Guid? Flow { get; init; }
+
+    /// <summary>The id of the flow request the run serves (of your organization).</summary>
+    [ApiField(Required = true)]
     public Guid? FlowRequest { get; init; }
+
+    /// <summary>Only <c>pending</c>, the default: a run starts pending.</summary>
+    [ApiField(Values = [RunStatus.Pending])]
     public string? Status { get; init; }
+
+    /// <summary>Null (the default) awaits approval; <c>approved</c> starts the run at once; <c>rejected</c> creates it cancelled.</summary>
+    [ApiField(ValuesOf = typeof(Domain.FlowRuns.ApprovalStatus))]
     public string? ApprovalStatus { get; init; }
+
+    /// <summary>Defaults to now.</summary>
     public DateTime? TriggeredTime { get; init; }
+
+    /// <summary>Must be null: a new run has not ended.</summary>
     public DateTime? EndTime { get; init; }
+
+    /// <summary>Who triggered the run (at most 320 characters); defaults to your email.</summary>
     public string? TriggeredBy { get; init; }
 }
 
@@ -65,11 +84,19 @@ public sealed class FlowRunFilterValidator : AbstractValidator<FlowRunFilter>
     }
 }
 
+/// <param name="TaskOperationIndex">The <c>index</c> of the task operation this task run executes.</param>
+/// <param name="TaskPrepPrompt">What preparation asked: <c>{"messages": [{"role", "content"}, …]}</c>, null until the task is prepared.</param>
+/// <param name="TaskPrepAnswer">What preparation answered: <c>{"parameters": [{"name", "value", "explanation"}, …]}</c>, null until the task is prepared.</param>
+/// <param name="Result">The task's JSON output, null until it completes.</param>
+/// <param name="Error">Why the task failed or was cancelled.</param>
+/// <param name="Attempt">How many times the task has been started (retries and take-overs count).</param>
+/// <param name="OperationName">The task operation's name.</param>
+[OutputSchema("TaskRun")]
 public sealed record TaskRunResponse(
     Guid Id,
     Guid FlowRun,
     int TaskOperationIndex,
-    string Status,
+    [property: ApiField(ValuesOf = typeof(RunStatus))] string Status,
     DateTime? StartTime,
     DateTime? EndTime,
     JsonObject? TaskPrepPrompt,
@@ -79,11 +106,16 @@ public sealed record TaskRunResponse(
     int Attempt,
     string OperationName);
 
+/// <param name="Status"><c>pending</c> → <c>in_progress</c> → <c>completed</c>, <c>failed</c> or <c>cancelled</c>.</param>
+/// <param name="ApprovalStatus">Null while the run awaits approval, then <c>approved</c> or <c>rejected</c>.</param>
+/// <param name="TaskRuns">One per task operation once the run is approved, ordered by <c>task_operation_index</c>.</param>
+/// <param name="StartTime">When the run was approved and handed to the engine.</param>
+[OutputSchema("FlowRun")]
 public sealed record FlowRunResponse(
     Guid Flow,
     Guid FlowRequest,
-    string Status,
-    string? ApprovalStatus,
+    [property: ApiField(ValuesOf = typeof(RunStatus))] string Status,
+    [property: ApiField(ValuesOf = typeof(Domain.FlowRuns.ApprovalStatus))] string? ApprovalStatus,
     DateTime? TriggeredTime,
     DateTime? EndTime,
     string? TriggeredBy,
@@ -93,17 +125,20 @@ public sealed record FlowRunResponse(
     DateTime CreatedDate,
     DateTime ModifiedDate);
 
+[OutputSchema("FlowRunPreview")]
 public sealed record FlowRunPreviewResponse(
     Guid Id,
     string FlowName,
     string FlowRequestInstructions,
-    string? ApprovalStatus,
+    [property: ApiField(ValuesOf = typeof(Domain.FlowRuns.ApprovalStatus))] string? ApprovalStatus,
     DateTime? StartTime,
-    string Status,
+    [property: ApiField(ValuesOf = typeof(RunStatus))] string Status,
     DateTime? EndTime,
     Guid Flow,
     DateTime? TriggeredTime);
 
+/// <param name="Body">A JSON document, as a string: the outcome, the outputs of the final tasks and the errors.</param>
+[OutputSchema("FlowResult")]
 public sealed record FlowResultResponse(
     string Body,
     Guid? TriggerRunId,

@@ -1,40 +1,85 @@
 using System.Text.Json.Nodes;
 using FluentValidation;
+using Neena.Api.Contracts.Common;
 using Neena.Domain.Flows;
 
 namespace Neena.Api.Contracts.Flows;
 
+/// <summary>A flow: a DAG of task operations and the dependencies between them.</summary>
+[InputSchema("FlowCreate")]
 public record FlowBody
 {
+    /// <summary>1–200 characters.</summary>
+    [ApiField(Required = true)]
     public string? Name { get; init; }
+
+    /// <summary>At least one, at most 500; their <c>index</c> values are unique.</summary>
+    [ApiField(Required = true)]
     public List<TaskOperationBody?>? TaskOperations { get; init; }
+
+    /// <summary>Which operation runs after which, by <c>index</c>; no cycles.</summary>
     public List<TaskDependencyBody?>? Dependencies { get; init; }
 }
 
 /// <summary>A full replacement of a flow: name, operations and dependencies.</summary>
+[InputSchema("FlowUpdate")]
 public sealed record UpdateFlowRequest : FlowBody
 {
+    /// <summary>The id of the flow to replace.</summary>
+    [ApiField(Required = true)]
     public Guid? Id { get; init; }
 }
 
+/// <summary>One step of a flow: a task of the catalogue, with how its inputs are filled.</summary>
+[InputSchema("TaskOperationCreate")]
 public sealed record TaskOperationBody
 {
+    /// <summary>1–200 characters.</summary>
+    [ApiField(Required = true)]
     public string? Name { get; init; }
+
+    /// <summary>The id of a task definition (<c>GET /task_definitions/all</c>).</summary>
+    [ApiField(Required = true)]
     public Guid? TaskDefinition { get; init; }
+
+    /// <summary>What this step should do, in natural language (at most 4,000 characters).</summary>
     public string? Instruction { get; init; }
+
+    /// <summary>Position in an editor; finite numbers.</summary>
     public double? X { get; init; }
+
+    /// <summary>Position in an editor; finite numbers.</summary>
     public double? Y { get; init; }
+
+    /// <summary>The operation's number within the flow (≥ 0, unique); dependencies and bindings refer to it.</summary>
+    [ApiField(Required = true)]
     public int? Index { get; init; }
+
+    /// <summary>
+    /// Explicit bindings of the task's inputs, by parameter name: JSON literals, or strings with references
+    /// (<c>{{request.instructions}}</c>, <c>{{request.name}}</c>, <c>{{request.metadata.KEY}}</c>,
+    /// <c>{{tasks.INDEX.result.PATH}}</c> for an ancestor operation).
+    /// </summary>
     public JsonObject? Parameters { get; init; }
 }
 
+/// <summary>The target operation runs after the source operation has completed.</summary>
+[InputSchema("TaskDependencyCreate")]
 public sealed record TaskDependencyBody
 {
+    /// <summary>The <c>index</c> of the operation that runs first.</summary>
+    [ApiField(Required = true)]
     public int? SourceTaskOperation { get; init; }
+
+    /// <summary>The <c>index</c> of the operation that runs after it.</summary>
+    [ApiField(Required = true)]
     public int? TargetTaskOperation { get; init; }
+
+    /// <summary>At most 512 characters.</summary>
     public string? Instruction { get; init; }
 }
 
+[OutputSchema("Flow")]
 public sealed record FlowResponse(
     Guid Id,
     string Name,
@@ -60,6 +105,8 @@ public sealed record FlowResponse(
         flow.DeletedAt);
 }
 
+/// <param name="SortedIndex">The operation's place in a stable topological order of the flow (ties broken by <c>index</c>).</param>
+[OutputSchema("TaskOperation")]
 public sealed record TaskOperationResponse(
     Guid Id,
     Guid Flow,
@@ -81,6 +128,7 @@ public sealed record TaskOperationResponse(
         o.CreatedDate, o.ModifiedDate, o.CreatedByEmail, o.ModifiedByEmail);
 }
 
+[OutputSchema("TaskDependency")]
 public sealed record TaskDependencyResponse(Guid Id, Guid Flow, int SourceTaskOperation, int TargetTaskOperation, string? Instruction)
 {
     public static TaskDependencyResponse From(TaskDependency d) => new(d.Id, d.FlowId, d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction);

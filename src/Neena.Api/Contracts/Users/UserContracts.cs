@@ -1,13 +1,31 @@
 using FluentValidation;
+using Neena.Api.Contracts.Common;
 
 namespace Neena.Api.Contracts.Users;
 
-public sealed record UserResponse(string Email, string? FullName, string? Auth0Id, Guid Id, IReadOnlyList<string>? Permissions, Guid Organization);
+/// <param name="Permissions">The permissions of the credential used for this request; null in the answer of <c>create_if_not_exists</c>.</param>
+/// <param name="Organization">The id of the user's organization.</param>
+[OutputSchema("User")]
+public sealed record UserResponse(
+    string Email,
+    string? FullName,
+    string? Auth0Id,
+    Guid Id,
+    [property: ApiField(ValuesOf = typeof(Domain.Common.Permissions), EnumName = "Permission")] IReadOnlyList<string>? Permissions,
+    Guid Organization);
 
+[InputSchema("UserCreate")]
 public sealed record CreateUserRequest
 {
+    /// <summary>The token's email.</summary>
+    [ApiField(Required = true)]
     public string? Email { get; init; }
+
+    /// <summary>At most 200 characters.</summary>
     public string? FullName { get; init; }
+
+    /// <summary>The token's subject (<c>sub</c>).</summary>
+    [ApiField(Required = true)]
     public string? Auth0Id { get; init; }
 }
 

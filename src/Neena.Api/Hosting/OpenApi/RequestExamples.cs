@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.OpenApi;
+using Neena.Api.Contracts.ApiKeys;
+using Neena.Api.Contracts.FlowRequests;
+using Neena.Api.Contracts.FlowRuns;
+using Neena.Api.Contracts.Flows;
+using Neena.Api.Contracts.Users;
+using Neena.Persistence;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace Neena.Api.Hosting.OpenApi;
+
+/// <summary>
+/// A realistic example for every request body, which the server accepts as it stands. Ids of the caller's own
+/// resources cannot be known in advance: the examples hold the placeholders below, to be replaced by ids of your own
+/// (the OpenAPI tests substitute resources they created). Task definitions are global, so the document shows the live
+/// ids of the catalogue's tasks (<see cref="CatalogueIdsFilter"/>).
+/// </summary>
+internal static class RequestExamples
+{
+    public const string FlowId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a90";
+    public const string FlowRequestId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a91";
+    public const string ComposeTextTaskDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a92";
+    public const string EchoTaskDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a93";
+    public const string UserEmail = "ada@example.com";
+    public const string UserAuth0Id = "auth0|6650f1d2c3b4a5e6f7a8b9c0";
+
+    /// <summary>The catalogue tasks (integration short name, task name) whose ids the examples use.</summary>
+    public static readonly IReadOnlyDictionary<string, (string Integration, string Task)> CatalogueTasks = new Dictionary<string, (string, string)>
+    {
+        [ComposeTextTaskDefinitionId] = ("core", "Compose Text"),
+        [EchoTaskDefinitionId] = ("core", "Echo"),
+    };
+
+    public static JsonNode? For(Type body, DateTime now) => body switch
+    {
+        _ when body == typeof(CreateApiKeyRequest) => new JsonObject
+        {
+            ["name"] = "reporting-script",
+            ["permissions"] = new JsonArray("read"),
+            ["expires_at"] = now.Date.AddDays(90).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        },
+        _ when body == typeof(CreateUserRequest) => new JsonObject
+        {
+            ["email"] = UserEmail,
+            ["full_name"] = "Ada Lovelace",
+            ["auth0_id"] = UserAuth0Id,
+        },
+        _ when body == typeof(CreateFlowRequestRequest) => new JsonObject
+        {
+            ["request_instructions"] = "Post the weekly sales summary for Acme",
+            ["request_metadata"] = new JsonArray(new JsonObject { ["customer"] = "Acme", ["region"] = "EMEA" }),
+            ["request_name"] = "Weekly sales summary",
+        },
+        _ when body == typeof(UpdateFlowRequestRequest) => new JsonObject
+        {
+            ["id"] = FlowRequestId,
+            ["request_instructions"] = "Post the weekly sales summary for Acme, EMEA only",
+            ["request_name"] = "Weekly sales summary (EMEA)",
+            ["flow"] = FlowId,
+        },
+        _ when body == typeof(UpdateFlowRequest) => Flow(FlowId),
+        _ when body == typeof(FlowBody) => Flow(null),
+        _ when body == typeof(CreateFlowRunRequest) => new JsonObject
+        {
+            ["flow"] = FlowId,
+            ["flow_request"] = FlowRequestId,
+            ["triggered_by"] = UserEmail,
+        },
+        _ => null,
+    };
+
+    private static JsonObject Flow(string? id)
+    {
+        var flow = new JsonObject();
+        if (id is not null)
+            flow["id"] = id;
+        flow["name"] = "Weekly sales summary";
+        flow["task_operations"] = new JsonArray(
+            new JsonObject
+            {
+                ["name"] = "Write the summary line",
+                ["task_definition"] = ComposeTextTaskDefinitionId,
+                ["instruction"] = "Name the customer in the summary",
+                ["x"] = 0,
+                ["y"] = 0,
+                ["index"] = 0,
+                ["parameters"] = new JsonObject
+                {
+                    ["template"] = "Weekly sales summary for {customer}",
+                    ["values"] = new JsonObject { ["customer"] = "{{request.metadata.customer}}" },
+                },
+            },
+            new JsonObject
+            {
+                ["name"] = "Pass the line on",
+                ["task_definition"] = EchoTaskDefinitionId,
+                ["x"] = 240,
+                ["y"] = 0,
+                ["index"] = 1,
+                ["parameters"] = new JsonObject { ["message"] = "{{tasks.0.result.text}}" },
+            });
+        flow["dependencies"] = new JsonArray(new JsonObject
+        {
+            ["source_task_operation"] = 0,
+            ["target_task_operation"] = 1,
+            ["instruction"] = "The line comes from the first task",
+        });
+        return flow;
+    }
+}
+
+/// <summary>Puts each request body's example on its JSON media types, where Swagger UI's "Try it out" starts from.</summary>
+internal sealed class RequestExampleFilter(TimeProvider time) : IRequestBodyFilter
+{
+    public void Apply(IOpenApiRequestBody requestBody, RequestBodyFilterContext context)
+    {
+        if (context.BodyParameterDescription?.Type is not { } type || requestBody.Content is null)
+            return;
+        foreach (var (contentType, media) in requestBody.Content)
+        {
+            if (contentType.Contains("json", StringComparison.Ordinal) && RequestExamples.For(type, time.GetUtcNow().UtcDateTime) is { } example)
+                media.Example = example;
+        }
+    }
+}
+
+/// <summary>
+/// Swaps the examples' task definition placeholders for the live ids of the same catalogue tasks, so a flow example
+/// is accepted as it stands. Without a database the placeholders stay, and the document is still served.
+/// </summary>
+internal sealed class CatalogueIdsFilter(IServiceScopeFactory scopes, ILogger<CatalogueIdsFilter> logger) : IDocumentAsyncFilter
+{
+    public async Task ApplyAsync(OpenApiDocument document, DocumentFilterContext context, CancellationToken cancellationToken)
+    {
+        Dictionary<string, string> ids;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<NeenaDbContext>();
+            var rows = await db.TaskDefinitions.AsNoTracking()
+                .Where(t => t.Integration!.ShortName == "core")
+                .Select(t => new { Integration = t.Integration!.ShortName, t.TaskName, t.Id })
+                .ToListAsync(cancellationToken);
+            ids = RequestExamples.CatalogueTasks
+                .Select(p => (Placeholder: p.Key, Row: rows.FirstOrDefault(r => r.Integration == p.Value.Integration && r.TaskName == p.Value.Task)))
+                .Where(p => p.Row is not null)
+                .ToDictionary(p => p.Placeholder, p => p.Row!.Id.ToString());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The OpenAPI examples keep placeholder task definition ids: the catalogue could not be read");
+            return;
+        }
+
+        var media = document.Paths.Values
+            .Where(p => p.Operations is not null)
+            .SelectMany(p => p.Operations!.Values)
+            .SelectMany(o => o.RequestBody?.Content?.Values ?? []);
+        foreach (var item in media)
+        {
+            if (item.Example is { } example)
+                item.Example = Replace(example, ids);
+        }
+    }
+
+    private static JsonNode Replace(JsonNode node, IReadOnlyDictionary<string, string> ids) => node switch
+    {
+        JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, p.Value is null ? null : Replace(p.Value, ids)))),
+        JsonArray array => new JsonArray([.. array.Select(i => i is null ? null : Replace(i, ids))]),
+        JsonValue value when value.TryGetValue<string>(out var text) && ids.TryGetValue(text, out var id) => JsonValue.Create(id),
+        _ => node.DeepClone(),
+    };
+}

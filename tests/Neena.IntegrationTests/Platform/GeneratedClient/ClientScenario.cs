@@ -1,0 +1,204 @@
+// Compiled at test time together with the client that NSwag generates from the served OpenAPI document (see
+// GeneratedClientTests): this is what a user of the generated client writes. It is excluded from the test project's
+// own compilation, because the types it uses exist only once the document has been turned into code.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net.Http;
+using System.Threading.Tasks;
+using Neena.Generated;
+
+namespace Neena.ClientScenario;
+
+public static class Scenario
+{
+    /// <summary>Calls every operation of both surfaces: /api/v1 with <paramref name="v1"/>, the root paths with <paramref name="legacy"/>.</summary>
+    /// <param name="jwt">A client whose bearer JWT describes <paramref name="email"/> and <paramref name="subject"/>, to register that user.</param>
+    public static async Task<List<string>> RunAsync(HttpClient v1, HttpClient legacy, HttpClient jwt, string email, string subject)
+    {
+        var calls = new List<string>();
+        var baseUrl = v1.BaseAddress!.ToString();
+
+        // Users
+        var me = await new UsersClient(baseUrl, v1).GetCurrentAsync();
+        Check(me.Permissions.Contains(Permission.Write), "GET /api/v1/users: permissions");
+        var legacyMe = await new LegacyUsersClient(baseUrl, legacy).GetCurrentAsync();
+        Check(legacyMe.Id == me.Id, "GET /users: same user");
+        var registered = await new UsersClient(baseUrl, jwt).CreateIfNotExistsAsync(new UserCreate { Email = email, Auth0_id = subject, Full_name = "Grace Hopper" });
+        var again = await new LegacyUsersClient(baseUrl, jwt).CreateIfNotExistsAsync(new UserCreate { Email = email, Auth0_id = subject });
+        Check(registered.Id == again.Id && registered.Permissions == null, "create_if_not_exists returns the user once created");
+        calls.Add("users");
+
+        // Catalogue
+        var integrations = await new IntegrationsClient(baseUrl, v1).ListAsync(0, 1000);
+        var core = integrations.Single(i => i.Short_name == "core");
+        Check(core.Auth_type == AuthType.None, "core needs no auth");
+        Check((await new LegacyIntegrationsClient(baseUrl, legacy).GetAsync(core.Id)).Name == core.Name, "GET /integrations");
+        Check((await new IntegrationsClient(baseUrl, v1).GetAsync(core.Id)).Id == core.Id, "GET /api/v1/integrations");
+        Check((await new LegacyIntegrationsClient(baseUrl, legacy).ListAsync(null, null)).Count == integrations.Count, "GET /integrations/all");
+        var definitions = await new TaskDefinitionsClient(baseUrl, v1).ListAsync(0, 1000);
+        var compose = definitions.Single(d => d.Task_name == "Compose Text" && d.Belongs_to_integration.Short_name == "core");
+        var echo = definitions.Single(d => d.Task_name == "Echo" && d.Belongs_to_integration.Short_name == "core");
+        Check(echo.Parameters.Any(p => p.Name == "message"), "Echo takes a message");
+        Check((await new TaskDefinitionsClient(baseUrl, v1).GetAsync(echo.Id)).Python_method_name == echo.Python_method_name, "GET /api/v1/task_definitions");
+        Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).GetAsync(compose.Id)).Id == compose.Id, "GET /task_definitions");
+        Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).ListAsync(0, 1000)).Count == definitions.Count, "GET /task_definitions/all");
+        calls.Add("catalogue");
+
+        // API keys
+        var key = await new ApiKeysClient(baseUrl, v1).CreateAsync(new ApiKeyCreate { Name = "generated client", Permissions = new List<Permission> { Permission.Read } });
+        Check(key.Key.Length > 20 && key.Permissions.SequenceEqual(new[] { Permission.Read }), "POST /api/v1/api_keys");
+        var legacyKey = await new LegacyApiKeysClient(baseUrl, legacy).CreateAsync(new ApiKeyCreate { Name = "legacy", Expires_at = DateTimeOffset.UtcNow.AddDays(1) });
+        Check(legacyKey.Expires_at != null, "POST /api_keys");
+        Check((await new ApiKeysClient(baseUrl, v1).ListAsync(0, 10)).Any(k => k.Id == key.Id), "GET /api/v1/api_keys/all");
+        Check((await new LegacyApiKeysClient(baseUrl, legacy).ListAsync(null, 10)).Any(k => k.Id == legacyKey.Id), "GET /api_keys/all");
+        Check((await new ApiKeysClient(baseUrl, v1).RevokeAsync(key.Id)).Revoked_at != null, "DELETE /api/v1/api_keys");
+        Check((await new LegacyApiKeysClient(baseUrl, legacy).RevokeAsync(legacyKey.Id)).Revoked_at != null, "DELETE /api_keys");
+        calls.Add("api_keys");
+
+        // Both surfaces live through the same flow, each with its own generated clients.
+        await V1FlowLifeAsync(new FlowsClient(baseUrl, v1), new FlowRequestsClient(baseUrl, v1), new FlowRunsClient(baseUrl, v1), compose.Id, echo.Id);
+        calls.Add("v1 flows");
+        await LegacyFlowLifeAsync(new LegacyFlowsClient(baseUrl, legacy), new LegacyFlowRequestsClient(baseUrl, legacy), new LegacyFlowRunsClient(baseUrl, legacy), compose.Id, echo.Id);
+        calls.Add("legacy flows");
+        return calls;
+    }
+
+    private static FlowCreate NewFlow(Guid compose, Guid echo) => new()
+    {
+        Name = "Greeting",
+        Task_operations = new List<TaskOperationCreate>
+        {
+            new()
+            {
+                Name = "Compose", Task_definition = compose, Index = 0, X = 0, Y = 0,
+                Parameters = new Dictionary<string, object>
+                {
+                    ["template"] = "Hello {customer}",
+                    ["values"] = new Dictionary<string, object> { ["customer"] = "{{request.metadata.customer}}" },
+                },
+            },
+            new() { Name = "Echo", Task_definition = echo, Index = 1, Parameters = new Dictionary<string, object> { ["message"] = "{{tasks.0.result.text}}" } },
+        },
+        Dependencies = new List<TaskDependencyCreate> { new() { Source_task_operation = 0, Target_task_operation = 1 } },
+    };
+
+    private static FlowRequestCreate NewRequest(string customer) => new()
+    {
+        Request_instructions = "Greet the customer by name",
+        Request_metadata = new List<IDictionary<string, object>> { new Dictionary<string, object> { ["customer"] = customer } },
+    };
+
+    private static async Task V1FlowLifeAsync(FlowsClient flows, FlowRequestsClient requests, FlowRunsClient runs, Guid compose, Guid echo)
+    {
+        var flow = await flows.CreateAsync(NewFlow(compose, echo));
+        Check(flow.Task_operations.Count == 2, "POST /api/v1/flows");
+        var updated = await flows.UpdateAsync(new FlowUpdate { Id = flow.Id, Name = "Greeting v2", Task_operations = NewFlow(compose, echo).Task_operations, Dependencies = NewFlow(compose, echo).Dependencies });
+        Check(updated.Name == "Greeting v2", "PUT /api/v1/flows");
+        Check((await flows.GetAsync(flow.Id)).Name == "Greeting v2", "GET /api/v1/flows");
+        Check((await flows.ListAsync(0, 100)).Any(f => f.Id == flow.Id), "GET /api/v1/flows/all");
+
+        var request = await requests.CreateAsync(NewRequest("Ada"));
+        var renamed = await requests.UpdateAsync(new FlowRequestUpdate { Id = request.Id, Request_name = "Greeting Ada", Flow = flow.Id });
+        Check(renamed.Request_name == "Greeting Ada" && renamed.Request_instructions == request.Request_instructions && renamed.Flow == flow.Id, "PUT /api/v1/flow_requests keeps what it is not sent");
+        Check((await requests.GetAsync(request.Id)).Request_metadata.Single()["customer"].ToString() == "Ada", "GET /api/v1/flow_requests");
+        Check((await requests.ListAsync(null, null)).Any(r => r.Id == request.Id), "GET /api/v1/flow_requests/all");
+
+        var run = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
+        Check(run.Status == RunStatus.Pending && run.Approval_status == null, "POST /api/v1/flow_runs");
+        Check((await runs.GetWithResultAsync(run.Id)).Flow_result == null, "GET /api/v1/flow_runs/with_flow_result before the end");
+        var approved = await runs.ApproveAsync(run.Id);
+        Check(approved.Approval_status == ApprovalStatus.Approved, "PUT /api/v1/flow_runs/approve");
+        FlowRunWithFlowResult finished = null;
+        for (var i = 0; i < 300 && finished?.Flow_result == null; i++)
+        {
+            await Task.Delay(100);
+            finished = await runs.GetWithResultAsync(run.Id);
+        }
+        Check(finished?.Status == RunStatus.Completed, "the run completes: " + finished?.Status);
+        Check(finished.Flow_result.Flow_run_id == run.Id, "with_flow_result carries the run's flow result");
+        Check(finished.Task_runs.Single(t => t.Task_operation_index == 1).Result.ToString().Contains("Hello Ada"), "the echo task returns the composed text");
+        Check((await runs.GetAsync(run.Id)).Task_runs.Count == 2, "GET /api/v1/flow_runs");
+
+        var rejected = await runs.RejectAsync((await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id })).Id);
+        Check(rejected.Status == RunStatus.Cancelled && rejected.Approval_status == ApprovalStatus.Rejected, "PUT /api/v1/flow_runs/reject");
+        var open = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id, Triggered_by = "scheduler" });
+        var conflict = await Refused<ErrorDetail>(() => flows.DeleteAsync(flow.Id));
+        Check(conflict.StatusCode == 409 && conflict.Result.Detail.Length > 0, "DELETE /api/v1/flows with an open run: 409 " + conflict.StatusCode);
+        Check((await runs.CancelAsync(open.Id)).Status == RunStatus.Cancelled, "PUT /api/v1/flow_runs/cancel");
+
+        Check((await runs.ListAsync(0, 100, "completed", flow.Id, null, null)).Single().Id == run.Id, "GET /api/v1/flow_runs/all filtered");
+        Check((await runs.ListForFlowAsync(flow.Id, null, null)).Count == 3, "GET /api/v1/flow_runs/all_for_flow_id");
+        Check((await runs.PreviewAsync(null, null, null, flow.Id, DateTimeOffset.UtcNow.AddHours(-1), null)).All(p => p.Flow_name == "Greeting v2"), "GET /api/v1/flow_runs/preview/all");
+
+        var missing = await Refused<ErrorDetail>(() => requests.GetAsync(Guid.NewGuid()));
+        Check(missing.StatusCode == 404, "an unknown id: 404");
+        var invalid = await Refused<ValidationErrors>(() => requests.CreateAsync(new FlowRequestCreate { Request_instructions = "short" }));
+        Check(invalid.StatusCode == 422 && invalid.Result.Errors.Single().ContainsKey("body.request_instructions"), "a short instruction: 422 at its location");
+
+        Check((await requests.DeleteAsync(request.Id)).Deleted_at != null, "DELETE /api/v1/flow_requests");
+        Check((await flows.DeleteAsync(flow.Id)).Deleted_at != null, "DELETE /api/v1/flows");
+    }
+
+    private static async Task LegacyFlowLifeAsync(LegacyFlowsClient flows, LegacyFlowRequestsClient requests, LegacyFlowRunsClient runs, Guid compose, Guid echo)
+    {
+        var flow = await flows.CreateAsync(NewFlow(compose, echo));
+        Check(flow.Task_operations.Count == 2, "POST /flows");
+        var updated = await flows.UpdateAsync(new FlowUpdate { Id = flow.Id, Name = "Greeting v2", Task_operations = NewFlow(compose, echo).Task_operations, Dependencies = NewFlow(compose, echo).Dependencies });
+        Check(updated.Name == "Greeting v2", "PUT /flows");
+        Check((await flows.GetAsync(flow.Id)).Name == "Greeting v2", "GET /flows");
+        Check((await flows.ListAsync(0, 100)).Any(f => f.Id == flow.Id), "GET /flows/all");
+
+        var request = await requests.CreateAsync(NewRequest("Grace"));
+        var renamed = await requests.UpdateAsync(new FlowRequestUpdate { Id = request.Id, Request_name = "Greeting Grace" });
+        Check(renamed.Request_name == "Greeting Grace", "PUT /flow_requests");
+        Check((await requests.GetAsync(request.Id)).Id == request.Id, "GET /flow_requests");
+        Check((await requests.ListAsync(null, null)).Any(r => r.Id == request.Id), "GET /flow_requests/all");
+
+        var run = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
+        Check((await runs.GetWithResultAsync(run.Id)).Result == null, "GET /flow_runs/with_flow_result before the end");
+        await runs.ApproveAsync(run.Id);
+        FlowRunWithResult finished = null;
+        for (var i = 0; i < 300 && finished?.Result == null; i++)
+        {
+            await Task.Delay(100);
+            finished = await runs.GetWithResultAsync(run.Id);
+        }
+        Check(finished?.Status == RunStatus.Completed, "the run completes: " + finished?.Status);
+        Check(finished.Result.Flow_run_id == run.Id, "with_flow_result carries the run's flow result under result");
+        Check((await runs.GetAsync(run.Id)).Task_runs.All(t => t.Status == RunStatus.Completed), "GET /flow_runs");
+
+        var rejected = await runs.RejectAsync((await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id })).Id);
+        Check(rejected.Status == RunStatus.Cancelled, "PUT /flow_runs/reject");
+        var open = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
+        Check((await runs.CancelAsync(open.Id)).Status == RunStatus.Cancelled, "PUT /flow_runs/cancel");
+        var twice = await Refused<ErrorDetail>(() => runs.ApproveAsync(open.Id));
+        Check(twice.StatusCode == 409, "approving a cancelled run: 409");
+
+        Check((await runs.ListAsync(null, null, "cancelled", flow.Id, null, null)).Count == 2, "GET /flow_runs/all filtered");
+        Check((await runs.ListForFlowAsync(flow.Id, 0, 1)).Count == 1, "GET /flow_runs/all_for_flow_id");
+        Check((await runs.PreviewAsync(0, 100, null, null, null, null)).Any(p => p.Id == run.Id && p.Flow_request_instructions == request.Request_instructions), "GET /flow_runs/preview/all");
+
+        Check((await requests.DeleteAsync(request.Id)).Deleted_at != null, "DELETE /flow_requests");
+        Check((await flows.DeleteAsync(flow.Id)).Deleted_at != null, "DELETE /flows");
+    }
+
+    private static async Task<ApiException<T>> Refused<T>(Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (ApiException<T> e)
+        {
+            return e;
+        }
+        throw new InvalidOperationException("expected the server to refuse the call with a documented error");
+    }
+
+    private static void Check(bool condition, string what)
+    {
+        if (!condition)
+            throw new InvalidOperationException("failed: " + what);
+    }
+}
