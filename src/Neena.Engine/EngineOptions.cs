@@ -19,7 +19,10 @@ public sealed class EngineOptions
     /// <summary>Fallback polling for runnable runs; notifications normally wake the engine at once. Polling also finds expired leases.</summary>
     public double PollIntervalSeconds { get; set; } = 5;
 
-    /// <summary>How long a claim lasts without renewal; leases are renewed every third of it.</summary>
+    /// <summary>
+    /// How long a claim lasts without renewal; leases are renewed every third of it, and a run whose lease has not been
+    /// confirmed for two thirds of it is stopped and handed back.
+    /// </summary>
     public double LeaseSeconds { get; set; } = 30;
 
     /// <summary>Runs this instance works on at once.</summary>
@@ -49,6 +52,18 @@ public sealed class EngineOptions
     internal TimeSpan PollInterval => TimeSpan.FromSeconds(PollIntervalSeconds);
     internal TimeSpan LeaseDuration => TimeSpan.FromSeconds(LeaseSeconds);
     internal TimeSpan RenewInterval => TimeSpan.FromSeconds(LeaseSeconds / 3);
+
+    /// <summary>
+    /// A run whose lease was last confirmed this long ago is stopped and handed back: two thirds of the lease, so that work
+    /// stops well before the lease expires and another instance may take the run over.
+    /// </summary>
+    internal TimeSpan LeaseSafetyLimit => TimeSpan.FromSeconds(LeaseSeconds * 2 / 3);
+
+    /// <summary>How long a renewal may take before it counts as failed: a sixth of the lease, at most five seconds.</summary>
+    internal TimeSpan RenewTimeout => TimeSpan.FromSeconds(Math.Min(LeaseSeconds / 6, 5));
+
+    /// <summary>How often leases are checked against <see cref="LeaseSafetyLimit"/>.</summary>
+    internal TimeSpan LeaseCheckInterval => TimeSpan.FromSeconds(LeaseSeconds / 12);
     internal TimeSpan TaskTimeout => TimeSpan.FromSeconds(TaskTimeoutSeconds);
     internal TimeSpan ShutdownGrace => TimeSpan.FromSeconds(ShutdownGraceSeconds);
 

@@ -83,6 +83,10 @@ public sealed class FlowRunEngine : BackgroundService
         return ActivatorUtilities.CreateInstance<FlowRunEngine>(services, Options.Create(options.Clone()));
     }
 
+    /// <summary>As <see cref="Create(IServiceProvider, EngineOptions)"/>, with the engine's own SQL going through <paramref name="dataSource"/> (tests route it through a connection they can stall).</summary>
+    internal static FlowRunEngine Create(IServiceProvider services, EngineOptions options, NpgsqlDataSource dataSource) =>
+        ActivatorUtilities.CreateInstance<FlowRunEngine>(services, Options.Create(options.Clone()), dataSource);
+
     /// <summary>
     /// Dies as a crashed process would: all work stops at once and nothing more is written, leases included, so the
     /// runs are only taken over once their leases expire. For tests of take-over.
@@ -118,7 +122,7 @@ public sealed class FlowRunEngine : BackgroundService
 
         // Renewal outlives the claim loop: leases must stay alive while running tasks finish during the shutdown grace.
         using var renewalStop = new CancellationTokenSource();
-        var renewal = RenewLoopAsync(renewalStop.Token);
+        var renewal = KeepLeasesAsync(renewalStop.Token);
         var listener = ListenLoopAsync(stoppingToken);
         try
         {
@@ -150,6 +154,7 @@ public sealed class FlowRunEngine : BackgroundService
         if (free <= 0)
             return false;
         List<Guid> claimed;
+        var sentAt = Stopwatch.GetTimestamp();
         try
         {
             claimed = await _store.ClaimAsync(free, [.. _workers.Keys], stoppingToken);
@@ -162,7 +167,7 @@ public sealed class FlowRunEngine : BackgroundService
 
         foreach (var runId in claimed)
         {
-            var worker = new RunWorker(runId, runtime);
+            var worker = new RunWorker(runId, runtime, sentAt);
             _workers[runId] = worker;
             _logger.LogInformation("Claimed run {RunId}", runId);
             worker.Start();
@@ -222,47 +227,83 @@ public sealed class FlowRunEngine : BackgroundService
         }
     }
 
-    private async Task RenewLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Renews the leases every third of their duration and stops every run whose lease was last confirmed two thirds of a
+    /// lease ago. A renewal may hang (a stalled connection, a lock): it runs beside this loop with a short time limit, so
+    /// the check keeps its pace and work stops well before another instance may take a run over.
+    /// </summary>
+    private async Task KeepLeasesAsync(CancellationToken cancellationToken)
     {
-        var lastRenewal = Stopwatch.StartNew();
-        using var timer = new PeriodicTimer(_options.RenewInterval);
+        var renewal = Task.CompletedTask;
+        var lastRenewal = Stopwatch.GetTimestamp();
+        using var timer = new PeriodicTimer(_options.LeaseCheckInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                var ids = _workers.Keys.ToList();
-                if (ids.Count == 0)
+                StopRunsWithLeasesAtRisk();
+                if (renewal.IsCompleted && Stopwatch.GetElapsedTime(lastRenewal) >= _options.RenewInterval)
                 {
-                    lastRenewal.Restart();
-                    continue;
-                }
-                try
-                {
-                    var renewed = await _store.RenewAsync(ids, cancellationToken);
-                    lastRenewal.Restart();
-                    foreach (var id in ids.Where(id => !renewed.Contains(id)))
-                    {
-                        // Cancelled through the API, finished a moment ago, or taken over by another instance.
-                        if (_workers.TryGetValue(id, out var worker))
-                            worker.Stop(StopReason.Abandon);
-                    }
-                }
-                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
-                {
-                    _logger.LogWarning(ex, "Renewing run leases failed");
-                    if (lastRenewal.Elapsed >= _options.LeaseDuration)
-                    {
-                        // The leases may have expired and been taken: continuing could run tasks twice at once.
-                        _logger.LogError("Run leases could not be renewed for {Seconds} s; stopping all runs of this instance", _options.LeaseSeconds);
-                        foreach (var worker in _workers.Values)
-                            worker.Stop(StopReason.Abandon);
-                    }
+                    lastRenewal = Stopwatch.GetTimestamp();
+                    renewal = RenewOnceAsync(cancellationToken);
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Engine stopped.
+        }
+        await renewal;
+    }
+
+    private void StopRunsWithLeasesAtRisk()
+    {
+        foreach (var worker in _workers.Values)
+        {
+            if (worker.LeaseAge >= _options.LeaseSafetyLimit && worker.Stop(StopReason.LeaseAtRisk))
+            {
+                _logger.LogError(
+                    "The lease of run {RunId} was last confirmed {Seconds:F1} s ago (lease {Lease} s); stopping its tasks and handing it back before another instance may take it over",
+                    worker.RunId, worker.LeaseAge.TotalSeconds, _options.LeaseSeconds);
+            }
+        }
+    }
+
+    /// <summary>One renewal of every run this instance works on; never throws.</summary>
+    private async Task RenewOnceAsync(CancellationToken cancellationToken)
+    {
+        var workers = _workers.Values.Where(w => !w.Stopping).ToList();
+        if (workers.Count == 0)
+            return;
+        var sentAt = Stopwatch.GetTimestamp();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(_options.RenewTimeout);
+        var renewing = _store.RenewAsync([.. workers.Select(w => w.RunId)], limit.Token);
+        try
+        {
+            // Cancelling a command on a stalled connection can itself take a while; this waits no longer than the limit.
+            var renewed = await renewing.WaitAsync(_options.RenewTimeout, cancellationToken);
+            foreach (var worker in workers)
+            {
+                if (renewed.Contains(worker.RunId))
+                    worker.LeaseConfirmed(sentAt);
+                else
+                    worker.Stop(StopReason.Abandon); // cancelled through the API, finished a moment ago, or taken over
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Engine stopped.
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or OperationCanceledException)
+        {
+            _logger.LogWarning(ex, "Renewing run leases failed or took longer than {Limit} ms; runs whose lease is not confirmed in time are stopped",
+                (int)_options.RenewTimeout.TotalMilliseconds);
+        }
+        finally
+        {
+            // A renewal given up on may still fail later; observe it so it is not reported as unobserved.
+            _ = renewing.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 

@@ -19,6 +19,12 @@ internal enum StopReason
 
     /// <summary>The run is no longer ours (cancelled, lease lost, instance halted): write nothing more.</summary>
     Abandon = 2,
+
+    /// <summary>
+    /// The lease could not be renewed in time and may soon expire: stop before another instance can take the run over,
+    /// then hand it back as on shutdown (the hand-back writes are fenced, so they are harmless if it was taken meanwhile).
+    /// </summary>
+    LeaseAtRisk = 3,
 }
 
 /// <summary>What one engine instance shares between its run workers.</summary>
@@ -45,15 +51,40 @@ internal sealed class RunWorker : IDisposable
     private readonly EngineRuntime _rt;
     private readonly CancellationTokenSource _stop;
     private int _stopReason;
+    private long _leaseConfirmedAt;
 
-    public RunWorker(Guid runId, EngineRuntime runtime)
+    /// <param name="leaseConfirmedAt">
+    /// <see cref="Stopwatch.GetTimestamp"/> taken before the claim statement was sent: the lease runs at least until then
+    /// plus its duration, whatever the database's clock says.
+    /// </param>
+    public RunWorker(Guid runId, EngineRuntime runtime, long leaseConfirmedAt)
     {
         RunId = runId;
         _rt = runtime;
+        _leaseConfirmedAt = leaseConfirmedAt;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(runtime.HardStop);
     }
 
     public Guid RunId { get; }
+
+    /// <summary>Time since the start of the last claim or renewal known to have succeeded: a lower bound of the lease's age.</summary>
+    public TimeSpan LeaseAge => Stopwatch.GetElapsedTime(Interlocked.Read(ref _leaseConfirmedAt));
+
+    /// <summary>A renewal sent at <paramref name="sentAt"/> (a <see cref="Stopwatch"/> timestamp) succeeded.</summary>
+    public void LeaseConfirmed(long sentAt)
+    {
+        var current = Interlocked.Read(ref _leaseConfirmedAt);
+        while (sentAt > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _leaseConfirmedAt, sentAt, current);
+            if (seen == current)
+                return;
+            current = seen;
+        }
+    }
+
+    /// <summary>True once a stop was requested, whatever the reason.</summary>
+    public bool Stopping => Volatile.Read(ref _stopReason) != 0;
 
     public Task Completion { get; private set; } = Task.CompletedTask;
 
@@ -63,10 +94,10 @@ internal sealed class RunWorker : IDisposable
 
     public void Start() => Completion = Task.Run(RunAsync);
 
-    /// <summary>Stops the run's tasks through their cancellation token; the first reason given wins.</summary>
-    public void Stop(StopReason reason)
+    /// <summary>Stops the run's tasks through their cancellation token; the first reason given wins (true for the first call).</summary>
+    public bool Stop(StopReason reason)
     {
-        Interlocked.CompareExchange(ref _stopReason, (int)reason, 0);
+        var first = Interlocked.CompareExchange(ref _stopReason, (int)reason, 0) == 0;
         try
         {
             _stop.Cancel();
@@ -75,6 +106,7 @@ internal sealed class RunWorker : IDisposable
         {
             // The worker already ended; nothing is left to stop.
         }
+        return first;
     }
 
     public void Dispose() => _stop.Dispose();
@@ -108,7 +140,7 @@ internal sealed class RunWorker : IDisposable
         }
         finally
         {
-            if (!finished && Reason != StopReason.Abandon && (Reason == StopReason.Shutdown || _rt.Draining.IsCancellationRequested))
+            if (!finished && Reason != StopReason.Abandon && (Reason is StopReason.Shutdown or StopReason.LeaseAtRisk || _rt.Draining.IsCancellationRequested))
                 await ReleaseAsync();
         }
     }
@@ -327,7 +359,7 @@ internal sealed class RunWorker : IDisposable
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            if (started && Reason == StopReason.Shutdown)
+            if (started && Reason is StopReason.Shutdown or StopReason.LeaseAtRisk)
                 await ReturnToPendingAsync(task);
             return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
         }
@@ -384,7 +416,7 @@ internal sealed class RunWorker : IDisposable
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await _rt.Store.ReleaseAsync(RunId, timeout.Token);
-            _rt.Logger.LogInformation("Released run {RunId} on shutdown so another instance can continue it", RunId);
+            _rt.Logger.LogInformation("Released run {RunId} so another instance can continue it", RunId);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException)
         {
