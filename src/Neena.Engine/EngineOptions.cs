@@ -43,7 +43,7 @@ public sealed class EngineOptions
     /// <summary>First retry delay; doubles per attempt, with jitter, up to <see cref="RetryMaxDelayMilliseconds"/>.</summary>
     public double RetryBaseDelayMilliseconds { get; set; } = 500;
 
-    /// <summary>Upper bound of a retry delay, so a long retry chain does not hold a run's lease idle for minutes.</summary>
+    /// <summary>Upper bound of a retry delay. Waiting holds no task slot, and a long wait hands the run back until it is due.</summary>
     public double RetryMaxDelayMilliseconds { get; set; } = 30_000;
 
     /// <summary>On shutdown, how long running tasks may still finish before they are cancelled and handed back.</summary>
@@ -61,6 +61,12 @@ public sealed class EngineOptions
 
     /// <summary>How long a renewal may take before it counts as failed: a sixth of the lease, at most five seconds.</summary>
     internal TimeSpan RenewTimeout => TimeSpan.FromSeconds(Math.Min(LeaseSeconds / 6, 5));
+
+    /// <summary>
+    /// A run whose only ready work is a retry due within this time keeps its lease and waits; a longer wait hands the run
+    /// back (parked until the retry is due), so it occupies nothing meanwhile.
+    /// </summary>
+    internal TimeSpan RetryHoldLimit => RenewInterval;
 
     /// <summary>How often leases are checked against <see cref="LeaseSafetyLimit"/>.</summary>
     internal TimeSpan LeaseCheckInterval => TimeSpan.FromSeconds(LeaseSeconds / 12);

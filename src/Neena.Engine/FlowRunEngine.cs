@@ -22,6 +22,9 @@ public sealed class FlowRunEngine : BackgroundService
     private static readonly TimeSpan ListenerKeepAlive = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
 
+    // Waking a little after a retry's due time keeps the claim from finding it a hair early and waiting a whole poll.
+    private static readonly TimeSpan RetryDueSlack = TimeSpan.FromMilliseconds(20);
+
     private readonly IServiceScopeFactory _scopes;
     private readonly NpgsqlDataSource _dataSource;
     private readonly EngineOptions _options;
@@ -128,10 +131,10 @@ public sealed class FlowRunEngine : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var claimedAll = await ClaimAsync(runtime, stoppingToken);
+                var (claimedAll, nextDue) = await ClaimAsync(runtime, stoppingToken);
                 if (claimedAll)
                     continue; // capacity was the limit and more may be waiting: claim again right away
-                await WaitForWakeAsync(stoppingToken);
+                await WaitForWakeAsync(nextDue, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -147,22 +150,26 @@ public sealed class FlowRunEngine : BackgroundService
         }
     }
 
-    /// <summary>Claims up to the free capacity; true when it took as many runs as it had room for (more may be waiting).</summary>
-    private async Task<bool> ClaimAsync(EngineRuntime runtime, CancellationToken stoppingToken)
+    /// <summary>
+    /// Claims up to the free capacity. Says whether it took as many runs as it had room for (more may be waiting), and how
+    /// soon the nearest run waiting for a retry comes due.
+    /// </summary>
+    private async Task<(bool ClaimedAll, TimeSpan? NextDue)> ClaimAsync(EngineRuntime runtime, CancellationToken stoppingToken)
     {
         var free = _options.MaxConcurrentRuns - _workers.Count;
         if (free <= 0)
-            return false;
+            return (false, null);
         List<Guid> claimed;
+        TimeSpan? nextDue;
         var sentAt = Stopwatch.GetTimestamp();
         try
         {
-            claimed = await _store.ClaimAsync(free, [.. _workers.Keys], stoppingToken);
+            (claimed, nextDue) = await _store.ClaimAsync(free, [.. _workers.Keys], stoppingToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             _logger.LogWarning(ex, "Claiming runs failed; trying again at the next wake-up or poll");
-            return false;
+            return (false, null);
         }
 
         foreach (var runId in claimed)
@@ -182,15 +189,19 @@ public sealed class FlowRunEngine : BackgroundService
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
         }
-        return claimed.Count > 0 && claimed.Count == free;
+        return (claimed.Count > 0 && claimed.Count == free, nextDue);
     }
 
     private void Wake() => _wake.Writer.TryWrite(true);
 
-    private async Task WaitForWakeAsync(CancellationToken stoppingToken)
+    /// <summary>Waits for a notification, the poll interval, or the moment the nearest waiting retry comes due.</summary>
+    private async Task WaitForWakeAsync(TimeSpan? nextDue, CancellationToken stoppingToken)
     {
+        var wait = _options.PollInterval;
+        if (nextDue is { } due && due + RetryDueSlack < wait)
+            wait = due + RetryDueSlack;
         using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        poll.CancelAfter(_options.PollInterval);
+        poll.CancelAfter(wait);
         try
         {
             await _wake.Reader.WaitToReadAsync(poll.Token);
@@ -198,7 +209,7 @@ public sealed class FlowRunEngine : BackgroundService
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            // Poll interval elapsed: claim anyway (missed notifications, expired leases of crashed instances).
+            // Poll interval elapsed or a retry came due: claim anyway (missed notifications, expired leases of crashed instances).
         }
     }
 

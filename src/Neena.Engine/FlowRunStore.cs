@@ -12,6 +12,9 @@ namespace Neena.Engine;
 /// instance's claim or cancellation of that run, or sees it and does nothing; a zombie instance can never overwrite.
 /// Times come from the database clock so that instances with skewed clocks agree on leases.
 /// </summary>
+/// <summary>The runs a claim took, and how soon the nearest run waiting for a retry comes due (null: none waits).</summary>
+internal sealed record ClaimResult(List<Guid> Claimed, TimeSpan? NextDue);
+
 internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, TimeSpan lease)
 {
     // The run row is locked FOR SHARE so that the fence check and the write are atomic with respect to claims,
@@ -26,30 +29,45 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
     /// <summary>After this, every call throws <see cref="OperationCanceledException"/>: the instance behaves as if it had died.</summary>
     public void Halt() => _halted = true;
 
-    /// <summary>Claims up to <paramref name="max"/> runnable runs whose lease is free or expired, oldest first.</summary>
-    public async Task<List<Guid>> ClaimAsync(int max, IReadOnlyCollection<Guid> exclude, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims up to <paramref name="max"/> runnable runs whose lease is free or expired, oldest first, skipping runs whose
+    /// only ready work waits for a retry (<c>next_attempt_at</c> in the future). Also says how soon the nearest of those
+    /// comes due, so the engine can wake up for it instead of polling.
+    /// </summary>
+    public async Task<ClaimResult> ClaimAsync(int max, IReadOnlyCollection<Guid> exclude, CancellationToken cancellationToken)
     {
         // SKIP LOCKED: instances claiming at the same moment take different runs instead of queueing on each other.
         // The exclusion keeps this instance from re-claiming a run it still works on whose lease lapsed (e.g. a slow renewal).
         const string sql = """
-            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease
+            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL
             WHERE id IN (
                 SELECT id FROM flow_runs
                 WHERE status = 'in_progress' AND approval_status = 'approved'
                   AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
                   AND NOT (id = ANY(@exclude))
                 ORDER BY start_time NULLS FIRST, id
                 LIMIT @max
                 FOR UPDATE SKIP LOCKED)
               AND status = 'in_progress'
-            RETURNING id
+            RETURNING id;
+            SELECT min(next_attempt_at) - now() FROM flow_runs
+            WHERE status = 'in_progress' AND next_attempt_at > now() AND lease_owner IS NULL;
             """;
         await using var command = await CommandAsync(sql, cancellationToken);
         command.Parameters.AddWithValue("owner", owner);
         command.Parameters.AddWithValue("lease", lease);
         command.Parameters.AddWithValue("exclude", exclude.ToArray());
         command.Parameters.AddWithValue("max", max);
-        return await ReadIdsAsync(command, cancellationToken);
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            ids.Add(reader.GetGuid(0));
+        await reader.NextResultAsync(cancellationToken);
+        TimeSpan? nextDue = null;
+        if (await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken))
+            nextDue = reader.GetTimeSpan(0);
+        return new ClaimResult(ids, nextDue);
     }
 
     /// <summary>Extends the leases of <paramref name="runIds"/>; returns those still owned and in progress.</summary>
@@ -77,11 +95,14 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Starts an attempt: <c>in_progress</c>, a fresh start time, <c>attempt + 1</c>. Null when the fence refused.</summary>
+    /// <summary>
+    /// Starts an attempt: <c>in_progress</c>, <c>attempt + 1</c>; <c>start_time</c> is the first attempt's (a hand-back
+    /// clears it). Null when the fence refused.
+    /// </summary>
     public async Task<(int Attempt, DateTime StartTime)?> StartTaskAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
     {
         var sql = $"""
-            UPDATE task_runs t SET status = 'in_progress', start_time = now(), end_time = NULL, error = NULL,
+            UPDATE task_runs t SET status = 'in_progress', start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
                    next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
             WHERE t.id = @task AND t.flow_run_id = @run AND t.status IN ('pending', 'in_progress') AND {Fence}
             RETURNING t.attempt, t.start_time
@@ -93,11 +114,14 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
         return (reader.GetInt32(0), reader.GetDateTime(1));
     }
 
-    /// <summary>Records a transient failure and when the next attempt is due (the task stays <c>in_progress</c>).</summary>
+    /// <summary>
+    /// Records a transient failure and when the next attempt is due: the task goes back to <c>pending</c> with
+    /// <c>next_attempt_at</c>, so that waiting holds no execution slot and survives the instance.
+    /// </summary>
     public async Task<bool> ScheduleRetryAsync(Guid runId, Guid taskRunId, string error, TimeSpan delay, CancellationToken cancellationToken)
     {
         var sql = $"""
-            UPDATE task_runs t SET error = @error, next_attempt_at = now() + @delay, modified_date = now()
+            UPDATE task_runs t SET status = 'pending', error = @error, next_attempt_at = now() + @delay, modified_date = now()
             WHERE t.id = @task AND t.flow_run_id = @run AND t.status = 'in_progress' AND {Fence}
             """;
         await using var command = await TaskCommandAsync(sql, runId, taskRunId, cancellationToken);
@@ -106,16 +130,37 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Starts a retry: <c>attempt + 1</c>; the start time of the task's first attempt stays.</summary>
-    public async Task<int?> BeginRetryAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gives the run back while its only ready work waits for a retry: no lease, and the run's <c>next_attempt_at</c> is
+    /// the earliest of its waiting tasks', so no instance claims it before then. False when the fence refused.
+    /// </summary>
+    public async Task<bool> ParkAsync(Guid runId, CancellationToken cancellationToken)
     {
-        var sql = $"""
-            UPDATE task_runs t SET attempt = t.attempt + 1, next_attempt_at = NULL, error = NULL, modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = 'in_progress' AND {Fence}
-            RETURNING t.attempt
+        const string sql = """
+            UPDATE flow_runs r SET lease_owner = NULL, lease_expires_at = NULL, modified_date = now(),
+                   next_attempt_at = (SELECT min(t.next_attempt_at) FROM task_runs t WHERE t.flow_run_id = r.id AND t.status = 'pending')
+            WHERE r.id = @run AND r.lease_owner = @owner AND r.status = 'in_progress'
             """;
-        await using var command = await TaskCommandAsync(sql, runId, taskRunId, cancellationToken);
-        return await command.ExecuteScalarAsync(cancellationToken) is int attempt ? attempt : null;
+        await using var command = await CommandAsync(sql, cancellationToken);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("owner", owner);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>How long until each of the run's waiting tasks is due, by the database's clock (zero when already due).</summary>
+    public async Task<Dictionary<Guid, TimeSpan>> RetryDelaysAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT id, greatest(next_attempt_at - now(), interval '0') FROM task_runs
+            WHERE flow_run_id = @run AND status = 'pending' AND next_attempt_at IS NOT NULL
+            """;
+        await using var command = await CommandAsync(sql, cancellationToken);
+        command.Parameters.AddWithValue("run", runId);
+        var delays = new Dictionary<Guid, TimeSpan>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            delays[reader.GetGuid(0)] = reader.GetTimeSpan(1);
+        return delays;
     }
 
     public async Task<bool> SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject prompt, JsonObject answer, CancellationToken cancellationToken)
@@ -179,7 +224,8 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
 
         await using (var run = new NpgsqlCommand(
             """
-            UPDATE flow_runs SET status = @status, end_time = now(), lease_owner = NULL, lease_expires_at = NULL, modified_date = now()
+            UPDATE flow_runs SET status = @status, end_time = now(), lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
+                   modified_date = now()
             WHERE id = @run AND lease_owner = @owner AND status = 'in_progress'
             """, connection, transaction))
         {
@@ -222,12 +268,13 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
         return true;
     }
 
-    /// <summary>Approved runs in progress that nobody holds a live lease on: work waiting for an engine.</summary>
+    /// <summary>Approved runs in progress that nobody holds a live lease on and that have work due: work waiting for an engine.</summary>
     public static async Task<long> QueueDepthAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         const string sql = """
             SELECT count(*) FROM flow_runs
             WHERE status = 'in_progress' AND approval_status = 'approved' AND (lease_expires_at IS NULL OR lease_expires_at < now())
+              AND (next_attempt_at IS NULL OR next_attempt_at <= now())
             """;
         await using var command = dataSource.CreateCommand(sql);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;

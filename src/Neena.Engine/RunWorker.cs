@@ -125,7 +125,8 @@ internal sealed class RunWorker : IDisposable
                 finished = true; // cancelled or finished between the claim and now: nothing to do
                 return;
             }
-            finished = await ExecuteAsync(snapshot, token);
+            var retryDelays = await _rt.Store.RetryDelaysAsync(RunId, token);
+            finished = await ExecuteAsync(snapshot, retryDelays, token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -145,17 +146,22 @@ internal sealed class RunWorker : IDisposable
         }
     }
 
-    /// <summary>Runs the scheduling loop; true when the run reached a final state (or is no longer ours to finish).</summary>
-    private async Task<bool> ExecuteAsync(RunSnapshot snapshot, CancellationToken token)
+    /// <summary>Runs the scheduling loop; true when the run reached a final state, was parked, or is no longer ours to finish.</summary>
+    private async Task<bool> ExecuteAsync(RunSnapshot snapshot, IReadOnlyDictionary<Guid, TimeSpan> retryDelays, CancellationToken token)
     {
         var tasks = snapshot.Tasks;
         var byIndex = tasks.ToDictionary(t => t.TaskOperationIndex);
         var running = new Dictionary<Task<TaskOutcome>, TaskRun>();
         var failed = tasks.Any(t => t.Status == RunStatus.Failed);
+        // Tasks waiting for a retry, with when they come due (Stopwatch timestamps; the delays came from the database's clock).
+        var loadedAt = Stopwatch.GetTimestamp();
+        var dueAt = retryDelays.ToDictionary(d => d.Key, d => loadedAt + ToStopwatchTicks(d.Value));
+        using var draining = CancellationTokenSource.CreateLinkedTokenSource(token, _rt.Draining);
 
         while (true)
         {
-            if (!failed && !_rt.Draining.IsCancellationRequested && !token.IsCancellationRequested)
+            var nearest = TimeSpan.MaxValue;
+            if (!failed && !draining.IsCancellationRequested)
             {
                 var ready = tasks
                     .Where(t => t.Status is RunStatus.Pending or RunStatus.InProgress
@@ -165,8 +171,18 @@ internal sealed class RunWorker : IDisposable
                     .ToList();
                 foreach (var task in ready)
                 {
+                    if (dueAt.TryGetValue(task.Id, out var due))
+                    {
+                        var remaining = -Stopwatch.GetElapsedTime(due);
+                        if (remaining > TimeSpan.Zero)
+                        {
+                            nearest = remaining < nearest ? remaining : nearest;
+                            continue; // backing off: it holds no slot meanwhile
+                        }
+                    }
                     if (running.Count >= _rt.Options.MaxConcurrentTasksPerRun)
                         break;
+                    dueAt.Remove(task.Id);
                     // The executing task gets copies: this loop keeps the authoritative state and is the only one changing it.
                     var view = tasks.Select(Copy).ToList();
                     running.Add(ExecuteTaskAsync(Copy(task), view, snapshot, token), task);
@@ -174,9 +190,21 @@ internal sealed class RunWorker : IDisposable
             }
 
             if (running.Count == 0)
-                break;
+            {
+                if (nearest == TimeSpan.MaxValue)
+                    break;
+                // Only tasks waiting for a retry are left.
+                if (nearest > _rt.Options.RetryHoldLimit)
+                    return await ParkAsync(nearest, token);
+                await DelayAsync(nearest, draining.Token);
+                continue;
+            }
 
-            var done = await Task.WhenAny(running.Keys);
+            var next = Task.WhenAny(running.Keys);
+            if (nearest != TimeSpan.MaxValue && await Task.WhenAny(next, Task.Delay(nearest, draining.Token)) != next)
+                continue; // a waiting task came due (or the run is stopping): look again
+
+            var done = await next;
             var finishedTask = running[done];
             running.Remove(done);
             var outcome = await done; // never throws: ExecuteTaskAsync turns every error into an outcome
@@ -191,6 +219,11 @@ internal sealed class RunWorker : IDisposable
                     finishedTask.Status = RunStatus.Failed;
                     finishedTask.Error = outcome.Error;
                     failed = true; // start nothing more; tasks already running may finish
+                    break;
+                case OutcomeKind.RetryLater:
+                    finishedTask.Status = RunStatus.Pending;
+                    finishedTask.Error = outcome.Error;
+                    dueAt[finishedTask.Id] = Stopwatch.GetTimestamp() + ToStopwatchTicks(outcome.RetryDelay);
                     break;
                 default:
                     break; // stopped: the stop reason ends the loop once nothing runs
@@ -235,10 +268,44 @@ internal sealed class RunWorker : IDisposable
     {
         Completed,
         Failed,
+
+        /// <summary>A transient failure: the task is <c>pending</c> again and due after <see cref="TaskOutcome.RetryDelay"/>.</summary>
+        RetryLater,
         Stopped,
     }
 
-    private sealed record TaskOutcome(OutcomeKind Kind, JsonNode? Result, string? Error, int Attempt);
+    private sealed record TaskOutcome(OutcomeKind Kind, JsonNode? Result, string? Error, int Attempt, TimeSpan RetryDelay = default);
+
+    /// <summary>
+    /// Gives the run back until its waiting tasks come due, so it holds neither a lease nor a place among this instance's
+    /// runs meanwhile; the claim skips it until then and the engines' timers pick it up when the time comes.
+    /// </summary>
+    private async Task<bool> ParkAsync(TimeSpan nearest, CancellationToken token)
+    {
+        if (await _rt.Store.ParkAsync(RunId, token))
+        {
+            _rt.Logger.LogInformation("Run {RunId} waits {Delay} ms for a retry; handed back until then", RunId, (long)nearest.TotalMilliseconds);
+        }
+        else
+        {
+            _rt.Logger.LogInformation("Run {RunId} was cancelled or taken over before it could be handed back", RunId);
+        }
+        return true;
+    }
+
+    private static async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping or draining: the loop sees it.
+        }
+    }
+
+    private static long ToStopwatchTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
     private async Task<TaskOutcome> ExecuteTaskAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken token)
     {
@@ -292,70 +359,65 @@ internal sealed class RunWorker : IDisposable
             }
             var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters);
 
-            while (true)
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+            attempt.CancelAfter(options.TaskTimeout);
+            string transient;
+            try
             {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
-                attempt.CancelAfter(options.TaskTimeout);
-                string transient;
-                try
-                {
-                    var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt.Token);
-                    if (!await _rt.Store.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token))
-                        return Lost(task);
-                    if (prepared.Error is not null)
-                        return await FailAsync(task, prepared.Error, clock, token);
-
-                    JsonNode? output;
-                    await using (var services = _rt.Scopes.CreateAsyncScope())
-                    {
-                        output = await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, attempt.Token));
-                    }
-
-                    if (await _rt.Store.CompleteTaskAsync(RunId, task.Id, output, token) is null)
-                        return Lost(task);
-                    _rt.Metrics.TaskFinished(RunStatus.Completed, clock.Elapsed);
-                    _rt.Logger.LogInformation("Task {TaskRunId} ({Operation}) completed on attempt {Attempt}", task.Id, task.OperationName, task.Attempt);
-                    return new TaskOutcome(OutcomeKind.Completed, output, null, task.Attempt);
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    throw; // handled below: the run or the instance stops
-                }
-                catch (OperationCanceledException) when (attempt.IsCancellationRequested)
-                {
-                    transient = string.Create(CultureInfo.InvariantCulture, $"The task timed out after {options.TaskTimeoutSeconds} s.");
-                }
-                catch (Exception ex) when (ex is TransientTaskException or HttpRequestException or TimeoutException)
-                {
-                    transient = ex.Message;
-                }
-                catch (Exception ex) when (ex is TaskFailedException or TaskInputException)
-                {
-                    return await FailAsync(task, ex.Message, clock, token);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException && !IsStoreFailure(ex))
-                {
-                    // A bug or an unexpected failure in the task: retrying the same input is unlikely to help.
-                    _rt.Logger.LogError(ex, "Task {TaskRunId} failed with an unexpected error", task.Id);
-                    return await FailAsync(task, $"{ex.GetType().Name}: {ex.Message}", clock, token);
-                }
-
-                if (task.Attempt >= options.MaxAttempts)
-                {
-                    return await FailAsync(task, string.Create(
-                        CultureInfo.InvariantCulture, $"{transient} (gave up after {task.Attempt} attempt(s))"), clock, token);
-                }
-
-                var delay = Backoff(task.Attempt, options);
-                _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
-                    task.Id, task.Attempt, (int)delay.TotalMilliseconds, transient);
-                if (!await _rt.Store.ScheduleRetryAsync(RunId, task.Id, transient, delay, token))
+                var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt.Token);
+                if (!await _rt.Store.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token))
                     return Lost(task);
-                await Task.Delay(delay, token);
-                if (await _rt.Store.BeginRetryAsync(RunId, task.Id, token) is not { } next)
+                if (prepared.Error is not null)
+                    return await FailAsync(task, prepared.Error, clock, token);
+
+                JsonNode? output;
+                await using (var services = _rt.Scopes.CreateAsyncScope())
+                {
+                    output = await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, attempt.Token));
+                }
+
+                if (await _rt.Store.CompleteTaskAsync(RunId, task.Id, output, token) is null)
                     return Lost(task);
-                task.Attempt = next;
+                _rt.Metrics.TaskFinished(RunStatus.Completed, clock.Elapsed);
+                _rt.Logger.LogInformation("Task {TaskRunId} ({Operation}) completed on attempt {Attempt}", task.Id, task.OperationName, task.Attempt);
+                return new TaskOutcome(OutcomeKind.Completed, output, null, task.Attempt);
             }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                throw; // handled below: the run or the instance stops
+            }
+            catch (OperationCanceledException) when (attempt.IsCancellationRequested)
+            {
+                transient = string.Create(CultureInfo.InvariantCulture, $"The task timed out after {options.TaskTimeoutSeconds} s.");
+            }
+            catch (Exception ex) when (ex is TransientTaskException or HttpRequestException or TimeoutException)
+            {
+                transient = ex.Message;
+            }
+            catch (Exception ex) when (ex is TaskFailedException or TaskInputException)
+            {
+                return await FailAsync(task, ex.Message, clock, token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && !IsStoreFailure(ex))
+            {
+                // A bug or an unexpected failure in the task: retrying the same input is unlikely to help.
+                _rt.Logger.LogError(ex, "Task {TaskRunId} failed with an unexpected error", task.Id);
+                return await FailAsync(task, $"{ex.GetType().Name}: {ex.Message}", clock, token);
+            }
+
+            if (task.Attempt >= options.MaxAttempts)
+            {
+                return await FailAsync(task, string.Create(
+                    CultureInfo.InvariantCulture, $"{transient} (gave up after {task.Attempt} attempt(s))"), clock, token);
+            }
+
+            // The wait is recorded, not slept: the task goes back to pending with next_attempt_at, and its slot is freed.
+            var delay = Backoff(task.Attempt, options);
+            _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
+                task.Id, task.Attempt, (int)delay.TotalMilliseconds, transient);
+            if (!await _rt.Store.ScheduleRetryAsync(RunId, task.Id, transient, delay, token))
+                return Lost(task);
+            return new TaskOutcome(OutcomeKind.RetryLater, null, transient, task.Attempt, delay);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {

@@ -49,6 +49,12 @@ public sealed class FlowRun : ITenantOwned, IAudited, IHasId
     /// <summary>Until when <see cref="LeaseOwner"/> may work without renewing; after it, another instance takes the run over.</summary>
     public DateTime? LeaseExpiresAt { get; set; }
 
+    /// <summary>
+    /// Set while nobody holds the run because its only ready work is a task waiting for a retry: no instance claims it
+    /// before this time.
+    /// </summary>
+    public DateTime? NextAttemptAt { get; set; }
+
     public List<TaskRun> TaskRuns { get; set; } = [];
 
     public DateTime CreatedDate { get; set; }
@@ -85,7 +91,7 @@ public sealed class TaskRun : ITenantOwned, IAudited, IHasId
     /// <summary>How many times execution has started (retries and take-overs after a crash included).</summary>
     public int Attempt { get; set; }
 
-    /// <summary>Earliest time of the next attempt after a transient failure (backoff).</summary>
+    /// <summary>Earliest time of the next attempt after a transient failure (backoff); the task is <c>pending</c> meanwhile.</summary>
     public DateTime? NextAttemptAt { get; set; }
 
     public Guid TaskOperationId { get; set; }
