@@ -40,6 +40,12 @@ public sealed class EngineOptions
     /// <summary>Attempts of a task (first try included) before a transient failure fails it.</summary>
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// How many times a run may be claimed without the claim ending in good order (a crash, a lost lease, an unexpected
+    /// error) before the run fails with the error recorded, instead of being taken over for ever.
+    /// </summary>
+    public int MaxRunAttempts { get; set; } = 5;
+
     /// <summary>First retry delay; doubles per attempt, with jitter, up to <see cref="RetryMaxDelayMilliseconds"/>.</summary>
     public double RetryBaseDelayMilliseconds { get; set; } = 500;
 
@@ -91,6 +97,8 @@ public sealed class EngineOptions
             return "Engine:TaskTimeoutSeconds must be positive.";
         if (MaxAttempts < 1)
             return "Engine:MaxAttempts must be at least 1.";
+        if (MaxRunAttempts < 1)
+            return "Engine:MaxRunAttempts must be at least 1.";
         if (!(RetryBaseDelayMilliseconds >= 0) || !(RetryMaxDelayMilliseconds >= RetryBaseDelayMilliseconds))
             return "Engine:RetryBaseDelayMilliseconds must be non-negative and at most Engine:RetryMaxDelayMilliseconds.";
         if (!(ShutdownGraceSeconds >= 0))

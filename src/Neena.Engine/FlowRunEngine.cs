@@ -159,7 +159,7 @@ public sealed class FlowRunEngine : BackgroundService
         var free = _options.MaxConcurrentRuns - _workers.Count;
         if (free <= 0)
             return (false, null);
-        List<Guid> claimed;
+        List<ClaimedRun> claimed;
         TimeSpan? nextDue;
         var sentAt = Stopwatch.GetTimestamp();
         try
@@ -172,9 +172,9 @@ public sealed class FlowRunEngine : BackgroundService
             return (false, null);
         }
 
-        foreach (var runId in claimed)
+        foreach (var (runId, claimAttempts) in claimed)
         {
-            var worker = new RunWorker(runId, runtime, sentAt);
+            var worker = new RunWorker(runId, claimAttempts, runtime, sentAt);
             _workers[runId] = worker;
             _logger.LogInformation("Claimed run {RunId}", runId);
             worker.Start();

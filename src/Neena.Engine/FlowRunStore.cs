@@ -13,7 +13,10 @@ namespace Neena.Engine;
 /// Times come from the database clock so that instances with skewed clocks agree on leases.
 /// </summary>
 /// <summary>The runs a claim took, and how soon the nearest run waiting for a retry comes due (null: none waits).</summary>
-internal sealed record ClaimResult(List<Guid> Claimed, TimeSpan? NextDue);
+internal sealed record ClaimResult(List<ClaimedRun> Claimed, TimeSpan? NextDue);
+
+/// <summary>A claimed run and how many claims of it, this one included, have not ended in good order.</summary>
+internal sealed record ClaimedRun(Guid Id, int ClaimAttempts);
 
 internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, TimeSpan lease)
 {
@@ -39,7 +42,8 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
         // SKIP LOCKED: instances claiming at the same moment take different runs instead of queueing on each other.
         // The exclusion keeps this instance from re-claiming a run it still works on whose lease lapsed (e.g. a slow renewal).
         const string sql = """
-            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL
+            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
+                   claim_attempts = claim_attempts + 1
             WHERE id IN (
                 SELECT id FROM flow_runs
                 WHERE status = 'in_progress' AND approval_status = 'approved'
@@ -50,7 +54,7 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
                 LIMIT @max
                 FOR UPDATE SKIP LOCKED)
               AND status = 'in_progress'
-            RETURNING id;
+            RETURNING id, claim_attempts;
             SELECT min(next_attempt_at) - now() FROM flow_runs
             WHERE status = 'in_progress' AND next_attempt_at > now() AND lease_owner IS NULL;
             """;
@@ -59,15 +63,15 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
         command.Parameters.AddWithValue("lease", lease);
         command.Parameters.AddWithValue("exclude", exclude.ToArray());
         command.Parameters.AddWithValue("max", max);
-        var ids = new List<Guid>();
+        var claimed = new List<ClaimedRun>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            ids.Add(reader.GetGuid(0));
+            claimed.Add(new ClaimedRun(reader.GetGuid(0), reader.GetInt32(1)));
         await reader.NextResultAsync(cancellationToken);
         TimeSpan? nextDue = null;
         if (await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken))
             nextDue = reader.GetTimeSpan(0);
-        return new ClaimResult(ids, nextDue);
+        return new ClaimResult(claimed, nextDue);
     }
 
     /// <summary>Extends the leases of <paramref name="runIds"/>; returns those still owned and in progress.</summary>
@@ -88,7 +92,11 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
     /// <summary>Gives a run back (shutdown) so that any instance may continue it at once.</summary>
     public async Task ReleaseAsync(Guid runId, CancellationToken cancellationToken)
     {
-        const string sql = "UPDATE flow_runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @run AND lease_owner = @owner";
+        // A hand-back in good order: the claim does not count against Engine:MaxRunAttempts.
+        const string sql = """
+            UPDATE flow_runs SET lease_owner = NULL, lease_expires_at = NULL, claim_attempts = greatest(claim_attempts - 1, 0)
+            WHERE id = @run AND lease_owner = @owner
+            """;
         await using var command = await CommandAsync(sql, cancellationToken);
         command.Parameters.AddWithValue("run", runId);
         command.Parameters.AddWithValue("owner", owner);
@@ -138,6 +146,7 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
     {
         const string sql = """
             UPDATE flow_runs r SET lease_owner = NULL, lease_expires_at = NULL, modified_date = now(),
+                   claim_attempts = greatest(r.claim_attempts - 1, 0),
                    next_attempt_at = (SELECT min(t.next_attempt_at) FROM task_runs t WHERE t.flow_run_id = r.id AND t.status = 'pending')
             WHERE r.id = @run AND r.lease_owner = @owner AND r.status = 'in_progress'
             """;
@@ -216,9 +225,10 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
     /// no longer run <c>cancelled</c>, the lease released and exactly one flow result. False when the fence refused
     /// (lease lost, or the run was cancelled meanwhile); nothing is written then.
     /// </summary>
-    public async Task<bool> FinishRunAsync(Guid runId, Guid organizationId, string status, string body, CancellationToken cancellationToken)
+    public async Task<bool> FinishRunAsync(Guid runId, string status, string body, CancellationToken cancellationToken)
     {
         ThrowIfHalted();
+        Guid organizationId;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
@@ -227,16 +237,18 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
             UPDATE flow_runs SET status = @status, end_time = now(), lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
                    modified_date = now()
             WHERE id = @run AND lease_owner = @owner AND status = 'in_progress'
+            RETURNING organization_id
             """, connection, transaction))
         {
             run.Parameters.AddWithValue("status", status);
             run.Parameters.AddWithValue("run", runId);
             run.Parameters.AddWithValue("owner", owner);
-            if (await run.ExecuteNonQueryAsync(cancellationToken) != 1)
+            if (await run.ExecuteScalarAsync(cancellationToken) is not Guid found)
             {
                 await transaction.RollbackAsync(cancellationToken);
                 return false;
             }
+            organizationId = found;
         }
 
         await using (var tasks = new NpgsqlCommand(

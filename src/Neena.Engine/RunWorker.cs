@@ -52,14 +52,17 @@ internal sealed class RunWorker : IDisposable
     private readonly CancellationTokenSource _stop;
     private int _stopReason;
     private long _leaseConfirmedAt;
+    private readonly int _claimAttempts;
 
     /// <param name="leaseConfirmedAt">
     /// <see cref="Stopwatch.GetTimestamp"/> taken before the claim statement was sent: the lease runs at least until then
     /// plus its duration, whatever the database's clock says.
     /// </param>
-    public RunWorker(Guid runId, EngineRuntime runtime, long leaseConfirmedAt)
+    /// <param name="claimAttempts">Claims of the run not ended in good order, this one included (see <see cref="EngineOptions.MaxRunAttempts"/>).</param>
+    public RunWorker(Guid runId, int claimAttempts, EngineRuntime runtime, long leaseConfirmedAt)
     {
         RunId = runId;
+        _claimAttempts = claimAttempts;
         _rt = runtime;
         _leaseConfirmedAt = leaseConfirmedAt;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(runtime.HardStop);
@@ -119,6 +122,14 @@ internal sealed class RunWorker : IDisposable
         try
         {
             _rt.Metrics.RunStarted(_rt.Options.InstanceId);
+            if (_claimAttempts > _rt.Options.MaxRunAttempts)
+            {
+                // Every earlier claim ended without a word (instances crashed or lost their lease while working on it).
+                finished = await GiveUpAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"The run failed: engine instances took it on {_claimAttempts - 1} time(s) and every time stopped without finishing it (crashed or lost their lease); giving up."),
+                    token);
+                return;
+            }
             var snapshot = await RunLoader.LoadAsync(_rt.Scopes, RunId, token);
             if (snapshot is null || snapshot.Status != RunStatus.InProgress)
             {
@@ -134,15 +145,52 @@ internal sealed class RunWorker : IDisposable
         }
         catch (Exception ex)
         {
-            // Not released on purpose: the lease runs out and the run is taken over later, which doubles as a back-off
-            // when the cause (database outage, bad data) persists.
-            _rt.Logger.LogError(ex, "Run {RunId} stopped on an unexpected error; it will be taken over when its lease expires", RunId);
-            Stop(StopReason.Abandon);
+            if (_claimAttempts >= _rt.Options.MaxRunAttempts)
+            {
+                _rt.Logger.LogError(ex, "Run {RunId} stopped on an unexpected error on its claim {Attempt} of at most {Max}; failing it", RunId, _claimAttempts, _rt.Options.MaxRunAttempts);
+                finished = await GiveUpAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"The run failed: the engine hit an unexpected error {_claimAttempts} time(s) while working on it; giving up. Last error: {ex.GetType().Name}: {ex.Message}"),
+                    CancellationToken.None);
+            }
+            else
+            {
+                // Not released on purpose: the lease runs out and the run is taken over later, which doubles as a back-off
+                // when the cause (database outage, bad data) persists.
+                _rt.Logger.LogError(ex, "Run {RunId} stopped on an unexpected error; it will be taken over when its lease expires", RunId);
+                Stop(StopReason.Abandon);
+            }
         }
         finally
         {
             if (!finished && Reason != StopReason.Abandon && (Reason is StopReason.Shutdown or StopReason.LeaseAtRisk || _rt.Draining.IsCancellationRequested))
                 await ReleaseAsync();
+        }
+    }
+
+    /// <summary>
+    /// Fails the run without reading it (reading may be what keeps failing): unfinished tasks end <c>cancelled</c> and the
+    /// flow result carries <paramref name="message"/>. True when written or no longer ours; false when the write failed.
+    /// </summary>
+    private async Task<bool> GiveUpAsync(string message, CancellationToken token)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            var body = FlowOutcome.ComposeBody(RunStatus.Failed, [], message);
+            if (await _rt.Store.FinishRunAsync(RunId, RunStatus.Failed, body, timeout.Token))
+            {
+                _rt.Metrics.RunFinished(RunStatus.Failed);
+                _rt.Logger.LogWarning("Run {RunId} failed: {Message}", RunId, message);
+            }
+            return true;
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException or TimeoutException)
+        {
+            // The lease runs out and the next claim tries again.
+            _rt.Logger.LogError(ex, "Could not record the failure of run {RunId}", RunId);
+            Stop(StopReason.Abandon);
+            return false;
         }
     }
 
@@ -252,7 +300,7 @@ internal sealed class RunWorker : IDisposable
             task.Status = RunStatus.Cancelled; // mirrors what FinishRunAsync writes, for the result body
         var body = FlowOutcome.ComposeBody(status, tasks, message);
 
-        if (await _rt.Store.FinishRunAsync(RunId, snapshot.OrganizationId, status, body, token))
+        if (await _rt.Store.FinishRunAsync(RunId, status, body, token))
         {
             _rt.Metrics.RunFinished(status);
             _rt.Logger.LogInformation("Run {RunId} finished: {Status}", RunId, status);

@@ -55,6 +55,13 @@ public sealed class FlowRun : ITenantOwned, IAudited, IHasId
     /// </summary>
     public DateTime? NextAttemptAt { get; set; }
 
+    /// <summary>
+    /// Claims of the run that did not end in good order: counted when an instance claims the run (a crash leaves no chance
+    /// to count later) and given back when the instance hands the run back in good order (shutdown, a wait for a retry).
+    /// A run that keeps bringing its workers down (crashes, unexpected errors) fails once this passes the engine's limit.
+    /// </summary>
+    public int ClaimAttempts { get; set; }
+
     public List<TaskRun> TaskRuns { get; set; } = [];
 
     public DateTime CreatedDate { get; set; }

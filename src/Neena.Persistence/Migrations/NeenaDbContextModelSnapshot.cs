@@ -402,6 +402,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("approval_status");
 
+                    b.Property<int>("ClaimAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("claim_attempts");
+
                     b.Property<string>("CreatedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");

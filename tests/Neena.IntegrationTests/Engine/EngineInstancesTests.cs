@@ -164,6 +164,7 @@ public sealed class EngineInstancesTests(NoEngineFactory factory) : IClassFixtur
             var row = await db.FlowRuns.IgnoreQueryFilters().SingleAsync(r => r.Id == Guid.Parse(runId));
             Assert.Null(row.LeaseOwner);
             Assert.Null(row.LeaseExpiresAt);
+            Assert.Equal(0, row.ClaimAttempts); // a hand-back in good order does not count against Engine:MaxRunAttempts
         }
 
         var second = await StartEngineAsync(Options("engine-second", leaseSeconds: 600));

@@ -86,6 +86,7 @@ public sealed class RetryDelayTests(SlowRetryFactory factory) : IClassFixture<Sl
         {
             var row = await db.FlowRuns.IgnoreQueryFilters().SingleAsync(r => r.Id == runId);
             Assert.Null(row.NextAttemptAt);
+            Assert.Equal(1, row.ClaimAttempts); // claimed twice; the hand-back for the wait gave its claim back
         }
     }
 }
