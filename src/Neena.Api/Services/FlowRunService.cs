@@ -154,6 +154,10 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
             await ThrowNotFoundOrConflictAsync(id, "approved", cancellationToken);
 
         var run = await db.FlowRuns.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.FlowId, r.OrganizationId }).SingleAsync(cancellationToken);
+        // PUT /flows replaces the operations and dependencies under FOR UPDATE on the flow row. Holding FOR SHARE until
+        // commit makes the two reads below see one version: a replacement either committed before (and is seen whole,
+        // each statement reading committed data) or waits until this approval has committed.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM flows WHERE id = {run.FlowId} FOR SHARE", cancellationToken);
         var operations = await db.TaskOperations.AsNoTracking().Where(o => o.FlowId == run.FlowId).ToListAsync(cancellationToken);
         var dependencies = await db.TaskDependencies.AsNoTracking().Where(d => d.FlowId == run.FlowId).ToListAsync(cancellationToken);
         db.TaskRuns.AddRange(operations.Select(o => new TaskRun
