@@ -18,8 +18,11 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
 
     public async Task<FlowRunResponse> CreateAsync(CreateFlowRunRequest request, CancellationToken cancellationToken)
     {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var problems = new List<KeyValuePair<string, string>>();
-        if (!await db.Flows.AnyAsync(f => f.Id == request.Flow, cancellationToken))
+        // FOR SHARE until commit: DELETE /flows locks the row for update before it checks for open runs, so the flow
+        // cannot be deleted under this new run, and a flow whose deletion committed first is seen as deleted (not found).
+        if (!await db.Flows.FromSql($"SELECT * FROM flows WHERE id = {request.Flow!.Value} FOR SHARE").AnyAsync(cancellationToken))
             problems.Add(new("body.flow", "flow not found"));
         if (!await db.FlowRequests.AnyAsync(r => r.Id == request.FlowRequest, cancellationToken))
             problems.Add(new("body.flow_request", "flow request not found"));
@@ -35,7 +38,6 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
             TriggeredTime = request.TriggeredTime ?? now,
             TriggeredBy = request.TriggeredBy ?? db.Tenant.UserEmail,
         };
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.FlowRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
         switch (request.ApprovalStatus)

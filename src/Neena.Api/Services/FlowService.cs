@@ -61,12 +61,16 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time)
 
     public async Task<FlowResponse> DeleteAsync(Guid id, CancellationToken cancellationToken)
     {
-        var flow = await WithGraph(db.Flows).FirstOrDefaultAsync(f => f.Id == id, cancellationToken)
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Row lock first: run creation and approval hold FOR SHARE on the flow row until they commit, so once this lock
+        // is ours every run they made is visible to the check below, and no new run can attach until the deletion commits.
+        var flow = await WithGraph(db.Flows.FromSql($"SELECT * FROM flows WHERE id = {id} FOR UPDATE")).FirstOrDefaultAsync(cancellationToken)
             ?? throw ApiException.NotFound("Flow not found");
         if (await db.FlowRuns.AnyAsync(r => r.FlowId == id && (r.Status == RunStatus.Pending || r.Status == RunStatus.InProgress), cancellationToken))
             throw ApiException.Conflict("The flow has a run that is pending or in progress; cancel or finish it first.");
         flow.DeletedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return FlowResponse.From(flow);
     }
 

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Neena.Domain.FlowRuns;
 using Neena.IntegrationTests.Infrastructure;
 
 namespace Neena.IntegrationTests.FlowRuns;
@@ -69,6 +71,52 @@ public sealed class FlowRunRaceTests(EngineOffFactory factory) : IClassFixture<E
         }
         Assert.Equal(runs.Count, taskRuns.Select(t => t.FlowRunId).Distinct().Count());
         Assert.True(mixed.Count == 0, $"{mixed.Count} run(s) copied a mix of two versions:\n{string.Join('\n', mixed.Take(5))}");
+    }
+
+    [Fact]
+    public async Task Delete_RacingRunCreation_NeverLeavesAnOpenRunOnADeletedFlow()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var client = factory.ClientWithBearer(tenant.ApiKey);
+        var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
+        var request = (await (await client.PostJsonAsync("/api/v1/flow_requests/", new { request_instructions = "Race the deletion." })).ReadJsonAsync())["id"]!.GetValue<string>();
+        var outcomes = new ConcurrentBag<string>();
+        var flows = new List<string>();
+
+        for (var round = 0; round < 40; round++)
+        {
+            var flow = (await (await client.PostJsonAsync("/api/v1/flows/", Version($"f{round}", echo, forward: true))).ReadJsonAsync())["id"]!.GetValue<string>();
+            flows.Add(flow);
+            var creations = Enumerable.Range(0, 3).Select(i => Task.Run(async () =>
+            {
+                var response = await client.PostJsonAsync("/api/v1/flow_runs/", i == 0
+                    ? new { flow, flow_request = request, approval_status = "approved" }
+                    : (object)new { flow, flow_request = request });
+                // Created, or refused because the flow is gone: never a 500.
+                Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.UnprocessableEntity, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                outcomes.Add("create " + (int)response.StatusCode);
+            }));
+            var deletion = Task.Run(async () =>
+            {
+                var response = await client.DeleteAsync($"/api/v1/flows/?id={flow}");
+                Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                outcomes.Add("delete " + (int)response.StatusCode);
+            });
+            await Task.WhenAll([.. creations, deletion]);
+        }
+
+        await using var db = factory.CreateDbContext();
+        var ids = flows.Select(Guid.Parse).ToList();
+        var broken = await db.Flows.IgnoreQueryFilters()
+            .Where(f => ids.Contains(f.Id) && f.DeletedAt != null)
+            .Where(f => db.FlowRuns.IgnoreQueryFilters().Any(r => r.FlowId == f.Id && (r.Status == RunStatus.Pending || r.Status == RunStatus.InProgress)))
+            .Select(f => f.Id)
+            .ToListAsync();
+        var summary = string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Key}: {g.Count()}"));
+        Assert.True(broken.Count == 0, $"{broken.Count} deleted flow(s) still have open runs ({summary})");
+        // Both outcomes happened, so the test really raced.
+        Assert.Contains("delete 200", outcomes);
+        Assert.Contains("delete 409", outcomes);
     }
 
     private static StringContent JsonContent(object body, string id)
