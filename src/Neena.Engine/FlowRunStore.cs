@@ -209,11 +209,15 @@ internal sealed class FlowRunStore(NpgsqlDataSource dataSource, string owner, Ti
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime end ? end : null;
     }
 
-    /// <summary>Hands an interrupted attempt back (shutdown): <c>pending</c> again, so whoever continues the run starts it afresh.</summary>
+    /// <summary>
+    /// Hands an interrupted attempt back (shutdown, lease at risk): <c>pending</c> again, as if it had not started, so
+    /// whoever continues the run starts it afresh and the interruption uses up none of the task's attempts.
+    /// </summary>
     public async Task<bool> ReturnTaskToPendingAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
     {
         var sql = $"""
-            UPDATE task_runs t SET status = 'pending', start_time = NULL, next_attempt_at = NULL, modified_date = now()
+            UPDATE task_runs t SET status = 'pending', start_time = NULL, next_attempt_at = NULL, attempt = greatest(t.attempt - 1, 0),
+                   modified_date = now()
             WHERE t.id = @task AND t.flow_run_id = @run AND t.status = 'in_progress' AND {Fence}
             """;
         await using var command = await TaskCommandAsync(sql, runId, taskRunId, cancellationToken);

@@ -421,7 +421,7 @@ internal sealed class RunWorker : IDisposable
                 JsonNode? output;
                 await using (var services = _rt.Scopes.CreateAsyncScope())
                 {
-                    output = await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, attempt.Token));
+                    output = await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, options.TaskTimeout, attempt.Token));
                 }
 
                 if (await _rt.Store.CompleteTaskAsync(RunId, task.Id, output, token) is null)

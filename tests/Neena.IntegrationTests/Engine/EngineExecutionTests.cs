@@ -189,6 +189,24 @@ public sealed class EngineExecutionTests(EngineFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task Engine_BoundWaitLongerThanTheTaskTimeout_FailsTheTaskAtOnceWithAClearError()
+    {
+        var (client, _) = await ClientAsync(factory);
+        var wait = await Definition("core", "Wait");
+        var flow = await CreateFlowAsync(client, "bound wait", [new Op(0, wait, new { seconds = "{{request.metadata.seconds}}" })]);
+        var request = await CreateRequestAsync(client, flow, metadata: new object[] { new { seconds = 400 } });
+        var runId = await CreateRunAsync(client, flow, request);
+
+        var run = await WaitForRunAsync(client, runId, timeout: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(RunStatus.Failed, Status(run));
+        var task = TaskRun(run, 0);
+        Assert.Equal(1, task["attempt"]!.GetValue<int>()); // an input problem: not retried
+        Assert.Contains("is 400 s, more than the engine's time limit of 300 s", task["error"]!.GetValue<string>());
+        Assert.True(Time(task, "end_time") - Time(task, "start_time") < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Cancelling_a_run_stops_its_running_task_and_the_engine_never_overwrites_it()
     {
         var (client, _) = await ClientAsync(factory);

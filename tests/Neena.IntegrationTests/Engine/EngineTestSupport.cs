@@ -116,6 +116,7 @@ public sealed record Execution(string Key, DateTime Start, DateTime End, bool Ab
 
 /// <summary>
 /// A Kestrel server on 127.0.0.1 that counts requests per path; <c>/flaky/{key}</c> fails with 500 on its first call;
+/// <c>/script/{key}?steps=</c> plays a script of answers, one per call;
 /// <c>/slow/{key}?seconds=</c> answers after a while and records each execution, and every overlap: a request for a key
 /// while another for the same key is still being served (two executions of one task at the same time).
 /// </summary>
@@ -159,12 +160,27 @@ public sealed class CountingServer : IAsyncDisposable
             var count = server._hits.AddOrUpdate("flaky/" + key, 1, (_, n) => n + 1);
             return count == 1 ? Results.StatusCode(500) : Results.Json(new { ok = true, count });
         });
+        app.MapGet("/script/{key}", (Delegate)server.ScriptAsync);
         app.MapPost("/slow/{key}", (Delegate)server.SlowAsync);
         app.MapGet("/slow/{key}", (Delegate)server.SlowAsync);
         app.Urls.Add("http://127.0.0.1:0");
         await app.StartAsync();
         server.BaseUri = new Uri(app.Urls.First());
         return server;
+    }
+
+    /// <summary>The n-th call of a key plays the n-th of <paramref name="steps"/> (comma-separated): <c>slow</c> (until aborted), a status code, or <c>ok</c>.</summary>
+    private async Task<IResult> ScriptAsync(HttpContext context, string key, string steps)
+    {
+        var call = _hits.AddOrUpdate("script/" + key, 1, (_, n) => n + 1);
+        var plan = steps.Split(',');
+        var step = plan[Math.Min(call, plan.Length) - 1];
+        if (step == "slow")
+        {
+            await Task.Delay(TimeSpan.FromMinutes(2), context.RequestAborted);
+            return Results.Ok();
+        }
+        return step == "ok" ? Results.Json(new { key, call }) : Results.StatusCode(int.Parse(step, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private async Task<IResult> SlowAsync(HttpContext context, string key, double seconds)
