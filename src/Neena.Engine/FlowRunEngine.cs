@@ -71,6 +71,9 @@ public sealed class FlowRunEngine : BackgroundService
     /// <summary>This instance's lease owner name.</summary>
     public string InstanceId => _options.InstanceId;
 
+    /// <summary>Whether a worker of this instance still works on the run (tests wait for the engine to let go of a run).</summary>
+    internal bool IsWorkingOn(Guid runId) => _workers.ContainsKey(runId);
+
     /// <summary>Completes once the notification listener is connected (tests wait for it before relying on wake-ups).</summary>
     public Task Listening => _listening.Task;
 
