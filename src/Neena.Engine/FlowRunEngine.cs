@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Neena.Engine.Preparation;
 using Neena.Integrations;
 using Neena.Persistence;
+using Neena.Persistence.FlowRuns;
 using Npgsql;
 
 namespace Neena.Engine;
@@ -34,7 +35,7 @@ public sealed class FlowRunEngine : BackgroundService
     private readonly EngineMetrics _metrics;
     private readonly ILogger<FlowRunEngine> _logger;
     private readonly ILogger _taskLogger;
-    private readonly FlowRunStore _store;
+    private readonly RunLease _store;
     private readonly ConcurrentDictionary<Guid, RunWorker> _workers = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
@@ -64,7 +65,7 @@ public sealed class FlowRunEngine : BackgroundService
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger<FlowRunEngine>();
         _taskLogger = loggerFactory.CreateLogger("Neena.Engine.Tasks");
-        _store = new FlowRunStore(dataSource, _options.InstanceId, _options.LeaseDuration);
+        _store = new RunLease(dataSource, _options.InstanceId, _options.LeaseDuration);
         _taskGate = new SemaphoreSlim(_options.MaxConcurrentTasks, _options.MaxConcurrentTasks);
     }
 

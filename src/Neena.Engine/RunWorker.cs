@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Neena.Domain.FlowRuns;
 using Neena.Engine.Preparation;
 using Neena.Integrations;
+using Neena.Persistence.FlowRuns;
 
 namespace Neena.Engine;
 
@@ -30,7 +31,7 @@ internal enum StopReason
 /// <summary>What one engine instance shares between its run workers.</summary>
 internal sealed record EngineRuntime(
     EngineOptions Options,
-    FlowRunStore Store,
+    RunLease Lease,
     IServiceScopeFactory Scopes,
     TaskPreparer Preparer,
     IntegrationCatalogue Catalogue,
@@ -136,7 +137,7 @@ internal sealed class RunWorker : IDisposable
                 finished = true; // cancelled or finished between the claim and now: nothing to do
                 return;
             }
-            var retryDelays = await _rt.Store.RetryDelaysAsync(RunId, token);
+            var retryDelays = await _rt.Lease.RetryDelaysAsync(RunId, token);
             finished = await ExecuteAsync(snapshot, retryDelays, token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -168,7 +169,7 @@ internal sealed class RunWorker : IDisposable
     }
 
     /// <summary>
-    /// Fails the run without reading it (reading may be what keeps failing): unfinished tasks end <c>cancelled</c> and the
+    /// Fails the run without loading it (loading may be what keeps failing): unfinished tasks end <c>cancelled</c> and the
     /// flow result carries <paramref name="message"/>. True when written or no longer ours; false when the write failed.
     /// </summary>
     private async Task<bool> GiveUpAsync(string message, CancellationToken token)
@@ -177,8 +178,7 @@ internal sealed class RunWorker : IDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            var body = FlowOutcome.ComposeBody(RunStatus.Failed, [], message);
-            if (await _rt.Store.FinishRunAsync(RunId, RunStatus.Failed, body, timeout.Token))
+            if (await _rt.Lease.FinishRunAsync(RunId, RunStatus.Failed, message, timeout.Token))
             {
                 _rt.Metrics.RunFinished(RunStatus.Failed);
                 _rt.Logger.LogWarning("Run {RunId} failed: {Message}", RunId, message);
@@ -212,7 +212,7 @@ internal sealed class RunWorker : IDisposable
             if (!failed && !draining.IsCancellationRequested)
             {
                 var ready = tasks
-                    .Where(t => t.Status is RunStatus.Pending or RunStatus.InProgress
+                    .Where(t => RunStatus.IsOpen(t.Status)
                                 && !running.ContainsValue(t)
                                 && t.DependsOn.All(d => byIndex.TryGetValue(d, out var source) && source.Status == RunStatus.Completed))
                     .OrderBy(t => t.SortedIndex)
@@ -296,11 +296,8 @@ internal sealed class RunWorker : IDisposable
         string? message = null;
         if (failed && !tasks.Any(t => t.Status == RunStatus.Failed))
             message = "The run failed: some tasks could not run because a task they depend on did not complete.";
-        foreach (var task in tasks.Where(t => !RunStatus.IsFinished(t.Status)))
-            task.Status = RunStatus.Cancelled; // mirrors what FinishRunAsync writes, for the result body
-        var body = FlowOutcome.ComposeBody(status, tasks, message);
 
-        if (await _rt.Store.FinishRunAsync(RunId, status, body, token))
+        if (await _rt.Lease.FinishRunAsync(RunId, status, message, token))
         {
             _rt.Metrics.RunFinished(status);
             _rt.Logger.LogInformation("Run {RunId} finished: {Status}", RunId, status);
@@ -330,7 +327,7 @@ internal sealed class RunWorker : IDisposable
     /// </summary>
     private async Task<bool> ParkAsync(TimeSpan nearest, CancellationToken token)
     {
-        if (await _rt.Store.ParkAsync(RunId, token))
+        if (await _rt.Lease.ParkAsync(RunId, token))
         {
             _rt.Logger.LogInformation("Run {RunId} waits {Delay} ms for a retry; handed back until then", RunId, (long)nearest.TotalMilliseconds);
         }
@@ -373,112 +370,40 @@ internal sealed class RunWorker : IDisposable
             return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
         }
 
+        var options = _rt.Options;
         var started = false;
         var clock = Stopwatch.StartNew();
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
         try
         {
-            var options = _rt.Options;
             if (task.Status == RunStatus.InProgress && task.Attempt >= options.MaxAttempts)
             {
                 // Found in progress: an instance died or lost its lease while running it, again and again. A task that
                 // brings instances down must not be retried forever.
-                return await FailAsync(task, string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"The task was interrupted {task.Attempt} time(s) (engine instances stopped or lost their lease while it ran); giving up."),
-                    clock, token);
+                throw new TaskFailedException(string.Create(CultureInfo.InvariantCulture,
+                    $"The task was interrupted {task.Attempt} time(s) (engine instances stopped or lost their lease while it ran); giving up."));
             }
             if (task.Status == RunStatus.InProgress)
                 _rt.Logger.LogWarning("Task {TaskRunId} was interrupted by a previous owner of the run; attempting it again", task.Id);
 
-            var start = await _rt.Store.StartTaskAsync(RunId, task.Id, token);
-            if (start is null)
-                return Lost(task);
-            started = true;
+            (task.Attempt, task.StartTime) = await _rt.Lease.StartTaskAsync(RunId, task.Id, token);
             task.Status = RunStatus.InProgress;
-            task.Attempt = start.Value.Attempt;
-            task.StartTime = start.Value.StartTime;
-
-            if (!snapshot.Definitions.TryGetValue(task.TaskDefinitionId, out var definition))
-                return await FailAsync(task, $"Task definition {task.TaskDefinitionId} does not exist.", clock, token);
-            var descriptor = _rt.Catalogue.FindTask(definition.PythonMethodName);
-            if (descriptor is null)
-            {
-                return await FailAsync(task, $"Task '{definition.TaskName}' ({definition.PythonMethodName}) is not implemented by this server.", clock, token);
-            }
-            var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters);
-
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+            started = true;
             attempt.CancelAfter(options.TaskTimeout);
-            string transient;
-            try
-            {
-                var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt.Token);
-                if (!await _rt.Store.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token))
-                    return Lost(task);
-                if (prepared.Error is not null)
-                    return await FailAsync(task, prepared.Error, clock, token);
 
-                JsonNode? output;
-                await using (var services = _rt.Scopes.CreateAsyncScope())
-                {
-                    output = await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, options.TaskTimeout, attempt.Token));
-                }
+            var output = await AttemptAsync(task, view, snapshot, attempt.Token, token);
 
-                if (await _rt.Store.CompleteTaskAsync(RunId, task.Id, output, token) is null)
-                    return Lost(task);
-                _rt.Metrics.TaskFinished(RunStatus.Completed, clock.Elapsed);
-                _rt.Logger.LogInformation("Task {TaskRunId} ({Operation}) completed on attempt {Attempt}", task.Id, task.OperationName, task.Attempt);
-                return new TaskOutcome(OutcomeKind.Completed, output, null, task.Attempt);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                throw; // handled below: the run or the instance stops
-            }
-            catch (OperationCanceledException) when (attempt.IsCancellationRequested)
-            {
-                transient = string.Create(CultureInfo.InvariantCulture, $"The task timed out after {options.TaskTimeoutSeconds} s.");
-            }
-            catch (Exception ex) when (ex is TransientTaskException or HttpRequestException or TimeoutException)
-            {
-                transient = ex.Message;
-            }
-            catch (Exception ex) when (ex is TaskFailedException or TaskInputException)
-            {
-                return await FailAsync(task, ex.Message, clock, token);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException && !IsStoreFailure(ex))
-            {
-                // A bug or an unexpected failure in the task: retrying the same input is unlikely to help.
-                _rt.Logger.LogError(ex, "Task {TaskRunId} failed with an unexpected error", task.Id);
-                return await FailAsync(task, $"{ex.GetType().Name}: {ex.Message}", clock, token);
-            }
-
-            if (task.Attempt >= options.MaxAttempts)
-            {
-                return await FailAsync(task, string.Create(
-                    CultureInfo.InvariantCulture, $"{transient} (gave up after {task.Attempt} attempt(s))"), clock, token);
-            }
-
-            // The wait is recorded, not slept: the task goes back to pending with next_attempt_at, and its slot is freed.
-            var delay = Backoff(task.Attempt, options);
-            _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
-                task.Id, task.Attempt, (int)delay.TotalMilliseconds, transient);
-            if (!await _rt.Store.ScheduleRetryAsync(RunId, task.Id, transient, delay, token))
-                return Lost(task);
-            return new TaskOutcome(OutcomeKind.RetryLater, null, transient, task.Attempt, delay);
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            if (started && Reason is StopReason.Shutdown or StopReason.LeaseAtRisk)
-                await ReturnToPendingAsync(task);
-            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+            await _rt.Lease.CompleteTaskAsync(RunId, task.Id, output, token);
+            _rt.Metrics.TaskFinished(RunStatus.Completed, clock.Elapsed);
+            _rt.Logger.LogInformation("Task {TaskRunId} ({Operation}) completed on attempt {Attempt}", task.Id, task.OperationName, task.Attempt);
+            return new TaskOutcome(OutcomeKind.Completed, output, null, task.Attempt);
         }
         catch (Exception ex)
         {
-            // The store failed (database unreachable…): stop the whole run; its lease expires and it is taken over.
-            _rt.Logger.LogError(ex, "Recording task {TaskRunId} failed; abandoning the run", task.Id);
-            Stop(StopReason.Abandon);
-            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+            var error = TaskErrors.Classify(ex, timedOut: attempt.IsCancellationRequested, options.TaskTimeoutSeconds, token);
+            if (error.Unexpected)
+                _rt.Logger.LogError(ex, "Task {TaskRunId} failed with an unexpected error", task.Id);
+            return await RecordAsync(task, error, started, clock, token);
         }
         finally
         {
@@ -486,21 +411,74 @@ internal sealed class RunWorker : IDisposable
         }
     }
 
-    private static bool IsStoreFailure(Exception ex) => ex is Npgsql.NpgsqlException;
+    /// <summary>One attempt: find the implementation, prepare the input (recorded), run the task within its time limit.</summary>
+    private async Task<JsonNode?> AttemptAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken attempt, CancellationToken token)
+    {
+        if (!snapshot.Definitions.TryGetValue(task.TaskDefinitionId, out var definition))
+            throw new TaskFailedException($"Task definition {task.TaskDefinitionId} does not exist.");
+        var descriptor = _rt.Catalogue.FindTask(definition.PythonMethodName)
+            ?? throw new TaskFailedException($"Task '{definition.TaskName}' ({definition.PythonMethodName}) is not implemented by this server.");
+        var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters);
+
+        var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt);
+        await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token);
+        if (prepared.Error is not null)
+            throw new TaskFailedException(prepared.Error);
+
+        await using var services = _rt.Scopes.CreateAsyncScope();
+        return await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, _rt.Options.TaskTimeout, attempt));
+    }
+
+    /// <summary>Records what a classified error means for the task: a failure, a retry later, a hand-back, or nothing (lost).</summary>
+    private async Task<TaskOutcome> RecordAsync(TaskRun task, TaskError error, bool started, Stopwatch clock, CancellationToken token)
+    {
+        try
+        {
+            switch (error.Kind)
+            {
+                case TaskErrorKind.Cancelled:
+                    if (started && Reason is StopReason.Shutdown or StopReason.LeaseAtRisk)
+                        await ReturnToPendingAsync(task);
+                    return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+                case TaskErrorKind.LeaseLost:
+                    return Lost(task, error.Message);
+                case TaskErrorKind.Transient when task.Attempt < _rt.Options.MaxAttempts:
+                    // The wait is recorded, not slept: the task goes back to pending with next_attempt_at, and its slot is freed.
+                    var delay = Backoff(task.Attempt, _rt.Options);
+                    _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
+                        task.Id, task.Attempt, (int)delay.TotalMilliseconds, error.Message);
+                    await _rt.Lease.ScheduleRetryAsync(RunId, task.Id, error.Message, delay, token);
+                    return new TaskOutcome(OutcomeKind.RetryLater, null, error.Message, task.Attempt, delay);
+                case TaskErrorKind.Transient:
+                    return await FailAsync(task, string.Create(CultureInfo.InvariantCulture, $"{error.Message} (gave up after {task.Attempt} attempt(s))"), clock, token);
+                default:
+                    return await FailAsync(task, error.Message, clock, token);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Recording itself failed: the run is stopping, the fence refused, or the store is unreachable.
+            var again = TaskErrors.Classify(ex, timedOut: false, _rt.Options.TaskTimeoutSeconds, token);
+            if (again.Kind != TaskErrorKind.Cancelled)
+                return Lost(task, again.Message);
+            if (started && Reason is StopReason.Shutdown or StopReason.LeaseAtRisk)
+                await ReturnToPendingAsync(task);
+            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+        }
+    }
 
     private async Task<TaskOutcome> FailAsync(TaskRun task, string error, Stopwatch clock, CancellationToken token)
     {
-        if (await _rt.Store.FailTaskAsync(RunId, task.Id, error, token) is null)
-            return Lost(task);
+        await _rt.Lease.FailTaskAsync(RunId, task.Id, error, token);
         _rt.Metrics.TaskFinished(RunStatus.Failed, clock.Elapsed);
         _rt.Logger.LogWarning("Task {TaskRunId} ({Operation}) failed: {Error}", task.Id, task.OperationName, error);
         return new TaskOutcome(OutcomeKind.Failed, null, error, task.Attempt);
     }
 
-    /// <summary>The fence refused a write: the run was cancelled or another instance owns it now. Stop everything.</summary>
-    private TaskOutcome Lost(TaskRun task)
+    /// <summary>The run is no longer ours (the fence refused a write, or nothing can be recorded): stop everything.</summary>
+    private TaskOutcome Lost(TaskRun task, string reason)
     {
-        _rt.Logger.LogWarning("Run {RunId} is no longer owned by this instance or no longer in progress; stopping its work", RunId);
+        _rt.Logger.LogWarning("Run {RunId}: {Reason}; stopping its work", RunId, reason);
         Stop(StopReason.Abandon);
         return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
     }
@@ -511,12 +489,12 @@ internal sealed class RunWorker : IDisposable
         {
             // The run's token is already cancelled; this last write gets a short budget of its own.
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _rt.Store.ReturnTaskToPendingAsync(RunId, task.Id, timeout.Token);
+            await _rt.Lease.ReturnTaskToPendingAsync(RunId, task.Id, timeout.Token);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException)
         {
             // It stays in progress; whoever takes the run over attempts it again.
-            _rt.Logger.LogWarning(ex, "Could not hand task {TaskRunId} back on shutdown", task.Id);
+            _rt.Logger.LogWarning(ex, "Could not hand task {TaskRunId} back", task.Id);
         }
     }
 
@@ -525,7 +503,7 @@ internal sealed class RunWorker : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _rt.Store.ReleaseAsync(RunId, timeout.Token);
+            await _rt.Lease.ReleaseAsync(RunId, timeout.Token);
             _rt.Logger.LogInformation("Released run {RunId} so another instance can continue it", RunId);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException)

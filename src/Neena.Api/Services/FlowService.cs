@@ -2,15 +2,15 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.Flows;
 using Neena.Api.Errors;
-using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
 using Neena.Engine;
 using Neena.Integrations;
 using Neena.Persistence;
-using Microsoft.Extensions.Options;
+using Neena.Persistence.FlowRuns;
 
 namespace Neena.Api.Services;
 
@@ -71,7 +71,7 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
         // is ours every run they made is visible to the check below, and no new run can attach until the deletion commits.
         var flow = await WithGraph(db.Flows.FromSql($"SELECT * FROM flows WHERE id = {id} FOR UPDATE")).FirstOrDefaultAsync(cancellationToken)
             ?? throw ApiException.NotFound("Flow not found");
-        if (await db.FlowRuns.AnyAsync(r => r.FlowId == id && (r.Status == RunStatus.Pending || r.Status == RunStatus.InProgress), cancellationToken))
+        if (await db.FlowRuns.Where(r => r.FlowId == id).AnyAsync(RunLifecycle.IsOpen, cancellationToken))
             throw ApiException.Conflict("The flow has a run that is pending or in progress; cancel or finish it first.");
         flow.DeletedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);

@@ -15,6 +15,9 @@ public static class RunStatus
     public static readonly IReadOnlyList<string> All = [Pending, InProgress, Completed, Failed, Cancelled];
 
     public static bool IsFinished(string status) => status is Completed or Failed or Cancelled;
+
+    /// <summary>Not finished: see <see cref="RunStateMachine.OpenStatuses"/>.</summary>
+    public static bool IsOpen(string status) => RunStateMachine.IsOpen(status);
 }
 
 public static class ApprovalStatus

@@ -89,4 +89,33 @@ public sealed class RetryDelayTests(SlowRetryFactory factory) : IClassFixture<Sl
             Assert.Equal(1, row.ClaimAttempts); // claimed twice; the hand-back for the wait gave its claim back
         }
     }
+
+    [Fact]
+    public async Task Cancel_RunWaitingForARetry_EndsItLikeTheEngineWould()
+    {
+        await using var server = await CountingServer.StartAsync();
+        var (client, _) = await ClientAsync(factory);
+        var http = await factory.TaskDefinitionIdAsync("http", "HTTP Request");
+        var flow = await CreateFlowAsync(client, "cancel while waiting",
+            [new Op(0, http, new { method = "GET", url = server.Url($"/flaky/{Guid.NewGuid():N}") })]);
+        var runId = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
+        await WaitForRunAsync(client, runId, r => TaskRun(r, 0)["error"] is not null);
+
+        var cancel = await client.PutAsync($"/api/v1/flow_runs/cancel?flow_run_id={runId}", null);
+        Assert.Equal(System.Net.HttpStatusCode.OK, cancel.StatusCode);
+
+        // One way of ending a run, whoever ends it: no retry time, no lease, open tasks cancelled.
+        await using var db = factory.CreateDbContext();
+        var id = Guid.Parse(runId);
+        var run = await db.FlowRuns.IgnoreQueryFilters().SingleAsync(r => r.Id == id);
+        Assert.Equal(RunStatus.Cancelled, run.Status);
+        Assert.NotNull(run.EndTime);
+        Assert.Null(run.NextAttemptAt);
+        Assert.Null(run.LeaseOwner);
+        var task = await db.TaskRuns.IgnoreQueryFilters().SingleAsync(t => t.FlowRunId == id);
+        Assert.Equal(RunStatus.Cancelled, task.Status);
+        Assert.Null(task.NextAttemptAt);
+        Assert.Equal(run.EndTime, task.EndTime);
+        Assert.Equal(1, await db.FlowResults.IgnoreQueryFilters().CountAsync(r => r.FlowRunId == id));
+    }
 }
