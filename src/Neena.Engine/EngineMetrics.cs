@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using Neena.Persistence.FlowRuns;
 using Npgsql;
 
 namespace Neena.Engine;
@@ -71,7 +72,7 @@ public sealed class EngineMetrics : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            Interlocked.Exchange(ref _queueDepth, await FlowRunStore.QueueDepthAsync(_dataSource, timeout.Token));
+            Interlocked.Exchange(ref _queueDepth, await RunLease.QueueDepthAsync(_dataSource, timeout.Token));
             Interlocked.Exchange(ref _queueDepthRefreshedAt, Stopwatch.GetTimestamp());
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)

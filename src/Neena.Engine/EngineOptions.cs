@@ -19,7 +19,10 @@ public sealed class EngineOptions
     /// <summary>Fallback polling for runnable runs; notifications normally wake the engine at once. Polling also finds expired leases.</summary>
     public double PollIntervalSeconds { get; set; } = 5;
 
-    /// <summary>How long a claim lasts without renewal; leases are renewed every third of it.</summary>
+    /// <summary>
+    /// How long a claim lasts without renewal; leases are renewed every third of it, and a run whose lease has not been
+    /// confirmed for two thirds of it is stopped and handed back.
+    /// </summary>
     public double LeaseSeconds { get; set; } = 30;
 
     /// <summary>Runs this instance works on at once.</summary>
@@ -37,10 +40,16 @@ public sealed class EngineOptions
     /// <summary>Attempts of a task (first try included) before a transient failure fails it.</summary>
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// How many times a run may be claimed without the claim ending in good order (a crash, a lost lease, an unexpected
+    /// error) before the run fails with the error recorded, instead of being taken over for ever.
+    /// </summary>
+    public int MaxRunAttempts { get; set; } = 5;
+
     /// <summary>First retry delay; doubles per attempt, with jitter, up to <see cref="RetryMaxDelayMilliseconds"/>.</summary>
     public double RetryBaseDelayMilliseconds { get; set; } = 500;
 
-    /// <summary>Upper bound of a retry delay, so a long retry chain does not hold a run's lease idle for minutes.</summary>
+    /// <summary>Upper bound of a retry delay. Waiting holds no task slot, and a long wait hands the run back until it is due.</summary>
     public double RetryMaxDelayMilliseconds { get; set; } = 30_000;
 
     /// <summary>On shutdown, how long running tasks may still finish before they are cancelled and handed back.</summary>
@@ -49,6 +58,24 @@ public sealed class EngineOptions
     internal TimeSpan PollInterval => TimeSpan.FromSeconds(PollIntervalSeconds);
     internal TimeSpan LeaseDuration => TimeSpan.FromSeconds(LeaseSeconds);
     internal TimeSpan RenewInterval => TimeSpan.FromSeconds(LeaseSeconds / 3);
+
+    /// <summary>
+    /// A run whose lease was last confirmed this long ago is stopped and handed back: two thirds of the lease, so that work
+    /// stops well before the lease expires and another instance may take the run over.
+    /// </summary>
+    internal TimeSpan LeaseSafetyLimit => TimeSpan.FromSeconds(LeaseSeconds * 2 / 3);
+
+    /// <summary>How long a renewal may take before it counts as failed: a sixth of the lease, at most five seconds.</summary>
+    internal TimeSpan RenewTimeout => TimeSpan.FromSeconds(Math.Min(LeaseSeconds / 6, 5));
+
+    /// <summary>
+    /// A run whose only ready work is a retry due within this time keeps its lease and waits; a longer wait hands the run
+    /// back (parked until the retry is due), so it occupies nothing meanwhile.
+    /// </summary>
+    internal TimeSpan RetryHoldLimit => RenewInterval;
+
+    /// <summary>How often leases are checked against <see cref="LeaseSafetyLimit"/>.</summary>
+    internal TimeSpan LeaseCheckInterval => TimeSpan.FromSeconds(LeaseSeconds / 12);
     internal TimeSpan TaskTimeout => TimeSpan.FromSeconds(TaskTimeoutSeconds);
     internal TimeSpan ShutdownGrace => TimeSpan.FromSeconds(ShutdownGraceSeconds);
 
@@ -70,6 +97,8 @@ public sealed class EngineOptions
             return "Engine:TaskTimeoutSeconds must be positive.";
         if (MaxAttempts < 1)
             return "Engine:MaxAttempts must be at least 1.";
+        if (MaxRunAttempts < 1)
+            return "Engine:MaxRunAttempts must be at least 1.";
         if (!(RetryBaseDelayMilliseconds >= 0) || !(RetryMaxDelayMilliseconds >= RetryBaseDelayMilliseconds))
             return "Engine:RetryBaseDelayMilliseconds must be non-negative and at most Engine:RetryMaxDelayMilliseconds.";
         if (!(ShutdownGraceSeconds >= 0))

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Neena.Engine.Preparation;
 using Neena.Integrations;
 using Neena.Persistence;
+using Neena.Persistence.FlowRuns;
 using Npgsql;
 
 namespace Neena.Engine;
@@ -22,6 +23,9 @@ public sealed class FlowRunEngine : BackgroundService
     private static readonly TimeSpan ListenerKeepAlive = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
 
+    // Waking a little after a retry's due time keeps the claim from finding it a hair early and waiting a whole poll.
+    private static readonly TimeSpan RetryDueSlack = TimeSpan.FromMilliseconds(20);
+
     private readonly IServiceScopeFactory _scopes;
     private readonly NpgsqlDataSource _dataSource;
     private readonly EngineOptions _options;
@@ -31,7 +35,7 @@ public sealed class FlowRunEngine : BackgroundService
     private readonly EngineMetrics _metrics;
     private readonly ILogger<FlowRunEngine> _logger;
     private readonly ILogger _taskLogger;
-    private readonly FlowRunStore _store;
+    private readonly RunLease _store;
     private readonly ConcurrentDictionary<Guid, RunWorker> _workers = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
@@ -61,12 +65,15 @@ public sealed class FlowRunEngine : BackgroundService
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger<FlowRunEngine>();
         _taskLogger = loggerFactory.CreateLogger("Neena.Engine.Tasks");
-        _store = new FlowRunStore(dataSource, _options.InstanceId, _options.LeaseDuration);
+        _store = new RunLease(dataSource, _options.InstanceId, _options.LeaseDuration);
         _taskGate = new SemaphoreSlim(_options.MaxConcurrentTasks, _options.MaxConcurrentTasks);
     }
 
     /// <summary>This instance's lease owner name.</summary>
     public string InstanceId => _options.InstanceId;
+
+    /// <summary>Whether a worker of this instance still works on the run (tests wait for the engine to let go of a run).</summary>
+    internal bool IsWorkingOn(Guid runId) => _workers.ContainsKey(runId);
 
     /// <summary>Completes once the notification listener is connected (tests wait for it before relying on wake-ups).</summary>
     public Task Listening => _listening.Task;
@@ -82,6 +89,10 @@ public sealed class FlowRunEngine : BackgroundService
         ArgumentNullException.ThrowIfNull(options);
         return ActivatorUtilities.CreateInstance<FlowRunEngine>(services, Options.Create(options.Clone()));
     }
+
+    /// <summary>As <see cref="Create(IServiceProvider, EngineOptions)"/>, with the engine's own SQL going through <paramref name="dataSource"/> (tests route it through a connection they can stall).</summary>
+    internal static FlowRunEngine Create(IServiceProvider services, EngineOptions options, NpgsqlDataSource dataSource) =>
+        ActivatorUtilities.CreateInstance<FlowRunEngine>(services, Options.Create(options.Clone()), dataSource);
 
     /// <summary>
     /// Dies as a crashed process would: all work stops at once and nothing more is written, leases included, so the
@@ -118,16 +129,16 @@ public sealed class FlowRunEngine : BackgroundService
 
         // Renewal outlives the claim loop: leases must stay alive while running tasks finish during the shutdown grace.
         using var renewalStop = new CancellationTokenSource();
-        var renewal = RenewLoopAsync(renewalStop.Token);
+        var renewal = KeepLeasesAsync(renewalStop.Token);
         var listener = ListenLoopAsync(stoppingToken);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var claimedAll = await ClaimAsync(runtime, stoppingToken);
+                var (claimedAll, nextDue) = await ClaimAsync(runtime, stoppingToken);
                 if (claimedAll)
                     continue; // capacity was the limit and more may be waiting: claim again right away
-                await WaitForWakeAsync(stoppingToken);
+                await WaitForWakeAsync(nextDue, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -143,26 +154,31 @@ public sealed class FlowRunEngine : BackgroundService
         }
     }
 
-    /// <summary>Claims up to the free capacity; true when it took as many runs as it had room for (more may be waiting).</summary>
-    private async Task<bool> ClaimAsync(EngineRuntime runtime, CancellationToken stoppingToken)
+    /// <summary>
+    /// Claims up to the free capacity. Says whether it took as many runs as it had room for (more may be waiting), and how
+    /// soon the nearest run waiting for a retry comes due.
+    /// </summary>
+    private async Task<(bool ClaimedAll, TimeSpan? NextDue)> ClaimAsync(EngineRuntime runtime, CancellationToken stoppingToken)
     {
         var free = _options.MaxConcurrentRuns - _workers.Count;
         if (free <= 0)
-            return false;
-        List<Guid> claimed;
+            return (false, null);
+        List<ClaimedRun> claimed;
+        TimeSpan? nextDue;
+        var sentAt = Stopwatch.GetTimestamp();
         try
         {
-            claimed = await _store.ClaimAsync(free, [.. _workers.Keys], stoppingToken);
+            (claimed, nextDue) = await _store.ClaimAsync(free, [.. _workers.Keys], stoppingToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             _logger.LogWarning(ex, "Claiming runs failed; trying again at the next wake-up or poll");
-            return false;
+            return (false, null);
         }
 
-        foreach (var runId in claimed)
+        foreach (var (runId, claimAttempts) in claimed)
         {
-            var worker = new RunWorker(runId, runtime);
+            var worker = new RunWorker(runId, claimAttempts, runtime, sentAt);
             _workers[runId] = worker;
             _logger.LogInformation("Claimed run {RunId}", runId);
             worker.Start();
@@ -177,15 +193,19 @@ public sealed class FlowRunEngine : BackgroundService
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
         }
-        return claimed.Count > 0 && claimed.Count == free;
+        return (claimed.Count > 0 && claimed.Count == free, nextDue);
     }
 
     private void Wake() => _wake.Writer.TryWrite(true);
 
-    private async Task WaitForWakeAsync(CancellationToken stoppingToken)
+    /// <summary>Waits for a notification, the poll interval, or the moment the nearest waiting retry comes due.</summary>
+    private async Task WaitForWakeAsync(TimeSpan? nextDue, CancellationToken stoppingToken)
     {
+        var wait = _options.PollInterval;
+        if (nextDue is { } due && due + RetryDueSlack < wait)
+            wait = due + RetryDueSlack;
         using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        poll.CancelAfter(_options.PollInterval);
+        poll.CancelAfter(wait);
         try
         {
             await _wake.Reader.WaitToReadAsync(poll.Token);
@@ -193,7 +213,7 @@ public sealed class FlowRunEngine : BackgroundService
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            // Poll interval elapsed: claim anyway (missed notifications, expired leases of crashed instances).
+            // Poll interval elapsed or a retry came due: claim anyway (missed notifications, expired leases of crashed instances).
         }
     }
 
@@ -222,47 +242,83 @@ public sealed class FlowRunEngine : BackgroundService
         }
     }
 
-    private async Task RenewLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Renews the leases every third of their duration and stops every run whose lease was last confirmed two thirds of a
+    /// lease ago. A renewal may hang (a stalled connection, a lock): it runs beside this loop with a short time limit, so
+    /// the check keeps its pace and work stops well before another instance may take a run over.
+    /// </summary>
+    private async Task KeepLeasesAsync(CancellationToken cancellationToken)
     {
-        var lastRenewal = Stopwatch.StartNew();
-        using var timer = new PeriodicTimer(_options.RenewInterval);
+        var renewal = Task.CompletedTask;
+        var lastRenewal = Stopwatch.GetTimestamp();
+        using var timer = new PeriodicTimer(_options.LeaseCheckInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                var ids = _workers.Keys.ToList();
-                if (ids.Count == 0)
+                StopRunsWithLeasesAtRisk();
+                if (renewal.IsCompleted && Stopwatch.GetElapsedTime(lastRenewal) >= _options.RenewInterval)
                 {
-                    lastRenewal.Restart();
-                    continue;
-                }
-                try
-                {
-                    var renewed = await _store.RenewAsync(ids, cancellationToken);
-                    lastRenewal.Restart();
-                    foreach (var id in ids.Where(id => !renewed.Contains(id)))
-                    {
-                        // Cancelled through the API, finished a moment ago, or taken over by another instance.
-                        if (_workers.TryGetValue(id, out var worker))
-                            worker.Stop(StopReason.Abandon);
-                    }
-                }
-                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
-                {
-                    _logger.LogWarning(ex, "Renewing run leases failed");
-                    if (lastRenewal.Elapsed >= _options.LeaseDuration)
-                    {
-                        // The leases may have expired and been taken: continuing could run tasks twice at once.
-                        _logger.LogError("Run leases could not be renewed for {Seconds} s; stopping all runs of this instance", _options.LeaseSeconds);
-                        foreach (var worker in _workers.Values)
-                            worker.Stop(StopReason.Abandon);
-                    }
+                    lastRenewal = Stopwatch.GetTimestamp();
+                    renewal = RenewOnceAsync(cancellationToken);
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Engine stopped.
+        }
+        await renewal;
+    }
+
+    private void StopRunsWithLeasesAtRisk()
+    {
+        foreach (var worker in _workers.Values)
+        {
+            if (worker.LeaseAge >= _options.LeaseSafetyLimit && worker.Stop(StopReason.LeaseAtRisk))
+            {
+                _logger.LogError(
+                    "The lease of run {RunId} was last confirmed {Seconds:F1} s ago (lease {Lease} s); stopping its tasks and handing it back before another instance may take it over",
+                    worker.RunId, worker.LeaseAge.TotalSeconds, _options.LeaseSeconds);
+            }
+        }
+    }
+
+    /// <summary>One renewal of every run this instance works on; never throws.</summary>
+    private async Task RenewOnceAsync(CancellationToken cancellationToken)
+    {
+        var workers = _workers.Values.Where(w => !w.Stopping).ToList();
+        if (workers.Count == 0)
+            return;
+        var sentAt = Stopwatch.GetTimestamp();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(_options.RenewTimeout);
+        var renewing = _store.RenewAsync([.. workers.Select(w => w.RunId)], limit.Token);
+        try
+        {
+            // Cancelling a command on a stalled connection can itself take a while; this waits no longer than the limit.
+            var renewed = await renewing.WaitAsync(_options.RenewTimeout, cancellationToken);
+            foreach (var worker in workers)
+            {
+                if (renewed.Contains(worker.RunId))
+                    worker.LeaseConfirmed(sentAt);
+                else
+                    worker.Stop(StopReason.Abandon); // cancelled through the API, finished a moment ago, or taken over
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Engine stopped.
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or OperationCanceledException)
+        {
+            _logger.LogWarning(ex, "Renewing run leases failed or took longer than {Limit} ms; runs whose lease is not confirmed in time are stopped",
+                (int)_options.RenewTimeout.TotalMilliseconds);
+        }
+        finally
+        {
+            // A renewal given up on may still fail later; observe it so it is not reported as unobserved.
+            _ = renewing.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Neena.Domain.FlowRuns;
 using Neena.Engine.Preparation;
 using Neena.Integrations;
+using Neena.Persistence.FlowRuns;
 
 namespace Neena.Engine;
 
@@ -19,12 +20,18 @@ internal enum StopReason
 
     /// <summary>The run is no longer ours (cancelled, lease lost, instance halted): write nothing more.</summary>
     Abandon = 2,
+
+    /// <summary>
+    /// The lease could not be renewed in time and may soon expire: stop before another instance can take the run over,
+    /// then hand it back as on shutdown (the hand-back writes are fenced, so they are harmless if it was taken meanwhile).
+    /// </summary>
+    LeaseAtRisk = 3,
 }
 
 /// <summary>What one engine instance shares between its run workers.</summary>
 internal sealed record EngineRuntime(
     EngineOptions Options,
-    FlowRunStore Store,
+    RunLease Lease,
     IServiceScopeFactory Scopes,
     TaskPreparer Preparer,
     IntegrationCatalogue Catalogue,
@@ -45,15 +52,43 @@ internal sealed class RunWorker : IDisposable
     private readonly EngineRuntime _rt;
     private readonly CancellationTokenSource _stop;
     private int _stopReason;
+    private long _leaseConfirmedAt;
+    private readonly int _claimAttempts;
 
-    public RunWorker(Guid runId, EngineRuntime runtime)
+    /// <param name="leaseConfirmedAt">
+    /// <see cref="Stopwatch.GetTimestamp"/> taken before the claim statement was sent: the lease runs at least until then
+    /// plus its duration, whatever the database's clock says.
+    /// </param>
+    /// <param name="claimAttempts">Claims of the run not ended in good order, this one included (see <see cref="EngineOptions.MaxRunAttempts"/>).</param>
+    public RunWorker(Guid runId, int claimAttempts, EngineRuntime runtime, long leaseConfirmedAt)
     {
         RunId = runId;
+        _claimAttempts = claimAttempts;
         _rt = runtime;
+        _leaseConfirmedAt = leaseConfirmedAt;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(runtime.HardStop);
     }
 
     public Guid RunId { get; }
+
+    /// <summary>Time since the start of the last claim or renewal known to have succeeded: a lower bound of the lease's age.</summary>
+    public TimeSpan LeaseAge => Stopwatch.GetElapsedTime(Interlocked.Read(ref _leaseConfirmedAt));
+
+    /// <summary>A renewal sent at <paramref name="sentAt"/> (a <see cref="Stopwatch"/> timestamp) succeeded.</summary>
+    public void LeaseConfirmed(long sentAt)
+    {
+        var current = Interlocked.Read(ref _leaseConfirmedAt);
+        while (sentAt > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _leaseConfirmedAt, sentAt, current);
+            if (seen == current)
+                return;
+            current = seen;
+        }
+    }
+
+    /// <summary>True once a stop was requested, whatever the reason.</summary>
+    public bool Stopping => Volatile.Read(ref _stopReason) != 0;
 
     public Task Completion { get; private set; } = Task.CompletedTask;
 
@@ -63,10 +98,10 @@ internal sealed class RunWorker : IDisposable
 
     public void Start() => Completion = Task.Run(RunAsync);
 
-    /// <summary>Stops the run's tasks through their cancellation token; the first reason given wins.</summary>
-    public void Stop(StopReason reason)
+    /// <summary>Stops the run's tasks through their cancellation token; the first reason given wins (true for the first call).</summary>
+    public bool Stop(StopReason reason)
     {
-        Interlocked.CompareExchange(ref _stopReason, (int)reason, 0);
+        var first = Interlocked.CompareExchange(ref _stopReason, (int)reason, 0) == 0;
         try
         {
             _stop.Cancel();
@@ -75,6 +110,7 @@ internal sealed class RunWorker : IDisposable
         {
             // The worker already ended; nothing is left to stop.
         }
+        return first;
     }
 
     public void Dispose() => _stop.Dispose();
@@ -87,13 +123,22 @@ internal sealed class RunWorker : IDisposable
         try
         {
             _rt.Metrics.RunStarted(_rt.Options.InstanceId);
+            if (_claimAttempts > _rt.Options.MaxRunAttempts)
+            {
+                // Every earlier claim ended without a word (instances crashed or lost their lease while working on it).
+                finished = await GiveUpAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"The run failed: engine instances took it on {_claimAttempts - 1} time(s) and every time stopped without finishing it (crashed or lost their lease); giving up."),
+                    token);
+                return;
+            }
             var snapshot = await RunLoader.LoadAsync(_rt.Scopes, RunId, token);
             if (snapshot is null || snapshot.Status != RunStatus.InProgress)
             {
                 finished = true; // cancelled or finished between the claim and now: nothing to do
                 return;
             }
-            finished = await ExecuteAsync(snapshot, token);
+            var retryDelays = await _rt.Lease.RetryDelaysAsync(RunId, token);
+            finished = await ExecuteAsync(snapshot, retryDelays, token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -101,40 +146,91 @@ internal sealed class RunWorker : IDisposable
         }
         catch (Exception ex)
         {
-            // Not released on purpose: the lease runs out and the run is taken over later, which doubles as a back-off
-            // when the cause (database outage, bad data) persists.
-            _rt.Logger.LogError(ex, "Run {RunId} stopped on an unexpected error; it will be taken over when its lease expires", RunId);
-            Stop(StopReason.Abandon);
+            if (_claimAttempts >= _rt.Options.MaxRunAttempts)
+            {
+                _rt.Logger.LogError(ex, "Run {RunId} stopped on an unexpected error on its claim {Attempt} of at most {Max}; failing it", RunId, _claimAttempts, _rt.Options.MaxRunAttempts);
+                finished = await GiveUpAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"The run failed: the engine hit an unexpected error {_claimAttempts} time(s) while working on it; giving up. Last error: {ex.GetType().Name}: {ex.Message}"),
+                    CancellationToken.None);
+            }
+            else
+            {
+                // Not released on purpose: the lease runs out and the run is taken over later, which doubles as a back-off
+                // when the cause (database outage, bad data) persists.
+                _rt.Logger.LogError(ex, "Run {RunId} stopped on an unexpected error; it will be taken over when its lease expires", RunId);
+                Stop(StopReason.Abandon);
+            }
         }
         finally
         {
-            if (!finished && Reason != StopReason.Abandon && (Reason == StopReason.Shutdown || _rt.Draining.IsCancellationRequested))
+            if (!finished && Reason != StopReason.Abandon && (Reason is StopReason.Shutdown or StopReason.LeaseAtRisk || _rt.Draining.IsCancellationRequested))
                 await ReleaseAsync();
         }
     }
 
-    /// <summary>Runs the scheduling loop; true when the run reached a final state (or is no longer ours to finish).</summary>
-    private async Task<bool> ExecuteAsync(RunSnapshot snapshot, CancellationToken token)
+    /// <summary>
+    /// Fails the run without loading it (loading may be what keeps failing): unfinished tasks end <c>cancelled</c> and the
+    /// flow result carries <paramref name="message"/>. True when written or no longer ours; false when the write failed.
+    /// </summary>
+    private async Task<bool> GiveUpAsync(string message, CancellationToken token)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            if (await _rt.Lease.FinishRunAsync(RunId, RunStatus.Failed, message, timeout.Token))
+            {
+                _rt.Metrics.RunFinished(RunStatus.Failed);
+                _rt.Logger.LogWarning("Run {RunId} failed: {Message}", RunId, message);
+            }
+            return true;
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException or TimeoutException)
+        {
+            // The lease runs out and the next claim tries again.
+            _rt.Logger.LogError(ex, "Could not record the failure of run {RunId}", RunId);
+            Stop(StopReason.Abandon);
+            return false;
+        }
+    }
+
+    /// <summary>Runs the scheduling loop; true when the run reached a final state, was parked, or is no longer ours to finish.</summary>
+    private async Task<bool> ExecuteAsync(RunSnapshot snapshot, IReadOnlyDictionary<Guid, TimeSpan> retryDelays, CancellationToken token)
     {
         var tasks = snapshot.Tasks;
         var byIndex = tasks.ToDictionary(t => t.TaskOperationIndex);
         var running = new Dictionary<Task<TaskOutcome>, TaskRun>();
         var failed = tasks.Any(t => t.Status == RunStatus.Failed);
+        // Tasks waiting for a retry, with when they come due (Stopwatch timestamps; the delays came from the database's clock).
+        var loadedAt = Stopwatch.GetTimestamp();
+        var dueAt = retryDelays.ToDictionary(d => d.Key, d => loadedAt + ToStopwatchTicks(d.Value));
+        using var draining = CancellationTokenSource.CreateLinkedTokenSource(token, _rt.Draining);
 
         while (true)
         {
-            if (!failed && !_rt.Draining.IsCancellationRequested && !token.IsCancellationRequested)
+            var nearest = TimeSpan.MaxValue;
+            if (!failed && !draining.IsCancellationRequested)
             {
                 var ready = tasks
-                    .Where(t => t.Status is RunStatus.Pending or RunStatus.InProgress
+                    .Where(t => RunStatus.IsOpen(t.Status)
                                 && !running.ContainsValue(t)
                                 && t.DependsOn.All(d => byIndex.TryGetValue(d, out var source) && source.Status == RunStatus.Completed))
                     .OrderBy(t => t.SortedIndex)
                     .ToList();
                 foreach (var task in ready)
                 {
+                    if (dueAt.TryGetValue(task.Id, out var due))
+                    {
+                        var remaining = -Stopwatch.GetElapsedTime(due);
+                        if (remaining > TimeSpan.Zero)
+                        {
+                            nearest = remaining < nearest ? remaining : nearest;
+                            continue; // backing off: it holds no slot meanwhile
+                        }
+                    }
                     if (running.Count >= _rt.Options.MaxConcurrentTasksPerRun)
                         break;
+                    dueAt.Remove(task.Id);
                     // The executing task gets copies: this loop keeps the authoritative state and is the only one changing it.
                     var view = tasks.Select(Copy).ToList();
                     running.Add(ExecuteTaskAsync(Copy(task), view, snapshot, token), task);
@@ -142,9 +238,21 @@ internal sealed class RunWorker : IDisposable
             }
 
             if (running.Count == 0)
-                break;
+            {
+                if (nearest == TimeSpan.MaxValue)
+                    break;
+                // Only tasks waiting for a retry are left.
+                if (nearest > _rt.Options.RetryHoldLimit)
+                    return await ParkAsync(nearest, token);
+                await DelayAsync(nearest, draining.Token);
+                continue;
+            }
 
-            var done = await Task.WhenAny(running.Keys);
+            var next = Task.WhenAny(running.Keys);
+            if (nearest != TimeSpan.MaxValue && await Task.WhenAny(next, Task.Delay(nearest, draining.Token)) != next)
+                continue; // a waiting task came due (or the run is stopping): look again
+
+            var done = await next;
             var finishedTask = running[done];
             running.Remove(done);
             var outcome = await done; // never throws: ExecuteTaskAsync turns every error into an outcome
@@ -159,6 +267,11 @@ internal sealed class RunWorker : IDisposable
                     finishedTask.Status = RunStatus.Failed;
                     finishedTask.Error = outcome.Error;
                     failed = true; // start nothing more; tasks already running may finish
+                    break;
+                case OutcomeKind.RetryLater:
+                    finishedTask.Status = RunStatus.Pending;
+                    finishedTask.Error = outcome.Error;
+                    dueAt[finishedTask.Id] = Stopwatch.GetTimestamp() + ToStopwatchTicks(outcome.RetryDelay);
                     break;
                 default:
                     break; // stopped: the stop reason ends the loop once nothing runs
@@ -183,11 +296,8 @@ internal sealed class RunWorker : IDisposable
         string? message = null;
         if (failed && !tasks.Any(t => t.Status == RunStatus.Failed))
             message = "The run failed: some tasks could not run because a task they depend on did not complete.";
-        foreach (var task in tasks.Where(t => !RunStatus.IsFinished(t.Status)))
-            task.Status = RunStatus.Cancelled; // mirrors what FinishRunAsync writes, for the result body
-        var body = FlowOutcome.ComposeBody(status, tasks, message);
 
-        if (await _rt.Store.FinishRunAsync(RunId, snapshot.OrganizationId, status, body, token))
+        if (await _rt.Lease.FinishRunAsync(RunId, status, message, token))
         {
             _rt.Metrics.RunFinished(status);
             _rt.Logger.LogInformation("Run {RunId} finished: {Status}", RunId, status);
@@ -203,10 +313,44 @@ internal sealed class RunWorker : IDisposable
     {
         Completed,
         Failed,
+
+        /// <summary>A transient failure: the task is <c>pending</c> again and due after <see cref="TaskOutcome.RetryDelay"/>.</summary>
+        RetryLater,
         Stopped,
     }
 
-    private sealed record TaskOutcome(OutcomeKind Kind, JsonNode? Result, string? Error, int Attempt);
+    private sealed record TaskOutcome(OutcomeKind Kind, JsonNode? Result, string? Error, int Attempt, TimeSpan RetryDelay = default);
+
+    /// <summary>
+    /// Gives the run back until its waiting tasks come due, so it holds neither a lease nor a place among this instance's
+    /// runs meanwhile; the claim skips it until then and the engines' timers pick it up when the time comes.
+    /// </summary>
+    private async Task<bool> ParkAsync(TimeSpan nearest, CancellationToken token)
+    {
+        if (await _rt.Lease.ParkAsync(RunId, token))
+        {
+            _rt.Logger.LogInformation("Run {RunId} waits {Delay} ms for a retry; handed back until then", RunId, (long)nearest.TotalMilliseconds);
+        }
+        else
+        {
+            _rt.Logger.LogInformation("Run {RunId} was cancelled or taken over before it could be handed back", RunId);
+        }
+        return true;
+    }
+
+    private static async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping or draining: the loop sees it.
+        }
+    }
+
+    private static long ToStopwatchTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
     private async Task<TaskOutcome> ExecuteTaskAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken token)
     {
@@ -226,117 +370,40 @@ internal sealed class RunWorker : IDisposable
             return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
         }
 
+        var options = _rt.Options;
         var started = false;
         var clock = Stopwatch.StartNew();
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
         try
         {
-            var options = _rt.Options;
             if (task.Status == RunStatus.InProgress && task.Attempt >= options.MaxAttempts)
             {
                 // Found in progress: an instance died or lost its lease while running it, again and again. A task that
                 // brings instances down must not be retried forever.
-                return await FailAsync(task, string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"The task was interrupted {task.Attempt} time(s) (engine instances stopped or lost their lease while it ran); giving up."),
-                    clock, token);
+                throw new TaskFailedException(string.Create(CultureInfo.InvariantCulture,
+                    $"The task was interrupted {task.Attempt} time(s) (engine instances stopped or lost their lease while it ran); giving up."));
             }
             if (task.Status == RunStatus.InProgress)
                 _rt.Logger.LogWarning("Task {TaskRunId} was interrupted by a previous owner of the run; attempting it again", task.Id);
 
-            var start = await _rt.Store.StartTaskAsync(RunId, task.Id, token);
-            if (start is null)
-                return Lost(task);
-            started = true;
+            (task.Attempt, task.StartTime) = await _rt.Lease.StartTaskAsync(RunId, task.Id, token);
             task.Status = RunStatus.InProgress;
-            task.Attempt = start.Value.Attempt;
-            task.StartTime = start.Value.StartTime;
+            started = true;
+            attempt.CancelAfter(options.TaskTimeout);
 
-            if (!snapshot.Definitions.TryGetValue(task.TaskDefinitionId, out var definition))
-                return await FailAsync(task, $"Task definition {task.TaskDefinitionId} does not exist.", clock, token);
-            var descriptor = _rt.Catalogue.FindTask(definition.PythonMethodName);
-            if (descriptor is null)
-            {
-                return await FailAsync(task, $"Task '{definition.TaskName}' ({definition.PythonMethodName}) is not implemented by this server.", clock, token);
-            }
-            var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters);
+            var output = await AttemptAsync(task, view, snapshot, attempt.Token, token);
 
-            while (true)
-            {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
-                attempt.CancelAfter(options.TaskTimeout);
-                string transient;
-                try
-                {
-                    var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt.Token);
-                    if (!await _rt.Store.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token))
-                        return Lost(task);
-                    if (prepared.Error is not null)
-                        return await FailAsync(task, prepared.Error, clock, token);
-
-                    JsonNode? output;
-                    await using (var services = _rt.Scopes.CreateAsyncScope())
-                    {
-                        output = await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, attempt.Token));
-                    }
-
-                    if (await _rt.Store.CompleteTaskAsync(RunId, task.Id, output, token) is null)
-                        return Lost(task);
-                    _rt.Metrics.TaskFinished(RunStatus.Completed, clock.Elapsed);
-                    _rt.Logger.LogInformation("Task {TaskRunId} ({Operation}) completed on attempt {Attempt}", task.Id, task.OperationName, task.Attempt);
-                    return new TaskOutcome(OutcomeKind.Completed, output, null, task.Attempt);
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    throw; // handled below: the run or the instance stops
-                }
-                catch (OperationCanceledException) when (attempt.IsCancellationRequested)
-                {
-                    transient = string.Create(CultureInfo.InvariantCulture, $"The task timed out after {options.TaskTimeoutSeconds} s.");
-                }
-                catch (Exception ex) when (ex is TransientTaskException or HttpRequestException or TimeoutException)
-                {
-                    transient = ex.Message;
-                }
-                catch (Exception ex) when (ex is TaskFailedException or TaskInputException)
-                {
-                    return await FailAsync(task, ex.Message, clock, token);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException && !IsStoreFailure(ex))
-                {
-                    // A bug or an unexpected failure in the task: retrying the same input is unlikely to help.
-                    _rt.Logger.LogError(ex, "Task {TaskRunId} failed with an unexpected error", task.Id);
-                    return await FailAsync(task, $"{ex.GetType().Name}: {ex.Message}", clock, token);
-                }
-
-                if (task.Attempt >= options.MaxAttempts)
-                {
-                    return await FailAsync(task, string.Create(
-                        CultureInfo.InvariantCulture, $"{transient} (gave up after {task.Attempt} attempt(s))"), clock, token);
-                }
-
-                var delay = Backoff(task.Attempt, options);
-                _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
-                    task.Id, task.Attempt, (int)delay.TotalMilliseconds, transient);
-                if (!await _rt.Store.ScheduleRetryAsync(RunId, task.Id, transient, delay, token))
-                    return Lost(task);
-                await Task.Delay(delay, token);
-                if (await _rt.Store.BeginRetryAsync(RunId, task.Id, token) is not { } next)
-                    return Lost(task);
-                task.Attempt = next;
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            if (started && Reason == StopReason.Shutdown)
-                await ReturnToPendingAsync(task);
-            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+            await _rt.Lease.CompleteTaskAsync(RunId, task.Id, output, token);
+            _rt.Metrics.TaskFinished(RunStatus.Completed, clock.Elapsed);
+            _rt.Logger.LogInformation("Task {TaskRunId} ({Operation}) completed on attempt {Attempt}", task.Id, task.OperationName, task.Attempt);
+            return new TaskOutcome(OutcomeKind.Completed, output, null, task.Attempt);
         }
         catch (Exception ex)
         {
-            // The store failed (database unreachable…): stop the whole run; its lease expires and it is taken over.
-            _rt.Logger.LogError(ex, "Recording task {TaskRunId} failed; abandoning the run", task.Id);
-            Stop(StopReason.Abandon);
-            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+            var error = TaskErrors.Classify(ex, timedOut: attempt.IsCancellationRequested, options.TaskTimeoutSeconds, token);
+            if (error.Unexpected)
+                _rt.Logger.LogError(ex, "Task {TaskRunId} failed with an unexpected error", task.Id);
+            return await RecordAsync(task, error, started, clock, token);
         }
         finally
         {
@@ -344,21 +411,74 @@ internal sealed class RunWorker : IDisposable
         }
     }
 
-    private static bool IsStoreFailure(Exception ex) => ex is Npgsql.NpgsqlException;
+    /// <summary>One attempt: find the implementation, prepare the input (recorded), run the task within its time limit.</summary>
+    private async Task<JsonNode?> AttemptAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken attempt, CancellationToken token)
+    {
+        if (!snapshot.Definitions.TryGetValue(task.TaskDefinitionId, out var definition))
+            throw new TaskFailedException($"Task definition {task.TaskDefinitionId} does not exist.");
+        var descriptor = _rt.Catalogue.FindTask(definition.PythonMethodName)
+            ?? throw new TaskFailedException($"Task '{definition.TaskName}' ({definition.PythonMethodName}) is not implemented by this server.");
+        var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters);
+
+        var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt);
+        await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token);
+        if (prepared.Error is not null)
+            throw new TaskFailedException(prepared.Error);
+
+        await using var services = _rt.Scopes.CreateAsyncScope();
+        return await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, _rt.Options.TaskTimeout, attempt));
+    }
+
+    /// <summary>Records what a classified error means for the task: a failure, a retry later, a hand-back, or nothing (lost).</summary>
+    private async Task<TaskOutcome> RecordAsync(TaskRun task, TaskError error, bool started, Stopwatch clock, CancellationToken token)
+    {
+        try
+        {
+            switch (error.Kind)
+            {
+                case TaskErrorKind.Cancelled:
+                    if (started && Reason is StopReason.Shutdown or StopReason.LeaseAtRisk)
+                        await ReturnToPendingAsync(task);
+                    return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+                case TaskErrorKind.LeaseLost:
+                    return Lost(task, error.Message);
+                case TaskErrorKind.Transient when task.Attempt < _rt.Options.MaxAttempts:
+                    // The wait is recorded, not slept: the task goes back to pending with next_attempt_at, and its slot is freed.
+                    var delay = Backoff(task.Attempt, _rt.Options);
+                    _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
+                        task.Id, task.Attempt, (int)delay.TotalMilliseconds, error.Message);
+                    await _rt.Lease.ScheduleRetryAsync(RunId, task.Id, error.Message, delay, token);
+                    return new TaskOutcome(OutcomeKind.RetryLater, null, error.Message, task.Attempt, delay);
+                case TaskErrorKind.Transient:
+                    return await FailAsync(task, string.Create(CultureInfo.InvariantCulture, $"{error.Message} (gave up after {task.Attempt} attempt(s))"), clock, token);
+                default:
+                    return await FailAsync(task, error.Message, clock, token);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Recording itself failed: the run is stopping, the fence refused, or the store is unreachable.
+            var again = TaskErrors.Classify(ex, timedOut: false, _rt.Options.TaskTimeoutSeconds, token);
+            if (again.Kind != TaskErrorKind.Cancelled)
+                return Lost(task, again.Message);
+            if (started && Reason is StopReason.Shutdown or StopReason.LeaseAtRisk)
+                await ReturnToPendingAsync(task);
+            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+        }
+    }
 
     private async Task<TaskOutcome> FailAsync(TaskRun task, string error, Stopwatch clock, CancellationToken token)
     {
-        if (await _rt.Store.FailTaskAsync(RunId, task.Id, error, token) is null)
-            return Lost(task);
+        await _rt.Lease.FailTaskAsync(RunId, task.Id, error, token);
         _rt.Metrics.TaskFinished(RunStatus.Failed, clock.Elapsed);
         _rt.Logger.LogWarning("Task {TaskRunId} ({Operation}) failed: {Error}", task.Id, task.OperationName, error);
         return new TaskOutcome(OutcomeKind.Failed, null, error, task.Attempt);
     }
 
-    /// <summary>The fence refused a write: the run was cancelled or another instance owns it now. Stop everything.</summary>
-    private TaskOutcome Lost(TaskRun task)
+    /// <summary>The run is no longer ours (the fence refused a write, or nothing can be recorded): stop everything.</summary>
+    private TaskOutcome Lost(TaskRun task, string reason)
     {
-        _rt.Logger.LogWarning("Run {RunId} is no longer owned by this instance or no longer in progress; stopping its work", RunId);
+        _rt.Logger.LogWarning("Run {RunId}: {Reason}; stopping its work", RunId, reason);
         Stop(StopReason.Abandon);
         return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
     }
@@ -369,12 +489,12 @@ internal sealed class RunWorker : IDisposable
         {
             // The run's token is already cancelled; this last write gets a short budget of its own.
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _rt.Store.ReturnTaskToPendingAsync(RunId, task.Id, timeout.Token);
+            await _rt.Lease.ReturnTaskToPendingAsync(RunId, task.Id, timeout.Token);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException)
         {
             // It stays in progress; whoever takes the run over attempts it again.
-            _rt.Logger.LogWarning(ex, "Could not hand task {TaskRunId} back on shutdown", task.Id);
+            _rt.Logger.LogWarning(ex, "Could not hand task {TaskRunId} back", task.Id);
         }
     }
 
@@ -383,8 +503,8 @@ internal sealed class RunWorker : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _rt.Store.ReleaseAsync(RunId, timeout.Token);
-            _rt.Logger.LogInformation("Released run {RunId} on shutdown so another instance can continue it", RunId);
+            await _rt.Lease.ReleaseAsync(RunId, timeout.Token);
+            _rt.Logger.LogInformation("Released run {RunId} so another instance can continue it", RunId);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException)
         {

@@ -26,6 +26,16 @@ public sealed class TaskAttribute(string name) : Attribute
     public string Description { get; init; } = "";
 }
 
+/// <summary>
+/// Marks a numeric input property as a number of seconds the task spends within one attempt (a wait, a timeout). It
+/// cannot exceed the engine's time limit per attempt: a flow that binds a larger literal is refused when it is saved,
+/// and a larger value bound at run time fails the task with a clear message instead of a timeout.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class WithinTaskTimeLimitAttribute : Attribute
+{
+}
+
 /// <summary>One input or output field of a task, as the catalogue stores it.</summary>
 public sealed record ParameterDescriptor(string Name, string DataType, int Position, string? DocString, bool Optional);
 
@@ -44,6 +54,9 @@ public sealed record TaskDescriptor(
     public required MethodInfo Method { get; init; }
     public required Type IntegrationType { get; init; }
     public required Type InputClrType { get; init; }
+
+    /// <summary>Input parameters marked <see cref="WithinTaskTimeLimitAttribute"/>: seconds that must fit in one attempt.</summary>
+    public IReadOnlyList<string> SecondsWithinTimeLimit { get; init; } = [];
 
     /// <summary>The <c>TOutput</c> of the method's <c>Task&lt;TOutput&gt;</c> (the list type itself for list outputs).</summary>
     public Type OutputClrType => Method.ReturnType.GetGenericArguments()[0];

@@ -183,6 +183,10 @@ public sealed class IntegrationCatalogue
             Method = method,
             IntegrationType = integrationType,
             InputClrType = inputType,
+            SecondsWithinTimeLimit = TypeSchema.DescribeFields(inputType)
+                .Where(f => f.Property.IsDefined(typeof(WithinTaskTimeLimitAttribute), inherit: false))
+                .Select(f => f.Descriptor.Name)
+                .ToList(),
         };
     }
 }

@@ -7,15 +7,25 @@ public sealed class TaskContext
 {
     // CancellationToken comes last to follow the .NET convention (CA1068).
     public TaskContext(IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+        : this(services, logger, timeLimit: null, cancellationToken)
+    {
+    }
+
+    /// <param name="timeLimit">The engine's time limit for this attempt (<c>Engine:TaskTimeoutSeconds</c>); null when none applies.</param>
+    public TaskContext(IServiceProvider services, ILogger logger, TimeSpan? timeLimit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(logger);
         Services = services;
         Logger = logger;
+        TimeLimit = timeLimit;
         CancellationToken = cancellationToken;
     }
 
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>How long this attempt may take before the engine cancels it; null when no limit applies.</summary>
+    public TimeSpan? TimeLimit { get; }
 
     public IServiceProvider Services { get; }
 

@@ -36,6 +36,7 @@ public sealed class TaskInvoker
         context.CancellationToken.ThrowIfCancellationRequested();
 
         var typedInput = Deserialize(task, input);
+        CheckTimeLimit(task, typedInput, context.TimeLimit);
         var instance = ActivatorUtilities.CreateInstance(context.Services, task.IntegrationType);
         try
         {
@@ -108,6 +109,34 @@ public sealed class TaskInvoker
         }
 
         return value;
+    }
+
+    /// <summary>A wait or timeout longer than the attempt may last would only end in a timeout: refuse it with a clear message.</summary>
+    private static void CheckTimeLimit(TaskDescriptor task, object input, TimeSpan? limit)
+    {
+        if (limit is not { } max || task.SecondsWithinTimeLimit.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var field in TypeSchema.DescribeFields(task.InputClrType).Where(f => task.SecondsWithinTimeLimit.Contains(f.Descriptor.Name)))
+        {
+            var seconds = field.Property.GetValue(input) switch
+            {
+                double d => d,
+                float f => f,
+                int i => i,
+                long l => l,
+                decimal m => (double)m,
+                _ => (double?)null,
+            };
+            if (seconds > max.TotalSeconds)
+            {
+                throw new TaskInputException(field.Descriptor.Name, string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"Input field '{field.Descriptor.Name}' of task '{task.TaskName}' is {seconds} s, more than the engine's time limit of {max.TotalSeconds} s per task attempt (Engine:TaskTimeoutSeconds)."));
+            }
+        }
     }
 
     private static TaskInputException DescribeInputError(TaskDescriptor task, JsonObject input, JsonException ex)

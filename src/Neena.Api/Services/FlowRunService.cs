@@ -5,21 +5,24 @@ using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Errors;
 using Neena.Domain.FlowRuns;
 using Neena.Persistence;
+using Neena.Persistence.FlowRuns;
 
 namespace Neena.Api.Services;
 
 /// <summary>
-/// Flow runs and their state transitions. Every transition is one conditional UPDATE (the row lock it takes
-/// serialises racing requests), so two approvals, or an approval and a cancel, can never both win.
+/// Flow runs: reads, and the state transitions, which <see cref="RunLifecycle"/> makes (the same rules and SQL the engine
+/// uses). Every transition starts with one conditional UPDATE (the row lock it takes serialises racing requests), so two
+/// approvals, or an approval and a cancel, can never both win.
 /// </summary>
 public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
 {
-    private static readonly string[] Open = [RunStatus.Pending, RunStatus.InProgress];
-
     public async Task<FlowRunResponse> CreateAsync(CreateFlowRunRequest request, CancellationToken cancellationToken)
     {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var problems = new List<KeyValuePair<string, string>>();
-        if (!await db.Flows.AnyAsync(f => f.Id == request.Flow, cancellationToken))
+        // FOR SHARE until commit: DELETE /flows locks the row for update before it checks for open runs, so the flow
+        // cannot be deleted under this new run, and a flow whose deletion committed first is seen as deleted (not found).
+        if (!await db.Flows.FromSql($"SELECT * FROM flows WHERE id = {request.Flow!.Value} FOR SHARE").AnyAsync(cancellationToken))
             problems.Add(new("body.flow", "flow not found"));
         if (!await db.FlowRequests.AnyAsync(r => r.Id == request.FlowRequest, cancellationToken))
             problems.Add(new("body.flow_request", "flow request not found"));
@@ -35,16 +38,15 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
             TriggeredTime = request.TriggeredTime ?? now,
             TriggeredBy = request.TriggeredBy ?? db.Tenant.UserEmail,
         };
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.FlowRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
         switch (request.ApprovalStatus)
         {
             case ApprovalStatus.Approved:
-                await ApproveInTransactionAsync(run.Id, now, cancellationToken);
+                Ensure(RunStateMachine.Approve, await RunLifecycle.ApproveAsync(db.TransactionConnection(), Actor(now), run.Id, cancellationToken));
                 break;
             case ApprovalStatus.Rejected:
-                await RejectInTransactionAsync(run.Id, now, cancellationToken);
+                Ensure(RunStateMachine.Reject, await RunLifecycle.RejectAsync(db.TransactionConnection(), Actor(now), run.Id, cancellationToken));
                 break;
             default:
                 break;
@@ -93,126 +95,38 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
         return (run, result is null ? null : FlowResultResponse.From(result));
     }
 
-    public async Task<FlowRunResponse> ApproveAsync(Guid id, CancellationToken cancellationToken)
+    public Task<FlowRunResponse> ApproveAsync(Guid id, CancellationToken cancellationToken) =>
+        TransitionAsync(id, RunStateMachine.Approve, RunLifecycle.ApproveAsync, cancellationToken);
+
+    public Task<FlowRunResponse> RejectAsync(Guid id, CancellationToken cancellationToken) =>
+        TransitionAsync(id, RunStateMachine.Reject, RunLifecycle.RejectAsync, cancellationToken);
+
+    public Task<FlowRunResponse> CancelAsync(Guid id, CancellationToken cancellationToken) =>
+        TransitionAsync(id, RunStateMachine.Cancel, RunLifecycle.CancelAsync, cancellationToken);
+
+    private async Task<FlowRunResponse> TransitionAsync(
+        Guid id,
+        RunTransition transition,
+        Func<Npgsql.NpgsqlConnection, RunActor, Guid, CancellationToken, Task<TransitionResult>> change,
+        CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await ApproveInTransactionAsync(id, Now(), cancellationToken);
+        Ensure(transition, await change(db.TransactionConnection(), Actor(Now()), id, cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return await GetAsync(id, cancellationToken);
     }
 
-    public async Task<FlowRunResponse> RejectAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>404 for a run the caller cannot see, 409 for one whose state does not allow the transition.</summary>
+    private static void Ensure(RunTransition transition, TransitionResult result)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await RejectInTransactionAsync(id, Now(), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return await GetAsync(id, cancellationToken);
-    }
-
-    public async Task<FlowRunResponse> CancelAsync(Guid id, CancellationToken cancellationToken)
-    {
-        var now = Now();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var email = db.Tenant.UserEmail;
-        var changed = await db.FlowRuns
-            .Where(r => r.Id == id && Open.Contains(r.Status))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, RunStatus.Cancelled)
-                .SetProperty(r => r.EndTime, now)
-                .SetProperty(r => r.LeaseOwner, (string?)null)
-                .SetProperty(r => r.LeaseExpiresAt, (DateTime?)null)
-                .SetProperty(r => r.ModifiedDate, now)
-                .SetProperty(r => r.ModifiedByEmail, email), cancellationToken);
-        if (changed == 0)
-            await ThrowNotFoundOrConflictAsync(id, "cancelled", cancellationToken);
-        await db.TaskRuns
-            .Where(t => t.FlowRunId == id && Open.Contains(t.Status))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.Status, RunStatus.Cancelled)
-                .SetProperty(t => t.EndTime, now)
-                .SetProperty(t => t.ModifiedDate, now), cancellationToken);
-        await WriteResultAsync(id, RunStatus.Cancelled, "The run was cancelled by " + (email ?? "a user") + ".", cancellationToken);
-        // Delivered at commit: the engine working on the run stops its tasks.
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({FlowRunNotifications.Cancelled}, {id.ToString()})", cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return await GetAsync(id, cancellationToken);
-    }
-
-    /// <summary>Approves a pending run and hands it to the engine: task runs are created and a notification is sent at commit.</summary>
-    private async Task ApproveInTransactionAsync(Guid id, DateTime now, CancellationToken cancellationToken)
-    {
-        var email = db.Tenant.UserEmail;
-        var changed = await db.FlowRuns
-            .Where(AwaitingApproval(id))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.ApprovalStatus, ApprovalStatus.Approved)
-                .SetProperty(r => r.Status, RunStatus.InProgress)
-                .SetProperty(r => r.StartTime, now)
-                .SetProperty(r => r.ModifiedDate, now)
-                .SetProperty(r => r.ModifiedByEmail, email), cancellationToken);
-        if (changed == 0)
-            await ThrowNotFoundOrConflictAsync(id, "approved", cancellationToken);
-
-        var run = await db.FlowRuns.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.FlowId, r.OrganizationId }).SingleAsync(cancellationToken);
-        var operations = await db.TaskOperations.AsNoTracking().Where(o => o.FlowId == run.FlowId).ToListAsync(cancellationToken);
-        var dependencies = await db.TaskDependencies.AsNoTracking().Where(d => d.FlowId == run.FlowId).ToListAsync(cancellationToken);
-        db.TaskRuns.AddRange(operations.Select(o => new TaskRun
-        {
-            OrganizationId = run.OrganizationId,
-            FlowRunId = id,
-            TaskOperationIndex = o.Index,
-            TaskOperationId = o.Id,
-            TaskDefinitionId = o.TaskDefinitionId,
-            OperationName = o.Name,
-            Instruction = o.Instruction,
-            Parameters = o.Parameters,
-            SortedIndex = o.SortedIndex,
-            DependsOn = dependencies.Where(d => d.TargetTaskOperation == o.Index).Select(d => d.SourceTaskOperation).Order().ToList(),
-        }));
-        await db.SaveChangesAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({FlowRunNotifications.Approved}, {id.ToString()})", cancellationToken);
-    }
-
-    private async Task RejectInTransactionAsync(Guid id, DateTime now, CancellationToken cancellationToken)
-    {
-        var email = db.Tenant.UserEmail;
-        var changed = await db.FlowRuns
-            .Where(AwaitingApproval(id))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.ApprovalStatus, ApprovalStatus.Rejected)
-                .SetProperty(r => r.Status, RunStatus.Cancelled)
-                .SetProperty(r => r.EndTime, now)
-                .SetProperty(r => r.ModifiedDate, now)
-                .SetProperty(r => r.ModifiedByEmail, email), cancellationToken);
-        if (changed == 0)
-            await ThrowNotFoundOrConflictAsync(id, "rejected", cancellationToken);
-        await WriteResultAsync(id, RunStatus.Cancelled, "The run was rejected by " + (email ?? "a user") + ".", cancellationToken);
-    }
-
-    /// <summary>The only state from which a run may be approved or rejected.</summary>
-    private static Expression<Func<FlowRun, bool>> AwaitingApproval(Guid id) =>
-        r => r.Id == id && r.Status == RunStatus.Pending && r.ApprovalStatus == null;
-
-    private async Task WriteResultAsync(Guid runId, string status, string message, CancellationToken cancellationToken)
-    {
-        if (await db.FlowResults.IgnoreQueryFilters().AnyAsync(r => r.FlowRunId == runId, cancellationToken))
+        if (result.Applied)
             return;
-        var taskRuns = await db.TaskRuns.AsNoTracking().Where(t => t.FlowRunId == runId).ToListAsync(cancellationToken);
-        db.FlowResults.Add(new FlowResult
-        {
-            OrganizationId = db.Tenant.OrganizationId!.Value,
-            FlowRunId = runId,
-            Body = FlowOutcome.ComposeBody(status, taskRuns, message),
-        });
-        await db.SaveChangesAsync(cancellationToken);
+        if (!result.Found)
+            throw ApiException.NotFound("Flow run not found");
+        throw ApiException.Conflict($"Flow run cannot be {transition.Verb}: its status is '{result.Status}' and its approval status is '{result.ApprovalStatus ?? "null"}'.");
     }
 
-    private async Task ThrowNotFoundOrConflictAsync(Guid id, string action, CancellationToken cancellationToken)
-    {
-        var current = await db.FlowRuns.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Status, r.ApprovalStatus }).FirstOrDefaultAsync(cancellationToken)
-            ?? throw ApiException.NotFound("Flow run not found");
-        throw ApiException.Conflict($"Flow run cannot be {action}: its status is '{current.Status}' and its approval status is '{current.ApprovalStatus ?? "null"}'.");
-    }
+    private RunActor Actor(DateTime now) => new(db.Tenant.OrganizationId!.Value, db.Tenant.UserEmail, now);
 
     private static IQueryable<FlowRun> Filter(IQueryable<FlowRun> runs, FlowRunFilter filter)
     {

@@ -1,15 +1,20 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.Flows;
 using Neena.Api.Errors;
-using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
+using Neena.Engine;
+using Neena.Integrations;
 using Neena.Persistence;
+using Neena.Persistence.FlowRuns;
 
 namespace Neena.Api.Services;
 
-public sealed class FlowService(NeenaDbContext db, TimeProvider time)
+public sealed class FlowService(NeenaDbContext db, TimeProvider time, IntegrationCatalogue catalogue, IOptions<EngineOptions> engine)
 {
     public async Task<FlowResponse> CreateAsync(FlowBody body, CancellationToken cancellationToken)
     {
@@ -61,12 +66,16 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time)
 
     public async Task<FlowResponse> DeleteAsync(Guid id, CancellationToken cancellationToken)
     {
-        var flow = await WithGraph(db.Flows).FirstOrDefaultAsync(f => f.Id == id, cancellationToken)
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Row lock first: run creation and approval hold FOR SHARE on the flow row until they commit, so once this lock
+        // is ours every run they made is visible to the check below, and no new run can attach until the deletion commits.
+        var flow = await WithGraph(db.Flows.FromSql($"SELECT * FROM flows WHERE id = {id} FOR UPDATE")).FirstOrDefaultAsync(cancellationToken)
             ?? throw ApiException.NotFound("Flow not found");
-        if (await db.FlowRuns.AnyAsync(r => r.FlowId == id && (r.Status == RunStatus.Pending || r.Status == RunStatus.InProgress), cancellationToken))
+        if (await db.FlowRuns.Where(r => r.FlowId == id).AnyAsync(RunLifecycle.IsOpen, cancellationToken))
             throw ApiException.Conflict("The flow has a run that is pending or in progress; cancel or finish it first.");
         flow.DeletedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return FlowResponse.From(flow);
     }
 
@@ -87,7 +96,7 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time)
         // Deleted definitions are hidden by the soft-delete filter, so they count as missing.
         var definitions = await db.TaskDefinitions.AsNoTracking()
             .Where(t => definitionIds.Contains(t.Id))
-            .Select(t => new { t.Id, t.TaskName, t.Parameters })
+            .Select(t => new { t.Id, t.TaskName, t.Parameters, t.PythonMethodName })
             .ToDictionaryAsync(t => t.Id, cancellationToken);
 
         // Ancestry means nothing in a graph that is not a DAG; bindings are checked only once the graph is sound.
@@ -100,7 +109,11 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time)
                 problems.Add(new($"body.task_operations.{i}.task_definition", "task definition not found"));
                 continue;
             }
-            if (operation.Parameters is null || !graphIsSound)
+            if (operation.Parameters is null)
+                continue;
+            foreach (var (name, error) in TimeLimitErrors(definition.PythonMethodName, operation.Parameters))
+                problems.Add(new($"body.task_operations.{i}.parameters.{name}", error));
+            if (!graphIsSound)
                 continue;
             var known = definition.Parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
             var ancestors = FlowGraph.Ancestors(operation.Index!.Value, edges);
@@ -137,6 +150,24 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time)
             Instruction = d.Instruction,
         }).ToList();
         return (operations, dependencies);
+    }
+
+    /// <summary>
+    /// Literal seconds (a Wait's, an HTTP timeout) longer than the engine's time limit per task attempt could only end in a
+    /// timeout at run time: refused now, where the author can fix them. Bound references are checked when the task runs.
+    /// </summary>
+    private IEnumerable<(string Name, string Error)> TimeLimitErrors(string methodName, JsonObject parameters)
+    {
+        var limit = engine.Value.TaskTimeoutSeconds;
+        foreach (var name in catalogue.FindTask(methodName)?.SecondsWithinTimeLimit ?? [])
+        {
+            if (parameters[name] is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+                && value.TryGetValue<double>(out var seconds) && seconds > limit)
+            {
+                yield return (name, string.Create(CultureInfo.InvariantCulture,
+                    $"must be at most {limit} seconds, the engine's time limit per task attempt (Engine:TaskTimeoutSeconds)"));
+            }
+        }
     }
 
     /// <summary>Every string inside a binding value is a template; its task references must name ancestors.</summary>

@@ -15,6 +15,9 @@ public static class RunStatus
     public static readonly IReadOnlyList<string> All = [Pending, InProgress, Completed, Failed, Cancelled];
 
     public static bool IsFinished(string status) => status is Completed or Failed or Cancelled;
+
+    /// <summary>Not finished: see <see cref="RunStateMachine.OpenStatuses"/>.</summary>
+    public static bool IsOpen(string status) => RunStateMachine.IsOpen(status);
 }
 
 public static class ApprovalStatus
@@ -48,6 +51,19 @@ public sealed class FlowRun : ITenantOwned, IAudited, IHasId
 
     /// <summary>Until when <see cref="LeaseOwner"/> may work without renewing; after it, another instance takes the run over.</summary>
     public DateTime? LeaseExpiresAt { get; set; }
+
+    /// <summary>
+    /// Set while nobody holds the run because its only ready work is a task waiting for a retry: no instance claims it
+    /// before this time.
+    /// </summary>
+    public DateTime? NextAttemptAt { get; set; }
+
+    /// <summary>
+    /// Claims of the run that did not end in good order: counted when an instance claims the run (a crash leaves no chance
+    /// to count later) and given back when the instance hands the run back in good order (shutdown, a wait for a retry).
+    /// A run that keeps bringing its workers down (crashes, unexpected errors) fails once this passes the engine's limit.
+    /// </summary>
+    public int ClaimAttempts { get; set; }
 
     public List<TaskRun> TaskRuns { get; set; } = [];
 
@@ -85,7 +101,7 @@ public sealed class TaskRun : ITenantOwned, IAudited, IHasId
     /// <summary>How many times execution has started (retries and take-overs after a crash included).</summary>
     public int Attempt { get; set; }
 
-    /// <summary>Earliest time of the next attempt after a transient failure (backoff).</summary>
+    /// <summary>Earliest time of the next attempt after a transient failure (backoff); the task is <c>pending</c> meanwhile.</summary>
     public DateTime? NextAttemptAt { get; set; }
 
     public Guid TaskOperationId { get; set; }

@@ -89,7 +89,8 @@ public sealed class TaskPreparer(ILanguageModel? languageModel = null)
             unresolved = parameters.Where(p => !values.ContainsKey(p.Name)).ToList();
         }
 
-        // (3) Name matching: request metadata first (the user's own data), then earlier results, nearest ancestor first.
+        // (3) Name matching: request metadata first (the user's own data), then the results of completed ancestors, the
+        // latest by sorted_index first.
         // Optional parameters only take metadata: an earlier output field that merely shares a name (an HTTP response's
         // "headers", an echo's "data") must not silently replace a task's default.
         foreach (var parameter in unresolved)
@@ -130,7 +131,7 @@ public sealed class TaskPreparer(ILanguageModel? languageModel = null)
         {
             errors.Add($"required parameter '{name}' could not be resolved: no binding, " +
                        (languageModel is null ? "no language model configured, " : "the language model gave no value, ") +
-                       "and no request metadata key or earlier task result field has that name");
+                       "and no request metadata key or ancestor task result field has that name");
         }
 
         var error = errors.Count == 0
@@ -145,8 +146,8 @@ public sealed class TaskPreparer(ILanguageModel? languageModel = null)
 
     private sealed record Resolved(JsonNode? Value, string Explanation);
 
-    /// <summary>A completed task whose result may feed this one; <see cref="Distance"/> is null for tasks that are not ancestors.</summary>
-    private sealed record Source(TaskRun Task, int? Distance);
+    /// <summary>A completed ancestor whose result may feed this one.</summary>
+    private sealed record Source(TaskRun Task);
 
     private static JsonObject AnswerItem(string name, JsonNode? value, string explanation) =>
         new() { ["name"] = name, ["value"] = value?.DeepClone(), ["explanation"] = explanation };
@@ -293,33 +294,32 @@ public sealed class TaskPreparer(ILanguageModel? languageModel = null)
         _ => value.ToJsonString(CompactJson),
     };
 
-    /// <summary>Completed tasks of the run: ancestors first, nearest first (ties by index), then the others by index.</summary>
+    /// <summary>
+    /// The completed ancestors of the task, latest first by <c>sorted_index</c> (the flow's topological order). Only
+    /// ancestors: a task that is not one may or may not have finished by now depending on which branch ran faster, so
+    /// reading it would make the input depend on timing. Latest first: when several ancestors have a field of the wanted
+    /// name, the one with the highest <c>sorted_index</c> wins (sorted indexes are unique within a flow, so this is a
+    /// total order; the latest ancestor is always a direct parent).
+    /// </summary>
     private static List<Source> OrderedSources(PreparationRequest request)
     {
         var byIndex = request.RunTasks.ToDictionary(t => t.TaskOperationIndex);
-        var distances = new Dictionary<int, int>();
-        var queue = new Queue<(int Index, int Distance)>();
-        foreach (var parent in request.Task.DependsOn)
-            queue.Enqueue((parent, 1));
-        while (queue.Count > 0)
+        var ancestors = new HashSet<int>();
+        var pending = new Stack<int>(request.Task.DependsOn);
+        while (pending.Count > 0)
         {
-            var (index, distance) = queue.Dequeue();
-            if (distances.ContainsKey(index))
-                continue; // breadth first: the first visit is the shortest distance
-            distances[index] = distance;
-            if (byIndex.TryGetValue(index, out var ancestor))
-            {
-                foreach (var parent in ancestor.DependsOn)
-                    queue.Enqueue((parent, distance + 1));
-            }
+            var index = pending.Pop();
+            if (!ancestors.Add(index) || !byIndex.TryGetValue(index, out var ancestor))
+                continue;
+            foreach (var parent in ancestor.DependsOn)
+                pending.Push(parent);
         }
 
         return request.RunTasks
-            .Where(t => t.Status == RunStatus.Completed && t.TaskOperationIndex != request.Task.TaskOperationIndex)
-            .Select(t => new Source(t, distances.TryGetValue(t.TaskOperationIndex, out var d) ? d : null))
-            .OrderBy(s => s.Distance is null ? 1 : 0)
-            .ThenBy(s => s.Distance ?? 0)
-            .ThenBy(s => s.Task.TaskOperationIndex)
+            .Where(t => t.Status == RunStatus.Completed && ancestors.Contains(t.TaskOperationIndex))
+            .OrderByDescending(t => t.SortedIndex)
+            .ThenByDescending(t => t.TaskOperationIndex)
+            .Select(t => new Source(t))
             .ToList();
     }
 
@@ -398,16 +398,15 @@ public sealed class TaskPreparer(ILanguageModel? languageModel = null)
             user.AppendLine(CultureInfo.InvariantCulture, $"- {p.Name} ({p.DataType}, {optional}): {p.DocString ?? ""}");
         }
         user.AppendLine();
-        user.AppendLine("## Outputs of earlier tasks");
+        user.AppendLine("## Outputs of earlier tasks (this task's ancestors, in flow order)");
         if (sources.Count == 0)
             user.AppendLine("(none)");
-        foreach (var source in sources)
+        foreach (var source in Enumerable.Reverse(sources))
         {
-            var relation = source.Distance is { } d ? $"ancestor at distance {d}" : "not an ancestor";
             var json = source.Task.Result?.ToJsonString(CompactJson) ?? "null";
             if (json.Length > MaxOutputCharsInPrompt)
                 json = string.Concat(json.AsSpan(0, MaxOutputCharsInPrompt), "… (truncated)");
-            user.AppendLine(CultureInfo.InvariantCulture, $"- task {source.Task.TaskOperationIndex} ({source.Task.OperationName}, {relation}): {json}");
+            user.AppendLine(CultureInfo.InvariantCulture, $"- task {source.Task.TaskOperationIndex} ({source.Task.OperationName}): {json}");
         }
         user.AppendLine();
         user.AppendLine("## Parameters already bound");

@@ -13,7 +13,10 @@ namespace Neena.Integrations.Core;
 [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Task methods are invoked on an instance the invoker creates.")]
 public sealed class CoreIntegration
 {
-    /// <summary>Longest wait a flow may ask for; longer pauses belong in a scheduler, not a task occupying a worker.</summary>
+    /// <summary>
+    /// Longest wait a flow may ask for, whatever the engine allows; longer pauses belong in a scheduler, not a task occupying
+    /// a worker. The engine's time limit per attempt (<c>Engine:TaskTimeoutSeconds</c>) bounds it further.
+    /// </summary>
     public const double MaxWaitSeconds = 3600;
 
     private readonly TimeProvider _time;
@@ -37,7 +40,7 @@ public sealed class CoreIntegration
         return Task.FromResult(new ComposeTextOutput { Text = Compose(input.Template, input.Values) });
     }
 
-    [Task("Wait", Description = "Pauses the flow for a number of seconds (at most one hour).")]
+    [Task("Wait", Description = "Pauses the flow for a number of seconds (at most the engine's time limit per task attempt, 300 s by default).")]
     public async Task<WaitOutput> Wait(WaitInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -160,7 +163,8 @@ public sealed record ComposeTextOutput
 
 public sealed record WaitInput
 {
-    [Description("How long to wait, in seconds (0 to 3600, fractions allowed).")]
+    [Description("How long to wait, in seconds (0 to the engine's time limit per task attempt, 300 s by default; fractions allowed).")]
+    [WithinTaskTimeLimit]
     public required double Seconds { get; init; }
 }
 

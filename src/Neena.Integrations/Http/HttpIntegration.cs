@@ -23,6 +23,9 @@ public sealed class HttpIntegration
 
     private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
+    // RFC 9110 §9.2.2: repeating these has the effect of sending them once, so a retry after an unclear outcome is safe.
+    private static readonly string[] IdempotentMethods = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"];
+
     // Used when the host did not call AddNeenaIntegrations (tests, tools); one instance so connections are pooled.
     private static readonly Lazy<HttpClient> FallbackClient = new(
         () => new HttpClient(GuardedHttpHandler.Create(() => AddressPolicy.Default), disposeHandler: true)
@@ -46,6 +49,8 @@ public sealed class HttpIntegration
         using var request = BuildRequest(method, uri, input);
         request.Options.Set(GuardedHttpHandler.PolicyKey, policy);
 
+        // Whether a failure whose outcome is unclear (the request may have been acted on) may be retried.
+        var repeatable = input.RetryUnsafe || IdempotentMethods.Contains(method.Method, StringComparer.Ordinal);
         var cancellationToken = context.CancellationToken;
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
@@ -61,7 +66,7 @@ public sealed class HttpIntegration
             var status = (int)response.StatusCode;
             if (status >= 500)
             {
-                throw new TransientTaskException(string.Create(
+                throw Unclear(repeatable, method, string.Create(
                     CultureInfo.InvariantCulture,
                     $"{method} {Display(uri)} responded with status {status} {response.ReasonPhrase}."));
             }
@@ -77,9 +82,14 @@ public sealed class HttpIntegration
                 Text = text,
             };
         }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            // Stopped from outside (cancellation, shutdown): whatever surfaced, it is an interruption, not a failure of the call.
+            throw new OperationCanceledException($"{method} {Display(uri)} was interrupted.", ex, cancellationToken);
+        }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutSource.IsCancellationRequested)
         {
-            throw new TransientTaskException(
+            throw Unclear(repeatable, method,
                 string.Create(CultureInfo.InvariantCulture, $"{method} {Display(uri)} timed out after {timeout.TotalSeconds} s."),
                 ex);
         }
@@ -94,13 +104,27 @@ public sealed class HttpIntegration
                 }
             }
 
-            throw new TransientTaskException($"{method} {Display(uri)} failed: {ex.Message}", ex);
+            var message = $"{method} {Display(uri)} failed: {ex.Message}";
+            // No connection means the request was never sent: trying again is safe whatever the method.
+            if (ex.HttpRequestError is HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError)
+                throw new TransientTaskException(message, ex);
+            throw Unclear(repeatable, method, message, ex);
         }
         catch (IOException ex)
         {
-            throw new TransientTaskException($"Reading the response of {method} {Display(uri)} failed: {ex.Message}", ex);
+            throw Unclear(repeatable, method, $"Reading the response of {method} {Display(uri)} failed: {ex.Message}", ex);
         }
     }
+
+    /// <summary>
+    /// A failure after which the server may or may not have acted on the request: transient (retried) for methods that
+    /// are safe to repeat or when the flow allows it, else permanent, so a POST is never sent twice by a retry.
+    /// </summary>
+    private static Exception Unclear(bool repeatable, HttpMethod method, string message, Exception? inner = null) => repeatable
+        ? new TransientTaskException(message, inner)
+        : new TaskFailedException(
+            $"{message} Not retried: {method} is not safe to repeat (set the input 'retry_unsafe' to true if the endpoint tolerates repeats).",
+            inner);
 
     private static HttpClient GetClient(IServiceProvider services)
     {
@@ -312,13 +336,17 @@ public sealed record HttpRequestInput
     [Description("Request body: a JSON string is sent as text/plain, any other JSON value as application/json.")]
     public JsonNode? Body { get; init; }
 
-    [Description("Seconds to wait for the whole exchange, including reading the body (at most 300).")]
+    [Description("Seconds to wait for the whole exchange, including reading the body (at most 300, and at most the engine's time limit per task attempt).")]
+    [WithinTaskTimeLimit]
     public double TimeoutSeconds { get; init; } = 30;
+
+    [Description("Retry 5xx answers, timeouts and broken exchanges even for POST and PATCH, which are not safe to repeat; only for endpoints that tolerate repeats (e.g. they deduplicate). GET, HEAD, PUT, DELETE and OPTIONS are always retried, and a request that never reached the server always is.")]
+    public bool RetryUnsafe { get; init; }
 }
 
 public sealed record HttpRequestOutput
 {
-    [Description("HTTP status code; 4xx responses are returned, 5xx responses fail the task as retryable.")]
+    [Description("HTTP status code; 4xx responses are returned, 5xx responses fail the task (retried when the request is safe to repeat).")]
     public required int StatusCode { get; init; }
 
     [Description("Response and content headers; repeated headers are joined with \", \".")]

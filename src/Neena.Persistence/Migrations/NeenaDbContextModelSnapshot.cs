@@ -409,6 +409,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("approval_status");
 
+                    b.Property<int>("ClaimAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("claim_attempts");
+
                     b.Property<string>("CreatedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");
@@ -445,6 +449,10 @@ namespace Neena.Persistence.Migrations
                     b.Property<DateTime>("ModifiedDate")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("modified_date");
+
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
 
                     b.Property<Guid>("OrganizationId")
                         .HasColumnType("uuid")

@@ -173,4 +173,41 @@ public sealed class FlowsTests(NeenaFactory factory) : IClassFixture<NeenaFactor
 
         Assert.True(JsonNode.DeepEquals(parameters, read["task_operations"]![0]!["parameters"]));
     }
+
+    [Fact]
+    public async Task CreateAndUpdate_LiteralSecondsOverTheEnginesTaskTimeout_Returns422AtTheParameter()
+    {
+        var (client, echo, _) = await SetUpAsync();
+        var wait = await factory.TaskDefinitionIdAsync("core", "Wait");
+        var http = await factory.TaskDefinitionIdAsync("http", "HTTP Request");
+        object Body(double waitSeconds, double httpTimeout) => new
+        {
+            name = "Too long",
+            task_operations = new object[]
+            {
+                new { name = "echo", task_definition = echo, index = 0 },
+                new { name = "wait", task_definition = wait, index = 1, parameters = new { seconds = waitSeconds } },
+                new { name = "call", task_definition = http, index = 2, parameters = new { url = "https://example.com/", timeout_seconds = httpTimeout } },
+            },
+            dependencies = Array.Empty<object>(),
+        };
+
+        // Engine:TaskTimeoutSeconds is 300 by default; the Wait task itself would accept up to an hour.
+        var created = await client.PostJsonAsync("/api/v1/flows/", Body(301, 300));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, created.StatusCode);
+        Assert.Equal(["body.task_operations.1.parameters.seconds"], await created.ErrorLocationsAsync());
+        var message = await created.ErrorMessageAsync("body.task_operations.1.parameters.seconds");
+        Assert.Contains("at most 300 seconds", message, StringComparison.Ordinal);
+        Assert.Contains("Engine:TaskTimeoutSeconds", message, StringComparison.Ordinal);
+
+        var valid = await client.PostJsonAsync("/api/v1/flows/", Body(300, 300));
+        Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
+        var id = (await valid.ReadJsonAsync())["id"]!.GetValue<string>();
+
+        var update = System.Text.Json.JsonSerializer.SerializeToNode(Body(3600, 301), System.Text.Json.JsonSerializerOptions.Web)!.AsObject();
+        update["id"] = id;
+        var updated = await client.PutAsync("/api/v1/flows/", JsonHelpers.RawJson(update.ToJsonString()));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, updated.StatusCode);
+        Assert.Equal(["body.task_operations.1.parameters.seconds", "body.task_operations.2.parameters.timeout_seconds"], await updated.ErrorLocationsAsync());
+    }
 }

@@ -189,28 +189,79 @@ public sealed class EngineExecutionTests(EngineFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task Cancelling_a_run_stops_its_running_task_and_the_engine_never_overwrites_it()
+    public async Task Engine_BoundWaitLongerThanTheTaskTimeout_FailsTheTaskAtOnceWithAClearError()
     {
         var (client, _) = await ClientAsync(factory);
         var wait = await Definition("core", "Wait");
+        var flow = await CreateFlowAsync(client, "bound wait", [new Op(0, wait, new { seconds = "{{request.metadata.seconds}}" })]);
+        var request = await CreateRequestAsync(client, flow, metadata: new object[] { new { seconds = 400 } });
+        var runId = await CreateRunAsync(client, flow, request);
+
+        var run = await WaitForRunAsync(client, runId, timeout: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(RunStatus.Failed, Status(run));
+        var task = TaskRun(run, 0);
+        Assert.Equal(1, task["attempt"]!.GetValue<int>()); // an input problem: not retried
+        Assert.Contains("is 400 s, more than the engine's time limit of 300 s", task["error"]!.GetValue<string>());
+        Assert.True(Time(task, "end_time") - Time(task, "start_time") < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_run_stops_its_running_task_and_the_engine_never_overwrites_it()
+    {
+        await using var server = await CountingServer.StartAsync();
+        var (client, _) = await ClientAsync(factory);
+        var http = await Definition("http", "HTTP Request");
         var echo = await Definition("core", "Echo");
+        var key = Guid.NewGuid().ToString("N");
+        // A call that would last 30 s: only the engine's cancellation can end it early.
         var flow = await CreateFlowAsync(client, "cancellable",
-            [new Op(0, wait, new { seconds = 30 }), new Op(1, echo, new { message = "after" })], [(0, 1)]);
+            [new Op(0, http, new { url = server.Url($"/slow/{key}?seconds=30"), timeout_seconds = 60 }), new Op(1, echo, new { message = "after" })], [(0, 1)]);
         var runId = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
-        await WaitForRunAsync(client, runId, r => Status(TaskRun(r, 0)) == RunStatus.InProgress);
+        var id = Guid.Parse(runId);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (server.Active(key) == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        Assert.Equal(1, server.Active(key)); // the engine is executing the task
 
         var cancel = await client.PutAsync($"/api/v1/flow_runs/cancel?flow_run_id={runId}", null);
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        var cancelledAt = DateTime.UtcNow;
+        TaskRun written;
+        await using (var db = factory.CreateDbContext())
+            written = await db.TaskRuns.IgnoreQueryFilters().AsNoTracking().SingleAsync(t => t.FlowRunId == id && t.TaskOperationIndex == 0);
 
-        // Past the moment the engine would have noticed and reacted; the state must stay what the API wrote.
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        var run = await GetRunAsync(client, runId);
-        Assert.Equal(RunStatus.Cancelled, Status(run));
-        Assert.All(run["task_runs"]!.AsArray(), t => Assert.Equal(RunStatus.Cancelled, Status(t!)));
-        Assert.Null(TaskRun(run, 0)["result"]);
-        await using var db = factory.CreateDbContext();
-        var lease = db.FlowRuns.IgnoreQueryFilters().Where(r => r.Id == Guid.Parse(runId)).Select(r => r.LeaseOwner).Single();
-        Assert.Null(lease); // the engine let go of it
+        // The engine interrupted the call itself, promptly: the endpoint saw the request aborted, long before its 30 s.
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (server.Executions.All(e => e.Key != key) && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        var execution = Assert.Single(server.Executions, e => e.Key == key);
+        Assert.True(execution.Aborted, "the call ran to its end: the engine did not stop the task");
+        Assert.True(execution.End - cancelledAt < TimeSpan.FromSeconds(5), $"the call was stopped {execution.End - cancelledAt} after the cancellation");
+
+        // Once the engine has let go of the run, nothing it did after the cancellation reached the database.
+        var engine = HostedEngine(factory);
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (engine.IsWorkingOn(id) && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        Assert.False(engine.IsWorkingOn(id), "the engine kept working on a cancelled run");
+        await Task.Delay(200);
+        await using (var db = factory.CreateDbContext())
+        {
+            var stored = await db.TaskRuns.IgnoreQueryFilters().AsNoTracking().SingleAsync(t => t.FlowRunId == id && t.TaskOperationIndex == 0);
+            Assert.Equal(RunStatus.Cancelled, stored.Status);
+            Assert.Null(stored.Result);
+            Assert.Null(stored.Error);
+            Assert.Equal(written.ModifiedDate, stored.ModifiedDate); // the engine wrote nothing over the API's cancellation
+            Assert.Equal(written.EndTime, stored.EndTime);
+            Assert.Equal(written.Attempt, stored.Attempt);
+            var run = await db.FlowRuns.IgnoreQueryFilters().AsNoTracking().SingleAsync(r => r.Id == id);
+            Assert.Equal(RunStatus.Cancelled, run.Status);
+            Assert.Null(run.LeaseOwner);
+            var result = await db.FlowResults.IgnoreQueryFilters().AsNoTracking().SingleAsync(r => r.FlowRunId == id);
+            Assert.Equal("cancelled", JsonNode.Parse(result.Body)!["status"]!.GetValue<string>());
+            Assert.Equal(RunStatus.Cancelled, (await db.TaskRuns.IgnoreQueryFilters().AsNoTracking().SingleAsync(t => t.FlowRunId == id && t.TaskOperationIndex == 1)).Status);
+        }
     }
 
     [Fact]

@@ -164,6 +164,7 @@ public sealed class EngineInstancesTests(NoEngineFactory factory) : IClassFixtur
             var row = await db.FlowRuns.IgnoreQueryFilters().SingleAsync(r => r.Id == Guid.Parse(runId));
             Assert.Null(row.LeaseOwner);
             Assert.Null(row.LeaseExpiresAt);
+            Assert.Equal(0, row.ClaimAttempts); // a hand-back in good order does not count against Engine:MaxRunAttempts
         }
 
         var second = await StartEngineAsync(Options("engine-second", leaseSeconds: 600));
@@ -171,7 +172,40 @@ public sealed class EngineInstancesTests(NoEngineFactory factory) : IClassFixtur
         {
             var run = await WaitForRunAsync(client, runId);
             Assert.Equal(RunStatus.Completed, Status(run));
+            Assert.Equal(1, TaskRun(run, 0)["attempt"]!.GetValue<int>()); // the attempt interrupted by the shutdown does not count
+        }
+        finally
+        {
+            await StopAsync(second);
+        }
+    }
+
+    [Fact]
+    public async Task Engine_TaskInterruptedByShutdown_KeepsAllItsRetryAttempts()
+    {
+        await using var server = await CountingServer.StartAsync();
+        var (client, _) = await ClientAsync(factory);
+        var http = await factory.TaskDefinitionIdAsync("http", "HTTP Request");
+        var key = Guid.NewGuid().ToString("N");
+        // First call: interrupted by the shutdown. Then 503 (transient), then success: two real attempts, both allowed.
+        var flow = await CreateFlowAsync(client, "interrupted", [new Op(0, http, new { url = server.Url($"/script/{key}?steps=slow,503,ok") })]);
+        EngineOptions WithTwoAttempts(string instance) { var o = Options(instance, leaseSeconds: 600); o.MaxAttempts = 2; return o; }
+
+        var first = await StartEngineAsync(WithTwoAttempts("engine-interrupted"));
+        var runId = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
+        await WaitForRunAsync(client, runId, _ => server.Hits.GetValueOrDefault($"script/{key}") == 1);
+        await StopAsync(first);
+        var handedBack = TaskRun(await GetRunAsync(client, runId), 0);
+        Assert.Equal(RunStatus.Pending, Status(handedBack));
+        Assert.Equal(0, handedBack["attempt"]!.GetValue<int>());
+
+        var second = await StartEngineAsync(WithTwoAttempts("engine-continuing"));
+        try
+        {
+            var run = await WaitForRunAsync(client, runId);
+            Assert.Equal(RunStatus.Completed, Status(run));
             Assert.Equal(2, TaskRun(run, 0)["attempt"]!.GetValue<int>());
+            Assert.Equal(3, server.Hits[$"script/{key}"]);
         }
         finally
         {

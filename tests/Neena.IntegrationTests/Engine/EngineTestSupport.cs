@@ -111,17 +111,36 @@ public static class EngineTestSupport
         factory.Services.GetServices<IHostedService>().OfType<FlowRunEngine>().Single();
 }
 
-/// <summary>A Kestrel server on 127.0.0.1 that counts requests per path; <c>/flaky/{key}</c> fails with 500 on its first call.</summary>
+/// <summary>One execution of a task as the endpoint it called saw it.</summary>
+public sealed record Execution(string Key, DateTime Start, DateTime End, bool Aborted);
+
+/// <summary>
+/// A Kestrel server on 127.0.0.1 that counts requests per path; <c>/flaky/{key}</c> fails with 500 on its first call;
+/// <c>/script/{key}?steps=</c> plays a script of answers, one per call;
+/// <c>/slow/{key}?seconds=</c> answers after a while and records each execution, and every overlap: a request for a key
+/// while another for the same key is still being served (two executions of one task at the same time).
+/// </summary>
 public sealed class CountingServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _hits = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _active = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Execution> _executions = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _overlaps = new();
 
     private CountingServer(WebApplication app) => _app = app;
 
     public Uri BaseUri { get; private set; } = null!;
 
     public IReadOnlyDictionary<string, int> Hits => _hits;
+
+    /// <summary>Finished executions of <c>/slow/{key}</c>, in the order they ended.</summary>
+    public IReadOnlyList<Execution> Executions => _executions.ToArray();
+
+    public IReadOnlyList<string> Overlaps => _overlaps.ToArray();
+
+    /// <summary>Requests of <c>/slow/{key}</c> being served right now.</summary>
+    public int Active(string key) => _active.GetValueOrDefault(key);
 
     public string Url(string path) => new Uri(BaseUri, path).ToString();
 
@@ -141,10 +160,50 @@ public sealed class CountingServer : IAsyncDisposable
             var count = server._hits.AddOrUpdate("flaky/" + key, 1, (_, n) => n + 1);
             return count == 1 ? Results.StatusCode(500) : Results.Json(new { ok = true, count });
         });
+        app.MapGet("/script/{key}", (Delegate)server.ScriptAsync);
+        app.MapPost("/slow/{key}", (Delegate)server.SlowAsync);
+        app.MapGet("/slow/{key}", (Delegate)server.SlowAsync);
         app.Urls.Add("http://127.0.0.1:0");
         await app.StartAsync();
         server.BaseUri = new Uri(app.Urls.First());
         return server;
+    }
+
+    /// <summary>The n-th call of a key plays the n-th of <paramref name="steps"/> (comma-separated): <c>slow</c> (until aborted), a status code, or <c>ok</c>.</summary>
+    private async Task<IResult> ScriptAsync(HttpContext context, string key, string steps)
+    {
+        var call = _hits.AddOrUpdate("script/" + key, 1, (_, n) => n + 1);
+        var plan = steps.Split(',');
+        var step = plan[Math.Min(call, plan.Length) - 1];
+        if (step == "slow")
+        {
+            await Task.Delay(TimeSpan.FromMinutes(2), context.RequestAborted);
+            return Results.Ok();
+        }
+        return step == "ok" ? Results.Json(new { key, call }) : Results.StatusCode(int.Parse(step, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private async Task<IResult> SlowAsync(HttpContext context, string key, double seconds)
+    {
+        _hits.AddOrUpdate("slow/" + key, 1, (_, n) => n + 1);
+        var start = DateTime.UtcNow;
+        if (_active.AddOrUpdate(key, 1, (_, n) => n + 1) > 1)
+            _overlaps.Enqueue($"{key} started at {start:O} while another execution of it was running");
+        var aborted = false;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(seconds), context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            aborted = true; // the caller gave up: this execution ends here
+        }
+        finally
+        {
+            _active.AddOrUpdate(key, 0, (_, n) => n - 1);
+            _executions.Enqueue(new Execution(key, start, DateTime.UtcNow, aborted));
+        }
+        return Results.Json(new { key, seconds });
     }
 
     public async ValueTask DisposeAsync()

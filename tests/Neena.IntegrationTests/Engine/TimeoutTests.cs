@@ -12,6 +12,7 @@ public sealed class ShortTimeoutFactory : NeenaFactory
         ["Engine:MaxAttempts"] = "2",
         ["Engine:RetryBaseDelayMilliseconds"] = "50",
         ["Engine:ShutdownGraceSeconds"] = "1",
+        ["Integrations:Http:AllowedNetworks:0"] = "127.0.0.1/32",
     };
 }
 
@@ -20,10 +21,13 @@ public sealed class TimeoutTests(ShortTimeoutFactory factory) : IClassFixture<Sh
     [Fact]
     public async Task A_task_that_exceeds_its_timeout_is_retried_then_fails_the_run()
     {
+        await using var server = await CountingServer.StartAsync();
         var (client, _) = await ClientAsync(factory);
-        var wait = await factory.TaskDefinitionIdAsync("core", "Wait");
+        var http = await factory.TaskDefinitionIdAsync("http", "HTTP Request");
         var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
-        var flow = await CreateFlowAsync(client, "slow", [new Op(0, wait, new { seconds = 30 }), new Op(1, echo, new { message = "x" })], [(0, 1)]);
+        // An answer after 30 s; the task may wait at most the engine's 1 s limit (a longer literal would be refused with 422).
+        var flow = await CreateFlowAsync(client, "slow",
+            [new Op(0, http, new { url = server.Url($"/slow/{Guid.NewGuid():N}?seconds=30"), timeout_seconds = 1 }), new Op(1, echo, new { message = "x" })], [(0, 1)]);
         var runId = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
 
         var run = await WaitForRunAsync(client, runId);

@@ -107,15 +107,14 @@ public sealed class TaskPreparerTests
     }
 
     [Fact]
-    public async Task Unresolved_parameters_match_metadata_then_nearest_ancestor_results()
+    public async Task Unresolved_parameters_match_metadata_then_the_latest_ancestor_results()
     {
         var grandparent = Task(0, status: RunStatus.Completed, result: new JsonObject { ["message"] = "far", ["user_name"] = "from result" });
         var parent = Task(1, dependsOn: [0], status: RunStatus.Completed, result: new JsonObject { ["Message"] = "near", ["flag"] = true });
-        var sibling = Task(2, status: RunStatus.Completed, result: new JsonObject { ["other"] = "sibling" });
         var task = Task(3, dependsOn: [1]);
-        var definition = Definition(Required("message"), Required("user_name", position: 2), Required("flag", "boolean", 3), Required("other", position: 4));
+        var definition = Definition(Required("message"), Required("user_name", position: 2), Required("flag", "boolean", 3));
 
-        var prepared = await PrepareAsync(task, definition, [grandparent, parent, sibling]);
+        var prepared = await PrepareAsync(task, definition, [grandparent, parent]);
 
         Assert.Null(prepared.Error);
         Assert.Equal("near", prepared.Input["message"]!.GetValue<string>());
@@ -124,8 +123,42 @@ public sealed class TaskPreparerTests
         Assert.Equal("ada", prepared.Input["user_name"]!.GetValue<string>());
         Assert.Equal("request metadata key 'userName'", AnswerFor(prepared, "user_name")["explanation"]!.GetValue<string>());
         Assert.True(prepared.Input["flag"]!.GetValue<bool>());
-        // Completed tasks that are not ancestors still count, after the ancestors.
-        Assert.Equal("sibling", prepared.Input["other"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PrepareAsync_CompletedTaskIsNotAnAncestor_IsNeitherMatchedNorShown()
+    {
+        // A parallel branch that happened to finish first: using it would make the input depend on timing.
+        var root = Task(0, status: RunStatus.Completed, result: new JsonObject { ["message"] = "root" });
+        var sibling = Task(1, dependsOn: [0], status: RunStatus.Completed, result: new JsonObject { ["other"] = "sibling output" });
+        var task = Task(2, dependsOn: [0]);
+
+        var prepared = await PrepareAsync(task, Definition(Required("message"), Required("other", position: 2)), [root, sibling]);
+
+        Assert.Equal("root", prepared.Input["message"]!.GetValue<string>());
+        Assert.False(prepared.Input.ContainsKey("other"));
+        Assert.NotNull(prepared.Error);
+        Assert.Contains("required parameter 'other'", prepared.Error);
+        Assert.DoesNotContain("sibling output", prepared.Prompt["messages"]![1]!["content"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PrepareAsync_TwoAncestorsHaveTheField_TheLatestBySortedIndexWinsWhateverTheListOrder()
+    {
+        // A diamond: 0 -> 1, 0 -> 2, 1 -> 3, 2 -> 3. Branches 1 and 2 are both parents of 3 and both return "message".
+        var root = Task(0, status: RunStatus.Completed, result: new JsonObject { ["message"] = "root" });
+        var left = Task(1, dependsOn: [0], status: RunStatus.Completed, result: new JsonObject { ["message"] = "left" });
+        var right = Task(2, dependsOn: [0], status: RunStatus.Completed, result: new JsonObject { ["message"] = "right" });
+        var join = Task(3, dependsOn: [1, 2]);
+
+        foreach (var order in new[] { new[] { root, left, right }, [right, left, root], [left, root, right] })
+        {
+            var prepared = await PrepareAsync(join, Definition(Required("message")), order);
+
+            Assert.Null(prepared.Error);
+            Assert.Equal("right", prepared.Input["message"]!.GetValue<string>());
+            Assert.Equal("result of task 2 (op2), field 'message'", AnswerFor(prepared, "message")["explanation"]!.GetValue<string>());
+        }
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Neena.Integrations;
 using static Neena.UnitTests.Integrations.TaskTestSupport;
 
@@ -108,6 +110,20 @@ public sealed class CoreIntegrationTests
         var ex = await Assert.ThrowsAsync<TaskInputException>(() => InvokeAsync(Wait, new JsonObject { ["seconds"] = seconds }));
 
         Assert.Equal("seconds", ex.Field);
+    }
+
+    [Fact]
+    public async Task Wait_LongerThanTheEnginesTimeLimit_ThrowsTaskInputExceptionWithoutWaiting()
+    {
+        var context = new TaskContext(new ServiceCollection().BuildServiceProvider(), NullLogger.Instance, TimeSpan.FromSeconds(300), CancellationToken.None);
+        var clock = Stopwatch.StartNew();
+
+        var ex = await Assert.ThrowsAsync<TaskInputException>(() => InvokeAsync(Wait, new JsonObject { ["seconds"] = 301 }, context));
+
+        Assert.Equal("seconds", ex.Field);
+        Assert.Contains("more than the engine's time limit of 300 s", ex.Message, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.Equal(["seconds"], Task(Wait).SecondsWithinTimeLimit);
     }
 
     [Fact]

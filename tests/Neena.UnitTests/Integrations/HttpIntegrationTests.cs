@@ -103,6 +103,69 @@ public sealed class HttpIntegrationTests(LocalHttpServer server) : IClassFixture
         Assert.Contains("503", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PATCH")]
+    public async Task HttpRequest_UnsafeMethodServerError_FailsWithoutRetry(string method)
+    {
+        var ex = await Assert.ThrowsAsync<TaskFailedException>(() => SendAsync(new JsonObject { ["method"] = method, ["url"] = server.Url("/error") }));
+
+        Assert.Contains("503", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not safe to repeat", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("retry_unsafe", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    [InlineData("HEAD")]
+    [InlineData("OPTIONS")]
+    public async Task HttpRequest_IdempotentMethodServerError_ThrowsTransient(string method)
+    {
+        await Assert.ThrowsAsync<TransientTaskException>(() => SendAsync(new JsonObject { ["method"] = method, ["url"] = server.Url("/error") }));
+    }
+
+    [Fact]
+    public async Task HttpRequest_PostServerErrorWithRetryUnsafe_ThrowsTransient()
+    {
+        await Assert.ThrowsAsync<TransientTaskException>(
+            () => SendAsync(new JsonObject { ["method"] = "POST", ["url"] = server.Url("/error"), ["retry_unsafe"] = true }));
+    }
+
+    [Fact]
+    public async Task HttpRequest_PostTimesOut_FailsWithoutRetry()
+    {
+        var ex = await Assert.ThrowsAsync<TaskFailedException>(
+            () => SendAsync(new JsonObject { ["method"] = "POST", ["url"] = server.Url("/slow"), ["timeout_seconds"] = 0.3 }));
+
+        Assert.Contains("timed out", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not safe to repeat", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HttpRequest_PostConnectionRefused_ThrowsTransientBecauseNothingWasSent()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nobody listens there any more: the connection is refused
+
+        await Assert.ThrowsAsync<TransientTaskException>(
+            () => SendAsync(new JsonObject { ["method"] = "POST", ["url"] = $"http://127.0.0.1:{port}/x" }));
+    }
+
+    [Fact]
+    public async Task HttpRequest_TimeoutLongerThanTheEnginesTimeLimit_ThrowsTaskInputException()
+    {
+        var context = new TaskContext(AllowLoopback(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeSpan.FromSeconds(20), CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<TaskInputException>(
+            () => InvokeAsync(HttpRequest, new JsonObject { ["url"] = server.Url("/json"), ["timeout_seconds"] = 25 }, context));
+
+        Assert.Equal("timeout_seconds", ex.Field);
+        Assert.Contains("time limit of 20 s", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task HttpRequest_SlowServer_ThrowsTransientTimeout()
     {

@@ -66,11 +66,13 @@ public sealed class IntegrationCatalogueTests
                 new ParameterDescriptor("headers", "object", 3, task.Parameters[2].DocString, true),
                 new ParameterDescriptor("body", "object", 4, task.Parameters[3].DocString, true),
                 new ParameterDescriptor("timeout_seconds", "number", 5, task.Parameters[4].DocString, true),
+                new ParameterDescriptor("retry_unsafe", "boolean", 6, task.Parameters[5].DocString, true),
             ],
             task.Parameters);
         Assert.Equal(["status_code", "headers", "json", "text"], task.OutputParameters.Select(p => p.Name));
         Assert.Equal(["integer", "object", "object", "string"], task.OutputParameters.Select(p => p.DataType));
         Assert.Equal(typeof(HttpRequestInput), task.InputClrType);
+        Assert.Equal(["timeout_seconds"], task.SecondsWithinTimeLimit);
     }
 
     [Fact]

@@ -36,8 +36,9 @@ public sealed class LocalHttpServer : IAsyncLifetime
         });
         app.MapGet("/text", () => Results.Text("plain text", "text/plain"));
         app.MapGet("/missing", () => Results.NotFound(new { error = "nope" }));
-        app.MapGet("/error", () => Results.StatusCode(503));
-        app.MapGet("/slow", async (CancellationToken cancellationToken) =>
+        string[] anyMethod = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+        app.MapMethods("/error", anyMethod, () => Results.StatusCode(503));
+        app.MapMethods("/slow", anyMethod, async (CancellationToken cancellationToken) =>
         {
             await Task.Delay(TimeSpan.FromSeconds(30), cancellationToken);
             return Results.Ok();

@@ -1,0 +1,324 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Neena.Domain.FlowRuns;
+using Npgsql;
+using NpgsqlTypes;
+using static Neena.Persistence.FlowRuns.RunLifecycle;
+
+namespace Neena.Persistence.FlowRuns;
+
+/// <summary>The runs a claim took, and how soon the nearest run waiting for a retry comes due (null: none waits).</summary>
+public sealed record ClaimResult(List<ClaimedRun> Claimed, TimeSpan? NextDue);
+
+/// <summary>A claimed run and how many claims of it, this one included, have not ended in good order.</summary>
+public sealed record ClaimedRun(Guid Id, int ClaimAttempts);
+
+/// <summary>A fenced write was refused: the run was cancelled, finished, or another instance owns it now.</summary>
+public sealed class LeaseLostException : Exception
+{
+    public LeaseLostException()
+        : base("The run is no longer owned by this engine instance or no longer in progress.")
+    {
+    }
+
+    public LeaseLostException(string message)
+        : base(message)
+    {
+    }
+
+    public LeaseLostException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// The engine's side of the run lifecycle, for one engine instance (<paramref name="owner"/>): claiming runs under a
+/// lease, and every write of their task runs and endings fenced on that lease. A fenced write only happens while this
+/// instance owns the run and the run is still <c>in_progress</c>; the fence locks the run row (<c>FOR SHARE</c>), so a
+/// write either commits before another instance's claim or the API's cancellation of that run, or sees it and does
+/// nothing (and throws <see cref="LeaseLostException"/>): a zombie instance can never overwrite. Times come from the
+/// database clock so that instances with skewed clocks agree on leases.
+/// </summary>
+public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan lease)
+{
+    private static readonly string InProgress = Literal(RunStatus.InProgress);
+    private static readonly string Pending = Literal(RunStatus.Pending);
+
+    // Approved and in progress: the only state in which an engine works on a run.
+    private static readonly string Runnable = $"status = {InProgress} AND approval_status = {Literal(ApprovalStatus.Approved)}";
+
+    // The run row is locked FOR SHARE so that the fence check and the write are atomic with respect to claims,
+    // renewals by others, and the API's cancellation, which all update that row.
+    private static readonly string Fence =
+        $"EXISTS (SELECT 1 FROM flow_runs r WHERE r.id = @run AND r.lease_owner = @owner AND r.status = {InProgress} FOR SHARE)";
+
+    private volatile bool _halted;
+
+    public string Owner => owner;
+
+    /// <summary>After this, every call throws <see cref="OperationCanceledException"/>: the instance behaves as if it had died.</summary>
+    public void Halt() => _halted = true;
+
+    /// <summary>
+    /// Claims up to <paramref name="max"/> runnable runs whose lease is free or expired, oldest first, skipping runs whose
+    /// only ready work waits for a retry (<c>next_attempt_at</c> in the future), and counts the claim on each run. Also says
+    /// how soon the nearest waiting run comes due, so the engine can wake up for it instead of polling.
+    /// </summary>
+    public async Task<ClaimResult> ClaimAsync(int max, IReadOnlyCollection<Guid> exclude, CancellationToken cancellationToken)
+    {
+        // SKIP LOCKED: instances claiming at the same moment take different runs instead of queueing on each other.
+        // The exclusion keeps this instance from re-claiming a run it still works on whose lease lapsed (e.g. a slow renewal).
+        var sql = $"""
+            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
+                   claim_attempts = claim_attempts + 1
+            WHERE id IN (
+                SELECT id FROM flow_runs
+                WHERE {Runnable}
+                  AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                  AND NOT (id = ANY(@exclude))
+                ORDER BY start_time NULLS FIRST, id
+                LIMIT @max
+                FOR UPDATE SKIP LOCKED)
+              AND status = {InProgress}
+            RETURNING id, claim_attempts;
+            SELECT min(next_attempt_at) - now() FROM flow_runs
+            WHERE status = {InProgress} AND next_attempt_at > now() AND lease_owner IS NULL;
+            """;
+        await using var command = Command(sql, cancellationToken);
+        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("lease", lease);
+        command.Parameters.AddWithValue("exclude", exclude.ToArray());
+        command.Parameters.AddWithValue("max", max);
+        var claimed = new List<ClaimedRun>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            claimed.Add(new ClaimedRun(reader.GetGuid(0), reader.GetInt32(1)));
+        await reader.NextResultAsync(cancellationToken);
+        TimeSpan? nextDue = null;
+        if (await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken))
+            nextDue = reader.GetTimeSpan(0);
+        return new ClaimResult(claimed, nextDue);
+    }
+
+    /// <summary>Extends the leases of <paramref name="runIds"/>; returns those still owned and in progress.</summary>
+    public async Task<HashSet<Guid>> RenewAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE flow_runs SET lease_expires_at = now() + @lease
+            WHERE id = ANY(@ids) AND lease_owner = @owner AND status = {InProgress}
+            RETURNING id
+            """;
+        await using var command = Command(sql, cancellationToken);
+        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("lease", lease);
+        command.Parameters.AddWithValue("ids", runIds.ToArray());
+        var renewed = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            renewed.Add(reader.GetGuid(0));
+        return renewed;
+    }
+
+    /// <summary>Gives a run back in good order (shutdown, lease at risk) so that any instance may continue it at once.</summary>
+    public async Task ReleaseAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        // A hand-back in good order: the claim does not count against Engine:MaxRunAttempts.
+        const string sql = """
+            UPDATE flow_runs SET lease_owner = NULL, lease_expires_at = NULL, claim_attempts = greatest(claim_attempts - 1, 0)
+            WHERE id = @run AND lease_owner = @owner
+            """;
+        await using var command = Command(sql, cancellationToken);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("owner", owner);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives the run back while its only ready work waits for a retry: no lease, and the run's <c>next_attempt_at</c> is
+    /// the earliest of its waiting tasks', so no instance claims it before then. False when the fence refused.
+    /// </summary>
+    public async Task<bool> ParkAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE flow_runs r SET lease_owner = NULL, lease_expires_at = NULL, modified_date = now(),
+                   claim_attempts = greatest(r.claim_attempts - 1, 0),
+                   next_attempt_at = (SELECT min(t.next_attempt_at) FROM task_runs t WHERE t.flow_run_id = r.id AND t.status = {Pending})
+            WHERE r.id = @run AND r.lease_owner = @owner AND r.status = {InProgress}
+            """;
+        await using var command = Command(sql, cancellationToken);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("owner", owner);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>How long until each of the run's waiting tasks is due, by the database's clock (zero when already due).</summary>
+    public async Task<Dictionary<Guid, TimeSpan>> RetryDelaysAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            SELECT id, greatest(next_attempt_at - now(), interval '0') FROM task_runs
+            WHERE flow_run_id = @run AND status = {Pending} AND next_attempt_at IS NOT NULL
+            """;
+        await using var command = Command(sql, cancellationToken);
+        command.Parameters.AddWithValue("run", runId);
+        var delays = new Dictionary<Guid, TimeSpan>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            delays[reader.GetGuid(0)] = reader.GetTimeSpan(1);
+        return delays;
+    }
+
+    /// <summary>
+    /// Starts an attempt of an open task: <c>in_progress</c>, <c>attempt + 1</c>; <c>start_time</c> is the first
+    /// attempt's (a hand-back clears it).
+    /// </summary>
+    public async Task<(int Attempt, DateTime StartTime)> StartTaskAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE task_runs t SET status = {InProgress}, start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
+                   next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
+            WHERE t.id = @task AND t.flow_run_id = @run AND t.{Open} AND {Fence}
+            RETURNING t.attempt, t.start_time
+            """;
+        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            throw new LeaseLostException();
+        return (reader.GetInt32(0), reader.GetDateTime(1));
+    }
+
+    /// <summary>
+    /// Records a transient failure and when the next attempt is due: the task goes back to <c>pending</c> with
+    /// <c>next_attempt_at</c>, so that waiting holds no execution slot and survives the instance.
+    /// </summary>
+    public async Task ScheduleRetryAsync(Guid runId, Guid taskRunId, string error, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE task_runs t SET status = {Pending}, error = @error, next_attempt_at = now() + @delay, modified_date = now()
+            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
+            """;
+        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        command.Parameters.AddWithValue("error", error);
+        command.Parameters.AddWithValue("delay", delay);
+        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
+    }
+
+    public async Task SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject prompt, JsonObject answer, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE task_runs t SET task_prep_prompt = @prompt, task_prep_answer = @answer, modified_date = now()
+            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
+            """;
+        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        command.Parameters.Add(Jsonb("prompt", prompt));
+        command.Parameters.Add(Jsonb("answer", answer));
+        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
+    }
+
+    public async Task CompleteTaskAsync(Guid runId, Guid taskRunId, JsonNode? result, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE task_runs t SET status = {Literal(RunStatus.Completed)}, result = @result, error = NULL, next_attempt_at = NULL,
+                   end_time = now(), modified_date = now()
+            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
+            """;
+        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        command.Parameters.Add(Jsonb("result", result));
+        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
+    }
+
+    public async Task FailTaskAsync(Guid runId, Guid taskRunId, string error, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE task_runs t SET status = {Literal(RunStatus.Failed)}, error = @error, next_attempt_at = NULL, end_time = now(), modified_date = now()
+            WHERE t.id = @task AND t.flow_run_id = @run AND t.{Open} AND {Fence}
+            """;
+        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        command.Parameters.AddWithValue("error", error);
+        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// Hands an interrupted attempt back (shutdown, lease at risk): <c>pending</c> again, as if it had not started, so
+    /// whoever continues the run starts it afresh and the interruption uses up none of the task's attempts.
+    /// </summary>
+    public async Task<bool> ReturnTaskToPendingAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE task_runs t SET status = {Pending}, start_time = NULL, next_attempt_at = NULL, attempt = greatest(t.attempt - 1, 0),
+                   modified_date = now()
+            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
+            """;
+        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Ends the run <paramref name="outcome"/> (<c>completed</c> or <c>failed</c>) in one transaction, as
+    /// <see cref="RunLifecycle"/> ends every run, fenced on this instance's lease (the run row stays locked until commit).
+    /// False when the fence refused (lease lost, or the run was cancelled meanwhile); nothing is written then.
+    /// </summary>
+    public async Task<bool> FinishRunAsync(Guid runId, string outcome, string? message, CancellationToken cancellationToken)
+    {
+        ThrowIfHalted();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var ending = new RunEnding(OrganizationId: null, FenceOwner: owner, At: null, Email: null, message);
+        if (!await EndAsync(connection, RunStateMachine.Finish(outcome), runId, ending, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return false;
+        }
+        ThrowIfHalted();
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Approved runs in progress that nobody holds a live lease on and that have work due: work waiting for an engine.</summary>
+    public static async Task<long> QueueDepthAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        var sql = $"""
+            SELECT count(*) FROM flow_runs
+            WHERE {Runnable} AND (lease_expires_at IS NULL OR lease_expires_at < now())
+              AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+            """;
+        await using var command = dataSource.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static void Fenced(int rows)
+    {
+        if (rows != 1)
+            throw new LeaseLostException();
+    }
+
+    private NpgsqlCommand TaskCommand(string sql, Guid runId, Guid taskRunId, CancellationToken cancellationToken)
+    {
+        var command = Command(sql, cancellationToken);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("task", taskRunId);
+        command.Parameters.AddWithValue("owner", owner);
+        return command;
+    }
+
+    private NpgsqlCommand Command(string sql, CancellationToken cancellationToken)
+    {
+        ThrowIfHalted();
+        cancellationToken.ThrowIfCancellationRequested();
+        // A data source command opens a pooled connection for its execution and returns it when disposed.
+        return dataSource.CreateCommand(sql);
+    }
+
+    private void ThrowIfHalted()
+    {
+        if (_halted)
+            throw new OperationCanceledException("The engine instance was halted.");
+    }
+
+    private static NpgsqlParameter Jsonb(string name, JsonNode? value) => new(name, NpgsqlDbType.Jsonb)
+    {
+        Value = value is null ? DBNull.Value : value.ToJsonString((JsonSerializerOptions?)null),
+    };
+}

@@ -1,0 +1,288 @@
+using System.Linq.Expressions;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Neena.Domain.FlowRuns;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Neena.Persistence.FlowRuns;
+
+/// <summary>Who changes a run from the API: the caller's organization (rows of others are never touched), e-mail and clock.</summary>
+public sealed record RunActor(Guid OrganizationId, string? Email, DateTime At);
+
+/// <summary>What a conditional transition found: applied, or the run's current state (null when it does not exist).</summary>
+public sealed record TransitionResult(bool Applied, string? Status, string? ApprovalStatus)
+{
+    public bool Found => Applied || Status is not null;
+}
+
+/// <summary>
+/// The one home of the flow-run lifecycle in the database: the SQL of every state change of <c>flow_runs</c>,
+/// <c>task_runs</c> and <c>flow_results</c>, for the API (this class) and the engine (<see cref="RunLease"/>, fenced on
+/// its lease). Conditions come from <see cref="RunStateMachine"/>; each change is one conditional statement (or a
+/// transaction that starts with one), so racing callers serialise on the run row and exactly one of them wins.
+/// </summary>
+public static class RunLifecycle
+{
+    /// <summary>Open runs (pending or in progress), for EF queries.</summary>
+    public static readonly Expression<Func<FlowRun, bool>> IsOpen = r => RunStateMachine.OpenStatuses.Contains(r.Status);
+
+    // Statuses are constants of the domain, never input: inlined as literals so that partial indexes keep matching.
+    internal static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    internal static string In(IReadOnlyList<string> values) => "(" + string.Join(", ", values.Select(Literal)) + ")";
+
+    /// <summary>An open run or task run.</summary>
+    internal static readonly string Open = "status IN " + In(RunStateMachine.OpenStatuses);
+
+    /// <summary>The <c>WHERE</c> condition under which <paramref name="transition"/> may happen (the run row's alias-free columns).</summary>
+    internal static string Allows(RunTransition transition) =>
+        "status IN " + In(transition.From) + (transition.AwaitingApprovalOnly ? " AND approval_status IS NULL" : "");
+
+    /// <summary>
+    /// Approves a run awaiting approval, in the caller's transaction: <c>in_progress</c>, its task runs copied from the
+    /// flow, and a notification to the engines, delivered at commit.
+    /// </summary>
+    public static async Task<TransitionResult> ApproveAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
+    {
+        var transition = RunStateMachine.Approve;
+        Guid flowId;
+        await using (var approve = new NpgsqlCommand($"""
+            UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by
+            WHERE id = @run AND organization_id = @org AND {Allows(transition)}
+            RETURNING flow_id
+            """, connection))
+        {
+            AddActor(approve, actor, runId);
+            approve.Parameters.AddWithValue("to", transition.To);
+            approve.Parameters.AddWithValue("approval", transition.Approval!);
+            if (await approve.ExecuteScalarAsync(cancellationToken) is not Guid flow)
+                return await CurrentAsync(connection, actor, runId, cancellationToken);
+            flowId = flow;
+        }
+
+        await CreateTaskRunsAsync(connection, actor, runId, flowId, cancellationToken);
+        await NotifyAsync(connection, FlowRunNotifications.Approved, runId, cancellationToken);
+        return new TransitionResult(true, transition.To, transition.Approval);
+    }
+
+    /// <summary>Rejects a run awaiting approval: it ends <c>cancelled</c> with its flow result.</summary>
+    public static Task<TransitionResult> RejectAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken) =>
+        EndByActorAsync(connection, RunStateMachine.Reject, actor, runId, "The run was rejected by " + (actor.Email ?? "a user") + ".", cancellationToken);
+
+    /// <summary>
+    /// Cancels an open run: it ends <c>cancelled</c> with its open task runs and its flow result, and the engine working
+    /// on it is told at commit, so it stops the run's tasks.
+    /// </summary>
+    public static async Task<TransitionResult> CancelAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
+    {
+        var result = await EndByActorAsync(connection, RunStateMachine.Cancel, actor, runId, "The run was cancelled by " + (actor.Email ?? "a user") + ".", cancellationToken);
+        if (result.Applied)
+            await NotifyAsync(connection, FlowRunNotifications.Cancelled, runId, cancellationToken);
+        return result;
+    }
+
+    private static async Task<TransitionResult> EndByActorAsync(
+        NpgsqlConnection connection, RunTransition transition, RunActor actor, Guid runId, string message, CancellationToken cancellationToken)
+    {
+        var ended = await EndAsync(connection, transition, runId, new RunEnding(actor.OrganizationId, FenceOwner: null, actor.At, actor.Email, message), cancellationToken);
+        return ended ? new TransitionResult(true, transition.To, transition.Approval) : await CurrentAsync(connection, actor, runId, cancellationToken);
+    }
+
+    /// <summary>How a run ends: scoped to an organization (the API) or fenced on a lease (the engine); the clock; the message.</summary>
+    /// <param name="At">The time of the ending; null for the database's clock (the engine, so instances agree).</param>
+    internal sealed record RunEnding(Guid? OrganizationId, string? FenceOwner, DateTime? At, string? Email, string? Message);
+
+    /// <summary>
+    /// Ends a run, in the caller's transaction: the final status (conditional on <paramref name="transition"/>, and on the
+    /// scope or fence of <paramref name="ending"/>), its open task runs <c>cancelled</c>, the lease and any retry time
+    /// cleared, and exactly one flow result composed from the task runs as they are now. False when the condition did not
+    /// hold; nothing is written then.
+    /// </summary>
+    internal static async Task<bool> EndAsync(NpgsqlConnection connection, RunTransition transition, Guid runId, RunEnding ending, CancellationToken cancellationToken)
+    {
+        if (!transition.Ends)
+            throw new ArgumentException($"'{transition.Verb}' does not end a run.", nameof(transition));
+
+        Guid organizationId;
+        await using (var run = new NpgsqlCommand($"""
+            UPDATE flow_runs SET status = @to, approval_status = coalesce(@approval, approval_status),
+                   end_time = coalesce(@at, now()), lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
+                   modified_date = coalesce(@at, now()), modified_by_email = coalesce(@by, modified_by_email)
+            WHERE id = @run AND {Allows(transition)}
+              AND (@org IS NULL OR organization_id = @org)
+              AND (@owner IS NULL OR lease_owner = @owner)
+            RETURNING organization_id
+            """, connection))
+        {
+            run.Parameters.AddWithValue("run", runId);
+            run.Parameters.AddWithValue("to", transition.To);
+            run.Parameters.Add(new NpgsqlParameter("approval", NpgsqlDbType.Text) { Value = (object?)transition.Approval ?? DBNull.Value });
+            AddEnding(run, ending);
+            if (await run.ExecuteScalarAsync(cancellationToken) is not Guid found)
+                return false;
+            organizationId = found;
+        }
+
+        await using (var tasks = new NpgsqlCommand($"""
+            UPDATE task_runs SET status = @cancelled, end_time = coalesce(@at, now()), next_attempt_at = NULL, modified_date = coalesce(@at, now())
+            WHERE flow_run_id = @run AND {Open}
+            """, connection))
+        {
+            tasks.Parameters.AddWithValue("run", runId);
+            tasks.Parameters.AddWithValue("cancelled", RunStatus.Cancelled);
+            tasks.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = (object?)ending.At ?? DBNull.Value });
+            await tasks.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var body = FlowOutcome.ComposeBody(transition.To, await ReadTaskRunsAsync(connection, runId, cancellationToken), ending.Message);
+        await using (var result = new NpgsqlCommand("""
+            INSERT INTO flow_results (id, organization_id, flow_run_id, body, created_date, modified_date, created_by_email, modified_by_email)
+            VALUES (@id, @organization, @run, @body, coalesce(@at, now()), coalesce(@at, now()), @by, @by)
+            ON CONFLICT (flow_run_id) DO NOTHING
+            """, connection))
+        {
+            result.Parameters.AddWithValue("id", Guid.CreateVersion7());
+            result.Parameters.AddWithValue("organization", organizationId);
+            result.Parameters.AddWithValue("run", runId);
+            result.Parameters.AddWithValue("body", body);
+            result.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = (object?)ending.At ?? DBNull.Value });
+            result.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)ending.Email ?? DBNull.Value });
+            await result.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The operation → task-run copy: one <c>pending</c> task run per task operation of the flow, with the operation's
+    /// definition, parameters, place in the order and the indexes it depends on, so that editing the flow later cannot
+    /// change a run that is under way. The flow row is held <c>FOR SHARE</c> until commit and operations and dependencies
+    /// are read in one statement, so a racing <c>PUT /flows</c> (which locks it <c>FOR UPDATE</c>) is seen whole or not at all.
+    /// </summary>
+    private static async Task CreateTaskRunsAsync(NpgsqlConnection connection, RunActor actor, Guid runId, Guid flowId, CancellationToken cancellationToken)
+    {
+        var rows = new List<(Guid Operation, int Index, Guid Definition, string Name, string? Instruction, string? Parameters, int SortedIndex, int[] DependsOn)>();
+        await using (var read = new NpgsqlCommand("""
+            SELECT 1 FROM flows WHERE id = @flow FOR SHARE;
+            SELECT o.id, o.index, o.task_definition_id, o.name, o.instruction, o.parameters::text, o.sorted_index,
+                   array(SELECT d.source_task_operation FROM task_dependencies d
+                         WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index ORDER BY 1)
+            FROM task_operations o WHERE o.flow_id = @flow
+            """, connection))
+        {
+            read.Parameters.AddWithValue("flow", flowId);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetGuid(2), reader.GetString(3),
+                    await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
+                    await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5),
+                    reader.GetInt32(6), reader.GetFieldValue<int[]>(7)));
+            }
+        }
+        if (rows.Count == 0)
+            return;
+
+        await using var insert = new NpgsqlBatch(connection);
+        foreach (var row in rows)
+        {
+            var command = new NpgsqlBatchCommand("""
+                INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
+                                       task_definition_id, operation_name, instruction, parameters, depends_on, sorted_index,
+                                       created_date, modified_date, created_by_email, modified_by_email)
+                VALUES (@id, @org, @run, @index, @pending, 0, @operation, @definition, @name, @instruction, @parameters::jsonb,
+                        @depends_on, @sorted_index, @at, @at, @by, @by)
+                """);
+            command.Parameters.AddWithValue("id", Guid.CreateVersion7());
+            command.Parameters.AddWithValue("org", actor.OrganizationId);
+            command.Parameters.AddWithValue("run", runId);
+            command.Parameters.AddWithValue("index", row.Index);
+            command.Parameters.AddWithValue("pending", RunStatus.Pending);
+            command.Parameters.AddWithValue("operation", row.Operation);
+            command.Parameters.AddWithValue("definition", row.Definition);
+            command.Parameters.AddWithValue("name", row.Name);
+            command.Parameters.Add(new NpgsqlParameter("instruction", NpgsqlDbType.Text) { Value = (object?)row.Instruction ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("parameters", NpgsqlDbType.Text) { Value = (object?)row.Parameters ?? DBNull.Value });
+            command.Parameters.AddWithValue("depends_on", row.DependsOn);
+            command.Parameters.AddWithValue("sorted_index", row.SortedIndex);
+            command.Parameters.AddWithValue("at", actor.At);
+            command.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)actor.Email ?? DBNull.Value });
+            insert.BatchCommands.Add(command);
+        }
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The task runs of a run as the flow result needs them (outputs of the final tasks, errors).</summary>
+    private static async Task<List<TaskRun>> ReadTaskRunsAsync(NpgsqlConnection connection, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT task_operation_index, operation_name, status, result::text, error, depends_on
+            FROM task_runs WHERE flow_run_id = @run ORDER BY task_operation_index
+            """, connection);
+        command.Parameters.AddWithValue("run", runId);
+        var taskRuns = new List<TaskRun>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            taskRuns.Add(new TaskRun
+            {
+                FlowRunId = runId,
+                TaskOperationIndex = reader.GetInt32(0),
+                OperationName = reader.GetString(1),
+                Status = reader.GetString(2),
+                Result = await reader.IsDBNullAsync(3, cancellationToken) ? null : JsonNode.Parse(reader.GetString(3)),
+                Error = await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
+                DependsOn = [.. reader.GetFieldValue<int[]>(5)],
+            });
+        }
+        return taskRuns;
+    }
+
+    private static async Task<TransitionResult> CurrentAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT status, approval_status FROM flow_runs WHERE id = @run AND organization_id = @org", connection);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("org", actor.OrganizationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return new TransitionResult(false, null, null);
+        return new TransitionResult(false, reader.GetString(0), await reader.IsDBNullAsync(1, cancellationToken) ? null : reader.GetString(1));
+    }
+
+    private static async Task NotifyAsync(NpgsqlConnection connection, string channel, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
+        notify.Parameters.AddWithValue("channel", channel);
+        notify.Parameters.AddWithValue("payload", runId.ToString());
+        await notify.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void AddActor(NpgsqlCommand command, RunActor actor, Guid runId)
+    {
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("org", actor.OrganizationId);
+        command.Parameters.AddWithValue("at", actor.At);
+        command.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)actor.Email ?? DBNull.Value });
+    }
+
+    private static void AddEnding(NpgsqlCommand command, RunEnding ending)
+    {
+        command.Parameters.Add(new NpgsqlParameter("org", NpgsqlDbType.Uuid) { Value = (object?)ending.OrganizationId ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)ending.FenceOwner ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = (object?)ending.At ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)ending.Email ?? DBNull.Value });
+    }
+}
+
+/// <summary>Gives the API's transitions the connection of its context's open transaction, so they commit together with it.</summary>
+public static class RunLifecycleContextExtensions
+{
+    public static NpgsqlConnection TransactionConnection(this NeenaDbContext db)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        if (db.Database.CurrentTransaction is null)
+            throw new InvalidOperationException("Run transitions need the context's transaction: begin one first.");
+        return (NpgsqlConnection)db.Database.GetDbConnection();
+    }
+}
