@@ -170,6 +170,7 @@ public static class NeenaApi
         });
         app.UseExceptionHandler();
         app.UseMiddleware<BodySizeLimit>();
+        app.UseMiddleware<RequestBodyErrors>();
         app.UseStatusCodePages(async context =>
         {
             var response = context.HttpContext.Response;
