@@ -1,26 +1,8 @@
 using System.Net.Sockets;
 using System.Text;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Neena.IntegrationTests.Infrastructure;
 
 namespace Neena.IntegrationTests.Platform;
-
-/// <summary>The server on a real loopback port, so that Kestrel parses the bytes (the in-memory test server does not).</summary>
-public sealed class KestrelNeenaFactory : NeenaFactory
-{
-    public KestrelNeenaFactory() => UseKestrel(0);
-
-    public Uri Address
-    {
-        get
-        {
-            StartServer();
-            return new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        }
-    }
-}
 
 /// <summary>What Kestrel refuses before or while the application reads a request is a 4xx, never a 500.</summary>
 public sealed class WebServerRejectionTests(KestrelNeenaFactory factory) : IClassFixture<KestrelNeenaFactory>
