@@ -38,11 +38,9 @@ public static class JsonValueRules
         message = relativePath = "";
         if (!text.StartsWith(Prefix, StringComparison.Ordinal))
             return false;
+        // The serializer appends its " Path: …" only to messages it wrote itself, never to these. Our messages hold no
+        // " @ ", so the first one ends the message even when a property name in the path holds one too.
         var body = text[Prefix.Length..];
-        // A serializer-made message may have " Path: …" appended; ours never contain it.
-        var end = body.IndexOf(" Path:", StringComparison.Ordinal);
-        if (end >= 0)
-            body = body[..end];
         var at = body.IndexOf(At, StringComparison.Ordinal);
         message = (at < 0 ? body : body[..at]).TrimEnd('.');
         relativePath = at < 0 ? "" : body[(at + At.Length)..];
