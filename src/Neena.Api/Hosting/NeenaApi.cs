@@ -63,7 +63,11 @@ public static class NeenaApi
         json.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         json.Converters.Add(new UtcDateTimeConverter());
+        // Bad input is refused while binding, in every field: strings, numbers and JSON trees (contract §3).
         json.Converters.Add(new SafeStringConverter());
+        json.Converters.Add(new FiniteDoubleConverter());
+        json.Converters.Add(new FiniteSingleConverter());
+        json.Converters.Add(new SafeJsonTreeConverter());
         json.MaxDepth = 64;
     }
 
@@ -170,6 +174,7 @@ public static class NeenaApi
         });
         app.UseExceptionHandler();
         app.UseMiddleware<BodySizeLimit>();
+        app.UseMiddleware<RequestBodyErrors>();
         app.UseStatusCodePages(async context =>
         {
             var response = context.HttpContext.Response;

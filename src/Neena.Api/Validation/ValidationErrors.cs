@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
 
 namespace Neena.Api.Validation;
@@ -66,10 +67,10 @@ public static partial class ValidationErrors
         var converted = ConvertedTo().Match(message);
         if (converted.Success)
             return new(BodyLocation(key), TypeMessage(converted.Groups["type"].Value));
-        if (message.StartsWith("value_error: ", StringComparison.Ordinal))
+        if (JsonValueRules.TryParseRefusal(message, out var refusal, out var below))
         {
-            var end = message.IndexOf(" Path:", StringComparison.Ordinal);
-            return new(BodyLocation(key), (end > 0 ? message[..end] : message)["value_error: ".Length..].TrimEnd('.'));
+            var location = BodyLocation(key);
+            return new(below.Length == 0 ? location : $"{location}.{below}", refusal);
         }
         if (message.Contains("required properties", StringComparison.Ordinal))
             return new(BodyLocation(key), FieldRequired);

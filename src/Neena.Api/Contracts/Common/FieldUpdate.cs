@@ -26,8 +26,20 @@ internal sealed class FieldUpdateConverterFactory : JsonConverterFactory
         // Called for null tokens too, so an explicit null is "set to null", not "omitted".
         public override bool HandleNull => true;
 
-        public override FieldUpdate<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            new FieldUpdate<T>(true, reader.TokenType == JsonTokenType.Null ? default : JsonSerializer.Deserialize<T>(ref reader, options));
+        public override FieldUpdate<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.Null)
+                return new FieldUpdate<T>(true, default);
+            try
+            {
+                return new FieldUpdate<T>(true, JsonSerializer.Deserialize<T>(ref reader, options));
+            }
+            catch (JsonException e) when (e.Path is not null)
+            {
+                // The nested call names its own root ("$"); without a path, the outer serializer names this field instead.
+                throw new JsonException(e.Message, e);
+            }
+        }
 
         public override void Write(Utf8JsonWriter writer, FieldUpdate<T> value, JsonSerializerOptions options) =>
             JsonSerializer.Serialize(writer, value.Value, options);

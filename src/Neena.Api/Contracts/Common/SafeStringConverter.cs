@@ -3,20 +3,24 @@ using System.Text.Json.Serialization;
 
 namespace Neena.Api.Contracts.Common;
 
-/// <summary>PostgreSQL text cannot hold U+0000; refuse it at the edge as a 422 rather than fail on insert.</summary>
+/// <summary>
+/// Every <c>string</c> of a request body (and every dictionary key) passes <see cref="JsonValueRules"/>: PostgreSQL text
+/// cannot hold U+0000 and UTF-16 text cannot hold a lone surrogate, so both are a 422 at the edge rather than a failed insert.
+/// </summary>
 public sealed class SafeStringConverter : JsonConverter<string>
 {
-    public const string NulMessage = "value_error: string contains a NUL character";
-
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
+        // A message-less exception lets the serializer name the path and the expected type.
         if (reader.TokenType != JsonTokenType.String)
             throw new JsonException();
-        var value = reader.GetString()!;
-        if (value.Contains('\0', StringComparison.Ordinal))
-            throw new JsonException(NulMessage);
-        return value;
+        return JsonValueRules.ReadString(ref reader);
     }
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        JsonValueRules.ReadString(ref reader, isPropertyName: true);
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 }
