@@ -392,6 +392,7 @@ internal sealed class RunWorker : IDisposable
             attempt.CancelAfter(options.TaskTimeout);
 
             var output = await AttemptAsync(task, view, snapshot, attempt.Token, token);
+            StorableOutput.Ensure(output);
 
             await _rt.Lease.CompleteTaskAsync(RunId, task.Id, output, token);
             _rt.Metrics.TaskFinished(RunStatus.Completed, clock.Elapsed);

@@ -152,6 +152,26 @@ public sealed class EngineExecutionTests(EngineFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task Engine_OutputJsonbCannotStore_FailsTheTaskOnceWithAClearError()
+    {
+        await using var server = await CountingServer.StartAsync();
+        var (client, _) = await ClientAsync(factory);
+        var http = await Definition("http", "HTTP Request");
+        var flow = await CreateFlowAsync(client, "nul output", [new Op(0, http, new { method = "GET", url = server.Url("/nul") })]);
+        var runId = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
+
+        var run = await WaitForRunAsync(client, runId);
+
+        Assert.Equal(RunStatus.Failed, Status(run));
+        var task = TaskRun(run, 0);
+        Assert.Equal(RunStatus.Failed, Status(task));
+        Assert.Equal(1, task["attempt"]!.GetValue<int>());
+        Assert.Contains("cannot be stored", task["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("NUL", task["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(task["result"]);
+    }
+
+    [Fact]
     public async Task Bindings_of_every_kind_resolve_and_keep_json_types()
     {
         var (client, _) = await ClientAsync(factory);

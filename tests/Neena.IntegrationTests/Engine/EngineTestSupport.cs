@@ -155,6 +155,8 @@ public sealed class CountingServer : IAsyncDisposable
             var count = server._hits.AddOrUpdate(key, 1, (_, n) => n + 1);
             return Results.Json(new { key, count });
         });
+        // JSON that is valid but that PostgreSQL jsonb cannot store (an escaped U+0000).
+        app.MapGet("/nul", () => Results.Text("{\"text\":\"a\\u0000b\"}", "application/json"));
         app.MapGet("/flaky/{key}", (string key) =>
         {
             var count = server._hits.AddOrUpdate("flaky/" + key, 1, (_, n) => n + 1);
