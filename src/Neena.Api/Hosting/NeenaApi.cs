@@ -15,6 +15,7 @@ using Neena.Api.Routing;
 using Neena.Api.Services;
 using Neena.Api.Validation;
 using Neena.Engine;
+using Neena.Engine.LanguageModel;
 using Neena.Integrations;
 using Neena.Persistence;
 using Serilog;
@@ -81,6 +82,7 @@ public static class NeenaApi
         services.AddScoped<ApiKeyService>();
         services.AddNeenaIntegrations(configuration);
         services.AddNeenaEngine(configuration);
+        services.AddNeenaLanguageModel();
         services.AddScoped<CatalogueService>();
         services.AddScoped<CatalogueSynchronizer>();
         services.AddScoped<FlowRequestService>();
