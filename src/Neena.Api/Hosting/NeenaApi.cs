@@ -16,6 +16,7 @@ using Neena.Api.Services;
 using Neena.Api.Validation;
 using Neena.Engine;
 using Neena.Engine.LanguageModel;
+using Neena.Engine.Retrieval;
 using Neena.Integrations;
 using Neena.Persistence;
 using Serilog;
@@ -83,6 +84,7 @@ public static class NeenaApi
         services.AddNeenaIntegrations(configuration);
         services.AddNeenaEngine(configuration);
         services.AddNeenaLanguageModel();
+        services.AddNeenaRetrieval();
         services.AddScoped<CatalogueService>();
         services.AddScoped<CatalogueSynchronizer>();
         services.AddScoped<FlowRequestService>();
