@@ -65,6 +65,16 @@ public sealed class RetrievalTests(NeenaFactory factory) : IClassFixture<NeenaFa
     }
 
     [Fact]
+    public async Task Search_GreetingRequest_RanksComposeTextThenEchoFirst()
+    {
+        _ = factory.Server;
+
+        var candidates = await Index.SearchAsync("Send a greeting composed from the request's name", 8, CancellationToken.None);
+
+        Assert.Equal(["Compose Text", "Echo"], candidates.Take(2).Select(c => c.Definition.TaskName));
+    }
+
+    [Fact]
     public async Task Search_Count_LimitsTheCandidates()
     {
         _ = factory.Server;
