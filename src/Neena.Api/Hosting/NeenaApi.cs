@@ -13,6 +13,7 @@ using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
 using Neena.Api.Routing;
 using Neena.Api.Services;
+using Neena.Api.Services.Generation;
 using Neena.Api.Validation;
 using Neena.Engine;
 using Neena.Engine.LanguageModel;
@@ -90,6 +91,13 @@ public static class NeenaApi
         services.AddScoped<FlowRequestService>();
         services.AddScoped<FlowService>();
         services.AddScoped<FlowRunService>();
+        services.AddOptions<PlannerOptions>()
+            .BindConfiguration(PlannerOptions.SectionName)
+            .Validate(o => o.Validate() is null, "Invalid Planner settings: Candidates 1…50, SimilarityThreshold -1…1, RelativeThreshold 0…1.")
+            .ValidateOnStart();
+        services.AddScoped<FlowDraftValidator>();
+        services.AddScoped<ModelPlanner>();
+        services.AddScoped<FlowGenerationService>();
 
         services.AddControllers(options =>
             {

@@ -126,7 +126,7 @@ public sealed class OpenAiServer : IAsyncDisposable
     /// </summary>
     public static JsonObject FlowAnswer(ChatRequest request)
     {
-        var prompt = request.Messages.Last(m => m.Role == "user").Content;
+        var prompt = request.Messages.First(m => m.Role == "user").Content;
         var candidates = Candidates(request);
         var instructions = Line(prompt, "Instructions: ") ?? "";
         var metadata = JsonNode.Parse(Line(prompt, "Metadata: ") ?? "[]")!.AsArray();
@@ -179,10 +179,10 @@ public sealed class OpenAiServer : IAsyncDisposable
         };
     }
 
-    /// <summary>The candidate task definitions the planner listed in its prompt (a JSON array on the line after the heading).</summary>
+    /// <summary>The candidate task definitions the planner listed in its first prompt (a JSON array on the line after the heading).</summary>
     public static List<JsonObject> Candidates(ChatRequest request)
     {
-        var prompt = request.Messages.Last(m => m.Role == "user").Content;
+        var prompt = request.Messages.First(m => m.Role == "user").Content;
         var lines = prompt.Split('\n');
         var heading = Array.FindIndex(lines, l => l.StartsWith("## Candidate task definitions", StringComparison.Ordinal));
         if (heading < 0 || heading + 1 >= lines.Length)
@@ -193,7 +193,7 @@ public sealed class OpenAiServer : IAsyncDisposable
     /// <summary>Fills every parameter the prompt lists as unresolved with the request's instructions (strings) or a neutral value.</summary>
     private static JsonObject TaskParametersAnswer(ChatRequest request)
     {
-        var prompt = request.Messages.Last(m => m.Role == "user").Content;
+        var prompt = request.Messages.First(m => m.Role == "user").Content;
         var instructions = Line(prompt, "Instructions: ") ?? "";
         var lines = prompt.Split('\n');
         var start = Array.FindIndex(lines, l => l.StartsWith("## Unresolved parameters", StringComparison.Ordinal));
