@@ -1,7 +1,7 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
-using System.Text.Json.Nodes;
 using Neena.IntegrationTests.Engine;
 using Neena.IntegrationTests.Infrastructure;
 using Neena.IntegrationTests.StandIns;
