@@ -44,7 +44,7 @@ public static class DataFlowPlanner
         explanation.Append(CultureInfo.InvariantCulture,
             $"Planned without a language model from the {candidates.Count} task definitions most similar to the request: chose {string.Join(", ", selected.Select(c => $"{c.TaskName} ({c.Similarity:0.00})"))}, ");
         explanation.Append(CultureInfo.InvariantCulture,
-            $"the ones scoring at least {cutoff:0.00} ({options.SimilarityThreshold:0.00}, or {options.RelativeThreshold:P0} of the best, whichever is higher).");
+            $"the ones scoring at least {cutoff:0.00} ({options.SimilarityThreshold:0.00}, or {options.RelativeThreshold * 100:0}% of the best, whichever is higher).");
 
         var operations = new List<TaskOperationBody?>();
         var dependencies = new List<(int Source, int Target, string Why)>();
