@@ -56,7 +56,11 @@ public static class NeenaApi
             .WriteTo.Console(
                 outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: logToStandardError ? LogEventLevel.Verbose : null,
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture),
+            // Each host logs through its own logger, not the process-wide Log.Logger: with several hosts in one process
+            // (tests) the last one started would otherwise receive every host's events, and the first one disposed
+            // would silence them all.
+            preserveStaticLogger: true);
     }
 
     public static void ApplyJson(JsonSerializerOptions json)
