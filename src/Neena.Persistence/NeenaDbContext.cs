@@ -28,6 +28,7 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Integration> Integrations => Set<Integration>();
     public DbSet<TaskDefinition> TaskDefinitions => Set<TaskDefinition>();
+    public DbSet<TaskDefinitionEmbedding> TaskDefinitionEmbeddings => Set<TaskDefinitionEmbedding>();
     public DbSet<FlowRequest> FlowRequests => Set<FlowRequest>();
     public DbSet<Flow> Flows => Set<Flow>();
     public DbSet<TaskOperation> TaskOperations => Set<TaskOperation>();

@@ -13,8 +13,11 @@ using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
 using Neena.Api.Routing;
 using Neena.Api.Services;
+using Neena.Api.Services.Generation;
 using Neena.Api.Validation;
 using Neena.Engine;
+using Neena.Engine.LanguageModel;
+using Neena.Engine.Retrieval;
 using Neena.Integrations;
 using Neena.Persistence;
 using Serilog;
@@ -53,7 +56,11 @@ public static class NeenaApi
             .WriteTo.Console(
                 outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: logToStandardError ? LogEventLevel.Verbose : null,
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture),
+            // Each host logs through its own logger, not the process-wide Log.Logger: with several hosts in one process
+            // (tests) the last one started would otherwise receive every host's events, and the first one disposed
+            // would silence them all.
+            preserveStaticLogger: true);
     }
 
     public static void ApplyJson(JsonSerializerOptions json)
@@ -85,11 +92,20 @@ public static class NeenaApi
         services.AddScoped<ApiKeyService>();
         services.AddNeenaIntegrations(configuration);
         services.AddNeenaEngine(configuration);
+        services.AddNeenaLanguageModel();
+        services.AddNeenaRetrieval();
         services.AddScoped<CatalogueService>();
         services.AddScoped<CatalogueSynchronizer>();
         services.AddScoped<FlowRequestService>();
         services.AddScoped<FlowService>();
         services.AddScoped<FlowRunService>();
+        services.AddOptions<PlannerOptions>()
+            .BindConfiguration(PlannerOptions.SectionName)
+            .Validate(o => o.Validate() is null, "Invalid Planner settings: Candidates 1…50, SimilarityThreshold -1…1, RelativeThreshold 0…1.")
+            .ValidateOnStart();
+        services.AddScoped<FlowDraftValidator>();
+        services.AddScoped<ModelPlanner>();
+        services.AddScoped<FlowGenerationService>();
 
         services.AddControllers(options =>
             {

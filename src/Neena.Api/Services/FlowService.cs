@@ -57,6 +57,23 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
         return FlowResponse.From(flow);
     }
 
+    /// <summary>
+    /// The graph, definition and binding rules of <see cref="CreateAsync"/> without storing anything: the problems in the
+    /// 422's terms (<c>body.…</c> locations), none when the flow would be created. The planner checks drafts with it.
+    /// </summary>
+    public async Task<IReadOnlyList<KeyValuePair<string, string>>> ValidateAsync(FlowBody body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await BuildGraphAsync(body, cancellationToken);
+            return [];
+        }
+        catch (RequestValidationException e)
+        {
+            return e.Errors;
+        }
+    }
+
     public async Task<FlowResponse> GetAsync(Guid id, CancellationToken cancellationToken) =>
         FlowResponse.From(await WithGraph(db.Flows.AsNoTracking()).FirstOrDefaultAsync(f => f.Id == id, cancellationToken)
             ?? throw ApiException.NotFound("Flow not found"));

@@ -26,21 +26,21 @@ public sealed class CoreIntegration
         _time = timeProvider ?? TimeProvider.System;
     }
 
-    [Task("Echo", Description = "Returns its input unchanged; useful to pass values along or to test a flow.")]
+    [Task("Echo", Description = "Sends a message as the flow's answer: returns the given message text (and any JSON data) unchanged, so it appears in the run's result. Use it to send, deliver, show or report a final message such as a greeting, or to pass values along.")]
     public Task<EchoOutput> Echo(EchoInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
         return Task.FromResult(new EchoOutput { Message = input.Message, Data = input.Data?.DeepClone() });
     }
 
-    [Task("Compose Text", Description = "Fills the {name} placeholders of a template with values; {{ and }} stand for literal braces.")]
+    [Task("Compose Text", Description = "Composes text from a template: fills {name} placeholders with values, e.g. 'Hello, {name}!' with name = 'Ada' gives 'Hello, Ada!'. Use it to write greetings, messages, subjects or any text built from the request's data or earlier results.")]
     public Task<ComposeTextOutput> ComposeText(ComposeTextInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
         return Task.FromResult(new ComposeTextOutput { Text = Compose(input.Template, input.Values) });
     }
 
-    [Task("Wait", Description = "Pauses the flow for a number of seconds (at most the engine's time limit per task attempt, 300 s by default).")]
+    [Task("Wait", Description = "Waits (pauses the flow) for a number of seconds, at most the engine's time limit per task attempt (300 s by default), before the next tasks run. Use it to delay, throttle or schedule a step shortly after another.")]
     public async Task<WaitOutput> Wait(WaitInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -56,7 +56,7 @@ public sealed class CoreIntegration
         return new WaitOutput { WaitedSeconds = input.Seconds };
     }
 
-    [Task("Raise Error", Description = "Fails the task with the given message; useful to test error handling.")]
+    [Task("Raise Error", Description = "Fails deliberately with the given error message. Only for testing how a flow handles a failed task; never part of a real automation.")]
     public Task<RaiseErrorOutput> RaiseError(RaiseErrorInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -130,34 +130,34 @@ public sealed class CoreIntegration
 
 public sealed record EchoInput
 {
-    [Description("Text to return unchanged.")]
+    [Description("The message text to deliver, e.g. a greeting or a summary composed by an earlier task.")]
     public required string Message { get; init; }
 
-    [Description("Any JSON value to return unchanged.")]
+    [Description("Optional JSON value delivered with the message.")]
     public JsonNode? Data { get; init; }
 }
 
 public sealed record EchoOutput
 {
-    [Description("The input message.")]
+    [Description("The delivered message text.")]
     public required string Message { get; init; }
 
-    [Description("The input data, if any.")]
+    [Description("The delivered JSON data, if any.")]
     public JsonNode? Data { get; init; }
 }
 
 public sealed record ComposeTextInput
 {
-    [Description("Text with {name} placeholders; write {{ or }} for a literal brace.")]
+    [Description("The text to compose, with {name} placeholders, e.g. 'Hello, {name}!'; write {{ or }} for a literal brace.")]
     public required string Template { get; init; }
 
-    [Description("Placeholder values by name; strings are inserted as-is, other values as JSON.")]
+    [Description("The placeholder values by name, e.g. {\"name\": \"Ada\"}; strings are inserted as they are, other values as JSON.")]
     public Dictionary<string, JsonNode?> Values { get; init; } = [];
 }
 
 public sealed record ComposeTextOutput
 {
-    [Description("The template with its known placeholders replaced.")]
+    [Description("The composed text, with the known placeholders replaced.")]
     public required string Text { get; init; }
 }
 

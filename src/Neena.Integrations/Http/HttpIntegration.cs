@@ -33,7 +33,7 @@ public sealed class HttpIntegration
             Timeout = Timeout.InfiniteTimeSpan,
         });
 
-    [Task("HTTP Request", Description = "Sends an HTTP request and returns the status, headers and body (parsed when it is JSON).")]
+    [Task("HTTP Request", Description = "Fetches data from a URL or web API over HTTP (GET), or posts data to one (POST, PUT, PATCH, DELETE), and returns the response's status code, headers and body, parsed when it is JSON. Use it to get data from a REST API or website, or to call a webhook.")]
     public async Task<HttpRequestOutput> HttpRequest(HttpRequestInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -323,20 +323,20 @@ public sealed class HttpIntegration
 
 public sealed record HttpRequestInput
 {
-    [Description("HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")]
+    [Description("HTTP method: GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")]
     public string Method { get; init; } = "GET";
 
-    [Description("Absolute http or https URL to call.")]
+    [Description("Absolute http or https URL to call, e.g. https://api.example.com/items?id=42. Addresses on the server's own network are refused.")]
     [SuppressMessage("Design", "CA1056:URI-like properties should not be strings", Justification = "Flow input is JSON text; the task validates it.")]
     public required string Url { get; init; }
 
-    [Description("Request headers by name.")]
+    [Description("Request headers by name, e.g. {\"Authorization\": \"Bearer …\"}.")]
     public Dictionary<string, string>? Headers { get; init; }
 
-    [Description("Request body: a JSON string is sent as text/plain, any other JSON value as application/json.")]
+    [Description("Request body: a JSON string is sent as text/plain, any other JSON value (object, array, number) as application/json.")]
     public JsonNode? Body { get; init; }
 
-    [Description("Seconds to wait for the whole exchange, including reading the body (at most 300, and at most the engine's time limit per task attempt).")]
+    [Description("Seconds to wait for the whole exchange, including reading the body (default 30; at most 300, and at most the engine's time limit per task attempt).")]
     [WithinTaskTimeLimit]
     public double TimeoutSeconds { get; init; } = 30;
 
@@ -352,9 +352,9 @@ public sealed record HttpRequestOutput
     [Description("Response and content headers; repeated headers are joined with \", \".")]
     public required Dictionary<string, string> Headers { get; init; }
 
-    [Description("The body parsed as JSON, when the response is JSON.")]
+    [Description("The response body parsed as JSON, when the response is JSON.")]
     public JsonNode? Json { get; init; }
 
-    [Description("The body as text, when the response is not JSON.")]
+    [Description("The response body as text, when it is not JSON.")]
     public string? Text { get; init; }
 }

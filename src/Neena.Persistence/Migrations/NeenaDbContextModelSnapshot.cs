@@ -271,6 +271,33 @@ namespace Neena.Persistence.Migrations
                     b.ToTable("task_definitions", (string)null);
                 });
 
+            modelBuilder.Entity("Neena.Domain.Catalogue.TaskDefinitionEmbedding", b =>
+                {
+                    b.Property<Guid>("TaskDefinitionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_definition_id");
+
+                    b.Property<DateTime>("EmbeddedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("embedded_at");
+
+                    b.Property<string>("TextHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("text_hash");
+
+                    b.PrimitiveCollection<float[]>("Vector")
+                        .IsRequired()
+                        .HasColumnType("real[]")
+                        .HasColumnName("vector");
+
+                    b.HasKey("TaskDefinitionId")
+                        .HasName("pk_task_definition_embeddings");
+
+                    b.ToTable("task_definition_embeddings", (string)null);
+                });
+
             modelBuilder.Entity("Neena.Domain.FlowRequests.FlowRequest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -921,6 +948,16 @@ namespace Neena.Persistence.Migrations
                         .HasConstraintName("fk_task_definitions_integrations_integration_id");
 
                     b.Navigation("Integration");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Catalogue.TaskDefinitionEmbedding", b =>
+                {
+                    b.HasOne("Neena.Domain.Catalogue.TaskDefinition", null)
+                        .WithOne()
+                        .HasForeignKey("Neena.Domain.Catalogue.TaskDefinitionEmbedding", "TaskDefinitionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_task_definition_embeddings_task_definitions_task_definition");
                 });
 
             modelBuilder.Entity("Neena.Domain.FlowRequests.FlowRequest", b =>

@@ -1,0 +1,131 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Neena.Api.Services;
+using Neena.Engine.Retrieval;
+using Neena.Integrations;
+using Neena.IntegrationTests.Infrastructure;
+
+namespace Neena.IntegrationTests.Agent;
+
+/// <summary>The real embedding model over the real catalogue in PostgreSQL.</summary>
+public sealed class RetrievalTests(NeenaFactory factory) : IClassFixture<NeenaFactory>
+{
+    private TaskDefinitionIndex Index => factory.Services.GetRequiredService<TaskDefinitionIndex>();
+
+    private async Task<Dictionary<Guid, (string Hash, DateTime At, int Dimensions)>> StoredAsync()
+    {
+        await using var db = factory.CreateDbContext();
+        return await db.TaskDefinitionEmbeddings.AsNoTracking()
+            .ToDictionaryAsync(e => e.TaskDefinitionId, e => (e.TextHash, e.EmbeddedAt, e.Vector.Length));
+    }
+
+    [Fact]
+    public async Task Refresh_AfterStartup_EveryLiveDefinitionHasAVectorOfItsCurrentText()
+    {
+        _ = factory.Server;
+        await Index.RefreshAsync(CancellationToken.None);
+
+        await using var db = factory.CreateDbContext();
+        var definitions = await db.TaskDefinitions.AsNoTracking().Include(d => d.Integration).ToListAsync();
+        var stored = await StoredAsync();
+        Assert.NotEmpty(definitions);
+        foreach (var definition in definitions)
+        {
+            var (hash, _, dimensions) = stored[definition.Id];
+            Assert.Equal(SentenceEmbedder.Dimensions, dimensions);
+            Assert.Equal(TaskDefinitionIndex.Hash(TaskDefinitionIndex.EmbeddingText(definition, definition.Integration!.Name)), hash);
+        }
+    }
+
+    [Fact]
+    public async Task Embed_SimilarSentences_AreCloserThanUnrelatedOnes()
+    {
+        var embedder = factory.Services.GetRequiredService<SentenceEmbedder>();
+
+        var v = await embedder.EmbedAsync(["Send a friendly greeting to Ada", "Say hello to Ada", "Delete the board and all its cards"], CancellationToken.None);
+
+        Assert.All(v, x => Assert.Equal(SentenceEmbedder.Dimensions, x.Length));
+        Assert.True(SentenceEmbedder.Cosine(v[0], v[1]) > SentenceEmbedder.Cosine(v[0], v[2]) + 0.2,
+            $"similar {SentenceEmbedder.Cosine(v[0], v[1])}, unrelated {SentenceEmbedder.Cosine(v[0], v[2])}");
+        Assert.True(embedder.HasLoadedModel);
+    }
+
+    [Theory]
+    [InlineData("Pause for ten seconds before continuing", "Wait")]
+    [InlineData("Call the weather API over HTTP and return its JSON", "HTTP Request")]
+    [InlineData("Fill a template with the customer's name", "Compose Text")]
+    public async Task Search_Request_RanksTheTaskThatServesItFirst(string request, string expected)
+    {
+        _ = factory.Server;
+
+        var candidates = await Index.SearchAsync(request, 8, CancellationToken.None);
+
+        Assert.Equal(expected, candidates[0].Definition.TaskName);
+        Assert.True(candidates.Zip(candidates.Skip(1)).All(p => p.First.Similarity >= p.Second.Similarity));
+    }
+
+    [Fact]
+    public async Task Search_GreetingRequest_RanksComposeTextThenEchoFirst()
+    {
+        _ = factory.Server;
+
+        var candidates = await Index.SearchAsync("Send a greeting composed from the request's name", 8, CancellationToken.None);
+
+        Assert.Equal(["Compose Text", "Echo"], candidates.Take(2).Select(c => c.Definition.TaskName));
+    }
+
+    [Fact]
+    public async Task Search_Count_LimitsTheCandidates()
+    {
+        _ = factory.Server;
+
+        var candidates = await Index.SearchAsync("anything at all", 2, CancellationToken.None);
+
+        Assert.Equal(2, candidates.Count);
+    }
+
+    [Fact]
+    public async Task Restart_NothingChanged_EmbedsNothingAndNeverLoadsTheModel()
+    {
+        _ = factory.Server;
+        // The catalogue as the code defines it (another test of this class edits a definition in the database).
+        await using (var scope = factory.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<CatalogueSynchronizer>().SynchronizeAsync(IntegrationCatalogue.BuiltIn.Integrations, CancellationToken.None);
+        await Index.RefreshAsync(CancellationToken.None);
+        var before = await StoredAsync();
+
+        // A second server on the same database: what a restart is.
+        await using var restarted = factory.WithWebHostBuilder(b => b.UseSetting("Restarted", "yes"));
+        _ = restarted.Server;
+        var refresh = await restarted.Services.GetRequiredService<TaskDefinitionIndex>().RefreshAsync(CancellationToken.None);
+
+        Assert.Equal(0, refresh.Embedded);
+        Assert.Equal(before.Count, refresh.Current);
+        Assert.False(restarted.Services.GetRequiredService<SentenceEmbedder>().HasLoadedModel);
+        Assert.Equal(before, await StoredAsync());
+    }
+
+    [Fact]
+    public async Task Refresh_OneDefinitionChanged_ReembedsOnlyThatOne()
+    {
+        _ = factory.Server;
+        await Index.RefreshAsync(CancellationToken.None);
+        var raiseError = await factory.TaskDefinitionIdAsync("core", "Raise Error");
+        var before = await StoredAsync();
+        await using (var db = factory.CreateDbContext())
+        {
+            var definition = await db.TaskDefinitions.SingleAsync(d => d.Id == raiseError);
+            definition.Description += " Changed for a test.";
+            await db.SaveChangesAsync();
+        }
+
+        var refresh = await Index.RefreshAsync(CancellationToken.None);
+
+        var after = await StoredAsync();
+        Assert.Equal(1, refresh.Embedded);
+        Assert.NotEqual(before[raiseError].Hash, after[raiseError].Hash);
+        Assert.True(after[raiseError].At > before[raiseError].At);
+        Assert.All(before.Keys.Where(id => id != raiseError), id => Assert.Equal(before[id], after[id]));
+        Assert.Equal(0, (await Index.RefreshAsync(CancellationToken.None)).Embedded);
+    }
+}
