@@ -61,7 +61,40 @@ public static class Scenario
         calls.Add("v1 flows");
         await LegacyFlowLifeAsync(new LegacyFlowsClient(baseUrl, legacy), new LegacyFlowRequestsClient(baseUrl, legacy), new LegacyFlowRunsClient(baseUrl, legacy), compose.Id, echo.Id);
         calls.Add("legacy flows");
+
+        // Generation without a language model: plan, save and execute on both surfaces.
+        var v1Generation = new FlowGenerationClient(baseUrl, v1);
+        var v1Requests = new FlowRequestsClient(baseUrl, v1);
+        await GenerationAsync("/api/v1", b => v1Requests.CreateAsync(b), v1Generation.GenerateAsync, v1Generation.GenerateAndSaveAsync, v1Generation.ExecuteAsync);
+        var legacyGeneration = new LegacyFlowGenerationClient(baseUrl, legacy);
+        var legacyRequests = new LegacyFlowRequestsClient(baseUrl, legacy);
+        await GenerationAsync("", b => legacyRequests.CreateAsync(b), legacyGeneration.GenerateAsync, legacyGeneration.GenerateAndSaveAsync, legacyGeneration.ExecuteAsync);
+        calls.Add("generation");
         return calls;
+    }
+
+    private static async Task GenerationAsync(
+        string surface,
+        Func<FlowRequestCreate, Task<FlowRequest>> createRequest,
+        Func<Guid?, string, Task<GeneratedFlowResponse>> generate,
+        Func<Guid?, Task<Flow>> generateAndSave,
+        Func<Guid?, Guid?, Task<FlowRun>> execute)
+    {
+        const string text = "Send a greeting composed from the request's name";
+        FlowRequest request = await createRequest(new FlowRequestCreate
+        {
+            Request_instructions = text,
+            Request_name = "Ada",
+            Request_metadata = new List<IDictionary<string, object>> { new Dictionary<string, object> { ["name"] = "Ada" } },
+        });
+        GeneratedFlowResponse planned = await generate(request.Id, null);
+        Check(planned.Task_operations.Count > 0 && planned.Explanation.Length > 0, $"GET {surface}/flows/generate?flow_request_id=");
+        GeneratedFlowResponse byText = await generate(null, text);
+        Check(byText.Task_operations.Count == planned.Task_operations.Count, $"GET {surface}/flows/generate?request=");
+        Flow saved = await generateAndSave(request.Id);
+        Check(saved.Task_operations.Count == planned.Task_operations.Count, $"POST {surface}/flows/generate");
+        FlowRun run = await execute(saved.Id, request.Id);
+        Check(run.Approval_status == ApprovalStatus.Approved, $"POST {surface}/flows/execute");
     }
 
     private static FlowCreate NewFlow(Guid compose, Guid echo) => new()
