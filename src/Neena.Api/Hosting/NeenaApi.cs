@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
@@ -15,7 +16,9 @@ using Neena.Api.Routing;
 using Neena.Api.Services;
 using Neena.Api.Validation;
 using Neena.Engine;
+using Neena.Engine.Credentials;
 using Neena.Integrations;
+using Neena.Integrations.Credentials;
 using Neena.Persistence;
 using Serilog;
 using Serilog.Events;
@@ -86,6 +89,9 @@ public static class NeenaApi
         services.AddScoped<FlowRequestService>();
         services.AddScoped<FlowService>();
         services.AddScoped<FlowRunService>();
+        services.AddScoped<IntegrationCredentialService>();
+        services.AddNeenaDataProtection();
+        services.TryAddSingleton<ICredentialResolver, StoredCredentialResolver>();
 
         services.AddControllers(options =>
             {
@@ -147,6 +153,7 @@ public static class NeenaApi
         await app.Services.GetRequiredService<DatabaseBootstrap>().PrepareAsync(cancellationToken);
         if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
             await DatabaseBootstrap.MigrateAsync(app.Services, cancellationToken);
+        await KeyRing.EnsureKeyAsync(app.Services, cancellationToken);
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<CatalogueSynchronizer>()
             .SynchronizeAsync(scope.ServiceProvider.GetRequiredService<IntegrationCatalogue>().Integrations, cancellationToken);

@@ -9,7 +9,7 @@ namespace Neena.IntegrationTests.Authoring;
 
 public sealed class CatalogueTests(NeenaFactory factory) : IClassFixture<NeenaFactory>
 {
-    private static readonly string[] IntegrationKeys = ["class_name", "name", "short_name", "auth_type", "id", "created_date", "modified_date"];
+    private static readonly string[] IntegrationKeys = ["class_name", "name", "short_name", "auth_type", "id", "created_date", "modified_date", "credential_fields"];
 
     private static readonly string[] TaskDefinitionKeys =
     [
