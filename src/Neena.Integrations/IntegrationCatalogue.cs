@@ -50,15 +50,18 @@ public sealed partial class IntegrationCatalogue
     internal static IntegrationCatalogue FromTypes(IEnumerable<Type> types)
     {
         var scanned = types.ToList();
+        var described = scanned
+            .Where(t => t.IsClass && t.IsDefined(typeof(IntegrationAttribute), inherit: false))
+            .Select(DescribeIntegration)
+            .ToList();
         var triggers = scanned
             .Where(t => t.IsClass && t.IsDefined(typeof(TriggerAttribute), inherit: false))
             .Select(DescribeTrigger)
             .ToList();
-        var integrations = scanned
-            .Where(t => t.IsClass && t.IsDefined(typeof(IntegrationAttribute), inherit: false))
-            .Select(t => DescribeIntegration(t) with
+        var integrations = described
+            .Select(i => i with
             {
-                Triggers = triggers.Where(r => r.IntegrationType == t).OrderBy(r => r.TriggerName, StringComparer.Ordinal).ToList(),
+                Triggers = triggers.Where(r => r.IntegrationType == i.IntegrationType).OrderBy(r => r.TriggerName, StringComparer.Ordinal).ToList(),
             })
             .OrderBy(i => i.ShortName, StringComparer.Ordinal)
             .ToList();
