@@ -53,6 +53,7 @@ public static class IntegrationServiceCollectionExtensions
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 
         services.TryAddSingleton<CredentialProtector>();
+        services.TryAddSingleton<PlatformHttpLogger>();
         AddPlatformClient<SlackClient, SlackOptions>(services, configuration, SlackOptions.SectionName);
         AddPlatformClient<TrelloClient, TrelloOptions>(services, configuration, TrelloOptions.SectionName);
         return services;
@@ -78,8 +79,9 @@ public static class IntegrationServiceCollectionExtensions
                 client.MaxResponseContentBufferSize = MaxPlatformResponseBytes;
             })
 
-            // Header values are never logged, whatever the log level: the Authorization header carries the credential.
-            .RedactLoggedHeaders(_ => true)
+            // The default loggers put header values (the credential) into trace events; this one logs no header at all.
+            .RemoveAllLoggers()
+            .AddLogger<PlatformHttpLogger>()
             .AddPlatformResilience<TOptions>(section.Replace(':', '.'));
     }
 

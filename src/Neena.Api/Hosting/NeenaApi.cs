@@ -41,7 +41,8 @@ public static class NeenaApi
 
     private static void AddLogging(WebApplicationBuilder builder, bool logToStandardError)
     {
-        builder.Services.AddSerilog((_, logger) => logger
+        // Sinks registered in the container are used too, so that a host (a test) can watch what the server logs.
+        builder.Services.AddSerilog((services, logger) => logger
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
@@ -52,11 +53,15 @@ public static class NeenaApi
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
             .Enrich.FromLogContext()
             .WriteTo.Console(
                 outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: logToStandardError ? LogEventLevel.Verbose : null,
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture),
+            // Each host logs through its own logger rather than the process-wide static one, so that servers sharing a
+            // process (tests, the command line) do not write through whichever was built last.
+            preserveStaticLogger: true);
     }
 
     public static void ApplyJson(JsonSerializerOptions json)
