@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
@@ -18,7 +17,6 @@ using Neena.Api.Validation;
 using Neena.Engine;
 using Neena.Engine.Credentials;
 using Neena.Integrations;
-using Neena.Integrations.Credentials;
 using Neena.Persistence;
 using Serilog;
 using Serilog.Events;
@@ -95,8 +93,7 @@ public static class NeenaApi
         services.AddScoped<FlowService>();
         services.AddScoped<FlowRunService>();
         services.AddScoped<IntegrationCredentialService>();
-        services.AddNeenaDataProtection();
-        services.TryAddSingleton<ICredentialResolver, StoredCredentialResolver>();
+        services.AddNeenaCredentials();
 
         services.AddControllers(options =>
             {

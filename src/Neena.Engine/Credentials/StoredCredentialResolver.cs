@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Neena.Integrations;
 using Neena.Integrations.Credentials;
@@ -56,5 +57,20 @@ public sealed class StoredCredentialResolver(
         await db.IntegrationCredentials.Where(c => c.Id == row.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastUsedAt, now), cancellationToken);
         return new IntegrationCredentials(row.Id, integrationShortName, fields);
+    }
+}
+
+public static class CredentialServiceCollectionExtensions
+{
+    /// <summary>
+    /// What reading stored credentials takes: Data Protection with the key ring in PostgreSQL
+    /// (<see cref="KeyRing.AddNeenaDataProtection"/>) and <see cref="StoredCredentialResolver"/> as the
+    /// <see cref="ICredentialResolver"/>. Needs persistence and the integrations (for <see cref="CredentialProtector"/>).
+    /// </summary>
+    public static IServiceCollection AddNeenaCredentials(this IServiceCollection services)
+    {
+        services.AddNeenaDataProtection();
+        services.TryAddSingleton<ICredentialResolver, StoredCredentialResolver>();
+        return services;
     }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Neena.Integrations.Credentials;
 using Neena.IntegrationTests.Infrastructure;
 using Neena.StandIns;
 using Npgsql;
@@ -273,6 +275,41 @@ public sealed class IntegrationCredentialsTests(PlatformFactory factory) : IClas
         Assert.False(body["ok"]!.GetValue<bool>());
         Assert.StartsWith("Slack POST auth.test failed", body["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         await ((IAsyncLifetime)offline).DisposeAsync();
+    }
+
+    /// <summary>What the engine will call for a task: the organization's named credential, else its newest, decrypted.</summary>
+    [Fact]
+    public async Task Resolver_ForAnOrganization_GivesTheNamedOrNewestLiveCredentialDecrypted()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var stranger = await factory.CreateTenantAsync();
+        var client = factory.ClientWithBearer(tenant.ApiKey);
+        var older = factory.Trello.AddAccount("older");
+        var newer = factory.Trello.AddAccount("newer");
+        var olderId = Guid.Parse((await CreateAsync(client, "/api/v1", TrelloBody(older, "older")))["id"]!.GetValue<string>());
+        var newerId = Guid.Parse((await CreateAsync(client, "/api/v1", TrelloBody(newer, "newer")))["id"]!.GetValue<string>());
+        var deletedId = (await CreateAsync(client, "/api/v1", TrelloBody(factory.Trello.AddAccount("deleted"), "deleted")))["id"]!.GetValue<string>();
+        await client.DeleteAsync($"/api/v1/integration_credentials/?id={deletedId}");
+        var strangersId = Guid.Parse((await CreateAsync(factory.ClientWithBearer(stranger.ApiKey), "/api/v1", TrelloBody(factory.Trello.AddAccount())))["id"]!.GetValue<string>());
+        var resolver = factory.Services.GetRequiredService<ICredentialResolver>();
+
+        var newest = await resolver.ResolveAsync(tenant.OrganizationId, "trello", null, CancellationToken.None);
+        var named = await resolver.ResolveAsync(tenant.OrganizationId, "trello", olderId, CancellationToken.None);
+
+        Assert.Equal(newerId, newest!.Id);
+        Assert.Equal(newer.Token, newest.Require("token"));
+        Assert.Equal(newer.AppSecret, newest.Require("app_secret"));
+        Assert.Equal(olderId, named!.Id);
+        Assert.Equal(older.ApiKey, named.Require("api_key"));
+        Assert.Null(await resolver.ResolveAsync(tenant.OrganizationId, "trello", Guid.Parse(deletedId), CancellationToken.None));
+        Assert.Null(await resolver.ResolveAsync(tenant.OrganizationId, "trello", strangersId, CancellationToken.None));
+        Assert.Null(await resolver.ResolveAsync(tenant.OrganizationId, "slack", null, CancellationToken.None));
+        Assert.Null(await resolver.ResolveAsync(tenant.OrganizationId, "slack", olderId, CancellationToken.None));
+        var read = await (await client.GetAsync($"/api/v1/integration_credentials/?id={newerId}")).ReadJsonAsync();
+        Assert.NotNull(read["last_used_at"]);
+        var accessor = CredentialAccessor.ForOrganization(resolver, stranger.OrganizationId);
+        Assert.Equal(strangersId, (await accessor.GetAsync("trello", CancellationToken.None)).Id);
+        Assert.Equal("No credential for integration 'slack'", (await Assert.ThrowsAsync<Neena.Integrations.TaskFailedException>(() => accessor.GetAsync("slack", CancellationToken.None))).Message);
     }
 
     [Fact]

@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
-using Neena.Persistence;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Neena.Api.Hosting;
+namespace Neena.Persistence;
 
 /// <summary>
 /// ASP.NET Core Data Protection with its key ring in PostgreSQL (<c>data_protection_keys</c>), under one application
 /// name: every instance of the server reads and writes the same keys, so a secret one instance encrypts every other can
-/// decrypt. Integration credentials are encrypted with it.
+/// decrypt. Integration credentials are encrypted with it. Any host that reads or writes them (the API, an engine-only
+/// worker) registers it and calls <see cref="EnsureKeyAsync"/> before serving.
 /// </summary>
 public static class KeyRing
 {
