@@ -40,6 +40,7 @@ public static class IntegrationServiceCollectionExtensions
             .ValidateOnStart();
 
         services.TryAddSingleton<GuardedHttpClientRegistration>();
+        services.TryAddSingleton<HeaderFreeHttpLogger>();
         services
             .AddHttpClient(HttpIntegration.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(provider =>
@@ -50,10 +51,13 @@ public static class IntegrationServiceCollectionExtensions
 
             // The handler recycles its own connections (PooledConnectionLifetime); rotating handlers as well would only
             // throw pooled connections away.
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+
+            // A flow's headers may carry its secrets; the default loggers would put them into trace events.
+            .RemoveAllLoggers()
+            .AddLogger<HeaderFreeHttpLogger>();
 
         services.TryAddSingleton<CredentialProtector>();
-        services.TryAddSingleton<PlatformHttpLogger>();
         AddPlatformClient<SlackClient, SlackOptions>(services, configuration, SlackOptions.SectionName);
         AddPlatformClient<TrelloClient, TrelloOptions>(services, configuration, TrelloOptions.SectionName);
         return services;
@@ -81,7 +85,7 @@ public static class IntegrationServiceCollectionExtensions
 
             // The default loggers put header values (the credential) into trace events; this one logs no header at all.
             .RemoveAllLoggers()
-            .AddLogger<PlatformHttpLogger>()
+            .AddLogger<HeaderFreeHttpLogger>()
             .AddPlatformResilience<TOptions>(section.Replace(':', '.'));
     }
 

@@ -5,11 +5,12 @@ using Microsoft.Extensions.Logging;
 namespace Neena.Integrations.Platforms;
 
 /// <summary>
-/// Logs each platform request as method, host, path, status and time, and nothing else. It replaces the client factory's
+/// Logs each outgoing request as method, host, path, status and time, and nothing else. It replaces the client factory's
 /// default loggers, whose trace events carry every request header as a structured value unredacted (only the rendered
-/// message is masked), and the <c>Authorization</c> header holds the organization's credential.
+/// message is masked): the <c>Authorization</c> header holds an organization's credential (Slack, Trello) or whatever
+/// secret a flow's HTTP task sends. The query string is left out too.
 /// </summary>
-internal sealed class PlatformHttpLogger(ILogger<PlatformHttpLogger> logger) : IHttpClientLogger
+internal sealed class HeaderFreeHttpLogger(ILogger<HeaderFreeHttpLogger> logger) : IHttpClientLogger
 {
     public object? LogRequestStart(HttpRequestMessage request) => null;
 
