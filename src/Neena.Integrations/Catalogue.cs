@@ -1,4 +1,6 @@
 using System.Reflection;
+using Neena.Integrations.Credentials;
+using Neena.Integrations.Triggers;
 
 namespace Neena.Integrations;
 
@@ -62,4 +64,14 @@ public sealed record TaskDescriptor(
     public Type OutputClrType => Method.ReturnType.GetGenericArguments()[0];
 }
 
-public sealed record IntegrationDescriptor(string ClassName, string Name, string ShortName, IntegrationAuthType AuthType, IReadOnlyList<TaskDescriptor> Tasks);
+public sealed record IntegrationDescriptor(string ClassName, string Name, string ShortName, IntegrationAuthType AuthType, IReadOnlyList<TaskDescriptor> Tasks)
+{
+    /// <summary>The fields a stored credential for this integration holds (<see cref="CredentialFieldAttribute"/>); empty when it takes none.</summary>
+    public IReadOnlyList<CredentialFieldDescriptor> CredentialFields { get; init; } = [];
+
+    /// <summary>The webhook triggers declared for this integration (<see cref="TriggerAttribute"/>), ordered by name.</summary>
+    public IReadOnlyList<TriggerDescriptor> Triggers { get; init; } = [];
+
+    /// <summary>The integration class (for checks and task instances).</summary>
+    public Type? IntegrationType { get; init; }
+}

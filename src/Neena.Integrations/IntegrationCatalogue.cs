@@ -1,4 +1,7 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
+using Neena.Integrations.Credentials;
+using Neena.Integrations.Triggers;
 
 namespace Neena.Integrations;
 
@@ -6,7 +9,7 @@ namespace Neena.Integrations;
 /// The integrations and tasks found by reflecting over <see cref="IntegrationAttribute"/> classes and their
 /// <see cref="TaskAttribute"/> methods. Built once; a malformed integration fails the scan instead of failing a flow later.
 /// </summary>
-public sealed class IntegrationCatalogue
+public sealed partial class IntegrationCatalogue
 {
     private static readonly Lazy<IntegrationCatalogue> BuiltInCatalogue =
         new(() => FromAssemblies(typeof(IntegrationCatalogue).Assembly), LazyThreadSafetyMode.ExecutionAndPublication);
@@ -46,11 +49,38 @@ public sealed class IntegrationCatalogue
     /// <summary>Scans exactly the given types; lets tests build a catalogue without every integration in an assembly.</summary>
     internal static IntegrationCatalogue FromTypes(IEnumerable<Type> types)
     {
-        var integrations = types
+        var scanned = types.ToList();
+        var described = scanned
             .Where(t => t.IsClass && t.IsDefined(typeof(IntegrationAttribute), inherit: false))
             .Select(DescribeIntegration)
+            .ToList();
+        var triggers = scanned
+            .Where(t => t.IsClass && t.IsDefined(typeof(TriggerAttribute), inherit: false))
+            .Select(DescribeTrigger)
+            .ToList();
+        var integrations = described
+            .Select(i => i with
+            {
+                Triggers = triggers.Where(r => r.IntegrationType == i.IntegrationType).OrderBy(r => r.TriggerName, StringComparer.Ordinal).ToList(),
+            })
             .OrderBy(i => i.ShortName, StringComparer.Ordinal)
             .ToList();
+
+        var orphan = triggers.FirstOrDefault(r => !integrations.Any(i => i.IntegrationType == r.IntegrationType));
+        if (orphan is not null)
+        {
+            throw new InvalidOperationException(
+                $"Trigger '{orphan.TypeName}' names '{orphan.IntegrationType.FullName}' as its integration, which is not an [Integration] class of this catalogue.");
+        }
+
+        var duplicateTrigger = integrations
+            .SelectMany(i => i.Triggers.GroupBy(r => r.TriggerName, StringComparer.OrdinalIgnoreCase))
+            .FirstOrDefault(g => g.Count() > 1);
+        if (duplicateTrigger is not null)
+        {
+            throw new InvalidOperationException(
+                $"Trigger name '{duplicateTrigger.Key}' is declared more than once for one integration: {string.Join(", ", duplicateTrigger.Select(r => r.TypeName))}.");
+        }
 
         var duplicate = integrations
             .GroupBy(i => i.ShortName, StringComparer.OrdinalIgnoreCase)
@@ -114,8 +144,79 @@ public sealed class IntegrationCatalogue
                 $"Integration class '{type.FullName}' declares the task name '{duplicateName.Key}' more than once.");
         }
 
-        return new IntegrationDescriptor(type.Name, attribute.Name, attribute.ShortName, attribute.AuthType, tasks);
+        var credentialFields = type.GetCustomAttributes<CredentialFieldAttribute>(inherit: false)
+            .Select(f => new CredentialFieldDescriptor(f.Name, f.Description))
+            .ToList();
+        foreach (var field in credentialFields)
+        {
+            if (!SnakeCaseName().IsMatch(field.Name) || string.IsNullOrWhiteSpace(field.DocString))
+            {
+                throw new InvalidOperationException(
+                    $"Integration class '{type.FullName}' declares credential field '{field.Name}': a field needs a snake_case name and a description.");
+            }
+        }
+
+        if (credentialFields.GroupBy(f => f.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            throw new InvalidOperationException($"Integration class '{type.FullName}' declares credential field '{repeated.Key}' more than once.");
+        }
+
+        if (credentialFields.Count > 0 && !typeof(ICredentialCheck).IsAssignableFrom(type))
+        {
+            throw new InvalidOperationException(
+                $"Integration class '{type.FullName}' takes credentials, so it must implement {nameof(ICredentialCheck)} to let clients check one.");
+        }
+
+        return new IntegrationDescriptor(type.Name, attribute.Name, attribute.ShortName, attribute.AuthType, tasks)
+        {
+            CredentialFields = credentialFields,
+            IntegrationType = type,
+        };
     }
+
+    private static TriggerDescriptor DescribeTrigger(Type type)
+    {
+        var attribute = type.GetCustomAttribute<TriggerAttribute>(inherit: false)!;
+        var where = $"Trigger '{type.FullName}'";
+        if (string.IsNullOrWhiteSpace(attribute.Name))
+            throw new InvalidOperationException($"{where} needs a non-empty name.");
+        if (!attribute.Integration.IsDefined(typeof(IntegrationAttribute), inherit: false))
+            throw new InvalidOperationException($"{where} names '{attribute.Integration.FullName}', which is not an [Integration] class.");
+        if (!TypeSchema.IsComplexObject(type))
+            throw new InvalidOperationException($"{where} must be a class or record whose properties are its event fields.");
+
+        var fields = new List<EventFieldDescriptor>();
+        foreach (var field in TypeSchema.DescribeFields(type))
+        {
+            var path = field.Property.GetCustomAttribute<EventFieldAttribute>(inherit: false)?.JsonPath
+                ?? throw new InvalidOperationException($"{where}: property '{field.Property.Name}' needs an [EventField(\"$.path\")] saying where its value is.");
+            try
+            {
+                JsonPath.Parse(path);
+            }
+            catch (FormatException ex)
+            {
+                throw new InvalidOperationException($"{where}: property '{field.Property.Name}' has an invalid path: {ex.Message}", ex);
+            }
+
+            var d = field.Descriptor;
+            fields.Add(new EventFieldDescriptor(d.Name, path, d.DataType, d.DocString, d.Optional));
+        }
+
+        if (fields.Count == 0)
+            throw new InvalidOperationException($"{where} declares no event fields.");
+        if (attribute.EntityField is { } entity && !fields.Any(f => f.Name == entity))
+            throw new InvalidOperationException($"{where} names '{entity}' as its entity field, which is not one of its event fields.");
+
+        return new TriggerDescriptor(attribute.Name, attribute.Description, type.FullName!, attribute.Event, attribute.EntityField, fields)
+        {
+            EventClrType = type,
+            IntegrationType = attribute.Integration,
+        };
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9_]*$")]
+    private static partial Regex SnakeCaseName();
 
     private static TaskDescriptor DescribeTask(Type integrationType, MethodInfo method)
     {

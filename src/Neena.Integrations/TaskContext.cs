@@ -1,8 +1,12 @@
 using Microsoft.Extensions.Logging;
+using Neena.Integrations.Credentials;
 
 namespace Neena.Integrations;
 
-/// <summary>What a running task may use besides its input: cancellation, services and a logger scoped to the run.</summary>
+/// <summary>
+/// What a running task may use besides its input: cancellation, services, a logger scoped to the run, and its
+/// organization's credentials.
+/// </summary>
 public sealed class TaskContext
 {
     // CancellationToken comes last to follow the .NET convention (CA1068).
@@ -30,4 +34,11 @@ public sealed class TaskContext
     public IServiceProvider Services { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>
+    /// The organization's credentials for the integrations the task calls. The default has none, so a task that needs one
+    /// fails with <c>No credential for integration '…'</c> unless the executor supplies
+    /// <see cref="CredentialAccessor.ForOrganization"/>.
+    /// </summary>
+    public ICredentialAccessor Credentials { get; init; } = CredentialAccessor.None;
 }

@@ -42,6 +42,12 @@ public sealed class TransientTaskException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// How long the platform asked callers to wait before trying again (its <c>Retry-After</c>), when it said so; a retry
+    /// sooner than that would only be refused again. Null leaves the delay to the executor's backoff.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 /// <summary>The task's input does not fit its input type; retrying with the same input cannot succeed.</summary>

@@ -1,7 +1,9 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Neena.Domain.ApiKeys;
 using Neena.Domain.Catalogue;
 using Neena.Domain.Common;
+using Neena.Domain.Credentials;
 using Neena.Domain.FlowRequests;
 using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
@@ -10,7 +12,7 @@ using Neena.Domain.Users;
 
 namespace Neena.Persistence;
 
-public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITenantContext tenant) : DbContext(options)
+public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITenantContext tenant) : DbContext(options), IDataProtectionKeyContext
 {
     /// <summary>Name of the query filter that hides other organizations' rows; ignore it only where the caller is not a tenant (authentication, the engine).</summary>
     public const string TenantFilter = "tenant";
@@ -36,6 +38,14 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<FlowRun> FlowRuns => Set<FlowRun>();
     public DbSet<TaskRun> TaskRuns => Set<TaskRun>();
     public DbSet<FlowResult> FlowResults => Set<FlowResult>();
+    public DbSet<IntegrationCredential> IntegrationCredentials => Set<IntegrationCredential>();
+    public DbSet<WebhookTriggerDefinition> WebhookTriggerDefinitions => Set<WebhookTriggerDefinition>();
+
+    /// <summary>
+    /// The Data Protection key ring, shared by every instance through the database, so that a secret one instance encrypts
+    /// (an integration credential) every other instance can decrypt.
+    /// </summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

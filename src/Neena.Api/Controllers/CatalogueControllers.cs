@@ -46,3 +46,23 @@ public sealed class TaskDefinitionsController(CatalogueService catalogue) : Cont
     public Task<TaskDefinitionResponse> Get([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
         catalogue.GetTaskDefinitionAsync(id, cancellationToken);
 }
+
+[ApiController]
+[Route("webhook_trigger_definitions")]
+[Produces("application/json")]
+public sealed class WebhookTriggerDefinitionsController(CatalogueService catalogue) : ControllerBase
+{
+    /// <summary>Every live webhook trigger definition (platform events that can start a flow), newest first.</summary>
+    [HttpGet("all")]
+    [ProducesResponseType<IReadOnlyList<WebhookTriggerDefinitionResponse>>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    public Task<IReadOnlyList<WebhookTriggerDefinitionResponse>> List([FromQuery] PageQuery page, CancellationToken cancellationToken) =>
+        catalogue.ListTriggerDefinitionsAsync(page, cancellationToken);
+
+    /// <summary>One webhook trigger definition.</summary>
+    [HttpGet("")]
+    [ProducesResponseType<WebhookTriggerDefinitionResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    public Task<WebhookTriggerDefinitionResponse> Get([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
+        catalogue.GetTriggerDefinitionAsync(id, cancellationToken);
+}

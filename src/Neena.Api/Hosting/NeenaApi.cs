@@ -16,6 +16,7 @@ using Neena.Api.Services;
 using Neena.Api.Services.Generation;
 using Neena.Api.Validation;
 using Neena.Engine;
+using Neena.Engine.Credentials;
 using Neena.Engine.LanguageModel;
 using Neena.Engine.Retrieval;
 using Neena.Integrations;
@@ -41,7 +42,8 @@ public static class NeenaApi
 
     private static void AddLogging(WebApplicationBuilder builder, bool logToStandardError)
     {
-        builder.Services.AddSerilog((_, logger) => logger
+        // Sinks registered in the container are used too, so that a host (a test) can watch what the server logs.
+        builder.Services.AddSerilog((services, logger) => logger
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
@@ -52,6 +54,7 @@ public static class NeenaApi
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
             .Enrich.FromLogContext()
             .WriteTo.Console(
                 outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
@@ -106,6 +109,8 @@ public static class NeenaApi
         services.AddScoped<FlowDraftValidator>();
         services.AddScoped<ModelPlanner>();
         services.AddScoped<FlowGenerationService>();
+        services.AddScoped<IntegrationCredentialService>();
+        services.AddNeenaCredentials();
 
         services.AddControllers(options =>
             {
@@ -167,6 +172,7 @@ public static class NeenaApi
         await app.Services.GetRequiredService<DatabaseBootstrap>().PrepareAsync(cancellationToken);
         if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
             await DatabaseBootstrap.MigrateAsync(app.Services, cancellationToken);
+        await KeyRing.EnsureKeyAsync(app.Services, cancellationToken);
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<CatalogueSynchronizer>()
             .SynchronizeAsync(scope.ServiceProvider.GetRequiredService<IntegrationCatalogue>().Integrations, cancellationToken);

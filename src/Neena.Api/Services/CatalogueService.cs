@@ -14,13 +14,13 @@ public sealed class CatalogueService(NeenaDbContext db)
         await db.Integrations.AsNoTracking()
             .OrderByDescending(i => i.CreatedDate).ThenByDescending(i => i.Id)
             .Skip(page.Skip).Take(page.Limit)
-            .Select(i => new IntegrationResponse(i.ClassName, i.Name, i.ShortName, i.AuthType, i.Id, i.CreatedDate, i.ModifiedDate))
+            .Select(i => new IntegrationResponse(i.ClassName, i.Name, i.ShortName, i.AuthType, i.Id, i.CreatedDate, i.ModifiedDate, i.CredentialFields))
             .ToListAsync(cancellationToken);
 
     public async Task<IntegrationResponse> GetIntegrationAsync(Guid id, CancellationToken cancellationToken) =>
         await db.Integrations.AsNoTracking()
             .Where(i => i.Id == id)
-            .Select(i => new IntegrationResponse(i.ClassName, i.Name, i.ShortName, i.AuthType, i.Id, i.CreatedDate, i.ModifiedDate))
+            .Select(i => new IntegrationResponse(i.ClassName, i.Name, i.ShortName, i.AuthType, i.Id, i.CreatedDate, i.ModifiedDate, i.CredentialFields))
             .FirstOrDefaultAsync(cancellationToken)
         ?? throw ApiException.NotFound("Integration not found");
 
@@ -33,6 +33,33 @@ public sealed class CatalogueService(NeenaDbContext db)
     public async Task<TaskDefinitionResponse> GetTaskDefinitionAsync(Guid id, CancellationToken cancellationToken) =>
         await Project(db.TaskDefinitions.AsNoTracking().Where(t => t.Id == id)).FirstOrDefaultAsync(cancellationToken)
         ?? throw ApiException.NotFound("Task definition not found");
+
+    public async Task<IReadOnlyList<WebhookTriggerDefinitionResponse>> ListTriggerDefinitionsAsync(PageQuery page, CancellationToken cancellationToken) =>
+        await Project(db.WebhookTriggerDefinitions.AsNoTracking()
+                .OrderByDescending(t => t.CreatedDate).ThenByDescending(t => t.Id)
+                .Skip(page.Skip).Take(page.Limit))
+            .ToListAsync(cancellationToken);
+
+    public async Task<WebhookTriggerDefinitionResponse> GetTriggerDefinitionAsync(Guid id, CancellationToken cancellationToken) =>
+        await Project(db.WebhookTriggerDefinitions.AsNoTracking().Where(t => t.Id == id)).FirstOrDefaultAsync(cancellationToken)
+        ?? throw ApiException.NotFound("Webhook trigger definition not found");
+
+    private static IQueryable<WebhookTriggerDefinitionResponse> Project(IQueryable<WebhookTriggerDefinition> query) =>
+        query.Select(t => new WebhookTriggerDefinitionResponse(
+            t.Id,
+            t.TriggerName,
+            t.IntegrationId,
+            t.PythonMethodName,
+            t.EventFields,
+            t.Description,
+            t.EventType,
+            t.EntityField,
+            t.CreatedDate,
+            t.ModifiedDate,
+            t.CreatedByEmail,
+            t.ModifiedByEmail,
+            t.DeletedAt,
+            new IntegrationResponse(t.Integration!.ClassName, t.Integration.Name, t.Integration.ShortName, t.Integration.AuthType, t.Integration.Id, t.Integration.CreatedDate, t.Integration.ModifiedDate, t.Integration.CredentialFields)));
 
     private static IQueryable<TaskDefinitionResponse> Project(IQueryable<TaskDefinition> query) =>
         query.Select(t => new TaskDefinitionResponse(
@@ -53,5 +80,5 @@ public sealed class CatalogueService(NeenaDbContext db)
             t.CreatedByEmail,
             t.ModifiedByEmail,
             t.DeletedAt,
-            new IntegrationResponse(t.Integration!.ClassName, t.Integration.Name, t.Integration.ShortName, t.Integration.AuthType, t.Integration.Id, t.Integration.CreatedDate, t.Integration.ModifiedDate)));
+            new IntegrationResponse(t.Integration!.ClassName, t.Integration.Name, t.Integration.ShortName, t.Integration.AuthType, t.Integration.Id, t.Integration.CreatedDate, t.Integration.ModifiedDate, t.Integration.CredentialFields)));
 }

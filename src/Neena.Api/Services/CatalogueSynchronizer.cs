@@ -6,9 +6,10 @@ using Neena.Persistence;
 namespace Neena.Api.Services;
 
 /// <summary>
-/// Brings the <c>integrations</c> and <c>task_definitions</c> tables in line with the integrations defined in code.
-/// Idempotent (unchanged rows are not written), safe when several instances start at once (a transaction-scoped
-/// advisory lock serialises them), and a task that left the code is soft-deleted, never removed: flows may refer to it.
+/// Brings the <c>integrations</c>, <c>task_definitions</c> and <c>webhook_trigger_definitions</c> tables in line with the
+/// integrations defined in code (their credential fields, tasks and triggers). Idempotent (unchanged rows are not
+/// written), safe when several instances start at once (a transaction-scoped advisory lock serialises them), and a task
+/// or trigger that left the code is soft-deleted, never removed: flows and trigger operations may refer to it.
 /// </summary>
 public sealed class CatalogueSynchronizer(NeenaDbContext db, TimeProvider time, ILogger<CatalogueSynchronizer> logger)
 {
@@ -39,26 +40,67 @@ public sealed class CatalogueSynchronizer(NeenaDbContext db, TimeProvider time, 
         int inserted = 0, updated = 0, deleted = 0;
         var integrations = await db.Integrations.IgnoreQueryFilters().ToDictionaryAsync(i => i.ShortName, cancellationToken);
         var tasks = await db.TaskDefinitions.IgnoreQueryFilters().ToDictionaryAsync(t => t.PythonMethodName, cancellationToken);
+        var triggers = await db.WebhookTriggerDefinitions.IgnoreQueryFilters().ToDictionaryAsync(t => t.PythonMethodName, cancellationToken);
         var liveTasks = new HashSet<string>(StringComparer.Ordinal);
+        var liveTriggers = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var descriptor in catalogue)
         {
             var authType = AuthTypeName(descriptor.AuthType);
+            var credentialFields = descriptor.CredentialFields.Select(f => new CredentialFieldDefinition(f.Name, f.DocString)).ToList();
             if (!integrations.TryGetValue(descriptor.ShortName, out var integration))
             {
-                integration = new Integration { ClassName = descriptor.ClassName, Name = descriptor.Name, ShortName = descriptor.ShortName, AuthType = authType, CreatedDate = now, ModifiedDate = now };
+                integration = new Integration { ClassName = descriptor.ClassName, Name = descriptor.Name, ShortName = descriptor.ShortName, AuthType = authType, CredentialFields = credentialFields, CreatedDate = now, ModifiedDate = now };
                 db.Integrations.Add(integration);
                 integrations[descriptor.ShortName] = integration;
                 inserted++;
             }
-            else if (integration.ClassName != descriptor.ClassName || integration.Name != descriptor.Name || integration.AuthType != authType || integration.DeletedAt is not null)
+            else if (integration.ClassName != descriptor.ClassName || integration.Name != descriptor.Name || integration.AuthType != authType
+                     || !integration.CredentialFields.SequenceEqual(credentialFields) || integration.DeletedAt is not null)
             {
                 integration.ClassName = descriptor.ClassName;
                 integration.Name = descriptor.Name;
                 integration.AuthType = authType;
+                integration.CredentialFields = credentialFields;
                 integration.DeletedAt = null;
                 integration.ModifiedDate = now;
                 updated++;
+            }
+
+            foreach (var trigger in descriptor.Triggers)
+            {
+                liveTriggers.Add(trigger.TypeName);
+                var fields = trigger.EventFields.Select(f => new EventFieldDefinition(f.Name, f.JsonPath, f.DataType, f.DocString, f.Optional)).ToList();
+                if (!triggers.TryGetValue(trigger.TypeName, out var definition))
+                {
+                    db.WebhookTriggerDefinitions.Add(new WebhookTriggerDefinition
+                    {
+                        IntegrationId = integration.Id,
+                        TriggerName = trigger.TriggerName,
+                        PythonMethodName = trigger.TypeName,
+                        Description = trigger.Description,
+                        EventType = trigger.EventType,
+                        EntityField = trigger.EntityField,
+                        EventFields = fields,
+                        CreatedDate = now,
+                        ModifiedDate = now,
+                    });
+                    inserted++;
+                }
+                else if (definition.IntegrationId != integration.Id || definition.TriggerName != trigger.TriggerName || definition.Description != trigger.Description
+                         || definition.EventType != trigger.EventType || definition.EntityField != trigger.EntityField
+                         || !definition.EventFields.SequenceEqual(fields) || definition.DeletedAt is not null)
+                {
+                    definition.IntegrationId = integration.Id;
+                    definition.TriggerName = trigger.TriggerName;
+                    definition.Description = trigger.Description;
+                    definition.EventType = trigger.EventType;
+                    definition.EntityField = trigger.EntityField;
+                    definition.EventFields = fields;
+                    definition.DeletedAt = null;
+                    definition.ModifiedDate = now;
+                    updated++;
+                }
             }
 
             foreach (var task in descriptor.Tasks)
@@ -109,6 +151,12 @@ public sealed class CatalogueSynchronizer(NeenaDbContext db, TimeProvider time, 
         }
 
         foreach (var definition in tasks.Values.Where(t => t.DeletedAt is null && !liveTasks.Contains(t.PythonMethodName)))
+        {
+            definition.DeletedAt = now;
+            definition.ModifiedDate = now;
+            deleted++;
+        }
+        foreach (var definition in triggers.Values.Where(t => t.DeletedAt is null && !liveTriggers.Contains(t.PythonMethodName)))
         {
             definition.DeletedAt = now;
             definition.ModifiedDate = now;

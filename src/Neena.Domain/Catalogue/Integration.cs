@@ -13,6 +13,9 @@ public sealed class Integration : ISoftDeletable
     /// <summary><c>none</c>, <c>api_key</c> or <c>oauth2</c>.</summary>
     public required string AuthType { get; set; }
 
+    /// <summary>The fields a stored credential for this integration must hold; empty when it takes none.</summary>
+    public List<CredentialFieldDefinition> CredentialFields { get; set; } = [];
+
     public DateTime CreatedDate { get; set; }
     public DateTime ModifiedDate { get; set; }
     public DateTime? DeletedAt { get; set; }
@@ -46,3 +49,6 @@ public sealed class TaskDefinition : ISoftDeletable
     public string? ModifiedByEmail { get; set; }
     public DateTime? DeletedAt { get; set; }
 }
+
+/// <summary>One field a credential for an integration holds, as declared in code; a name and its meaning, never a value.</summary>
+public sealed record CredentialFieldDefinition(string Name, string DocString);

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Neena.Integrations.Triggers;
 
 namespace Neena.Integrations.Core;
 
@@ -182,3 +183,13 @@ public sealed record RaiseErrorInput
 
 /// <summary>Never produced: the task always fails. Declared because every task names an output type.</summary>
 public sealed record RaiseErrorOutput;
+
+/// <summary>Any JSON posted to the operation's webhook URL, signed with its signing secret.</summary>
+[Trigger("Incoming Webhook", typeof(CoreIntegration),
+    Description = "Any JSON document POSTed to the operation's webhook URL, signed with the operation's signing secret (X-Neena-Signature).")]
+public sealed record IncomingWebhook
+{
+    [EventField("$")]
+    [Description("The whole JSON document that was delivered.")]
+    public required JsonNode Payload { get; init; }
+}

@@ -16,6 +16,7 @@ internal sealed class IntegrationConfiguration : IEntityTypeConfiguration<Integr
         builder.Property(e => e.Name).HasMaxLength(200);
         builder.Property(e => e.ShortName).HasMaxLength(100);
         builder.Property(e => e.AuthType).HasMaxLength(20);
+        builder.Property(e => e.CredentialFields).HasJsonb();
         builder.HasIndex(e => e.ShortName).IsUnique();
         builder.HasIndex(e => new { e.CreatedDate, e.Id }).IsDescending(true, true);
     }
@@ -32,6 +33,23 @@ internal sealed class TaskDefinitionConfiguration : IEntityTypeConfiguration<Tas
         builder.Property(e => e.OutputType).HasMaxLength(200);
         builder.Property(e => e.Parameters).HasJsonb();
         builder.Property(e => e.OutputParameters).HasJsonb();
+        builder.HasIndex(e => e.PythonMethodName).IsUnique();
+        builder.HasIndex(e => e.IntegrationId);
+        builder.HasIndex(e => new { e.CreatedDate, e.Id }).IsDescending(true, true);
+        builder.HasOne(e => e.Integration).WithMany().HasForeignKey(e => e.IntegrationId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class WebhookTriggerDefinitionConfiguration : IEntityTypeConfiguration<WebhookTriggerDefinition>
+{
+    public void Configure(EntityTypeBuilder<WebhookTriggerDefinition> builder)
+    {
+        builder.ToTable("webhook_trigger_definitions");
+        builder.Property(e => e.TriggerName).HasMaxLength(200);
+        builder.Property(e => e.PythonMethodName).HasMaxLength(500);
+        builder.Property(e => e.EventType).HasMaxLength(100);
+        builder.Property(e => e.EntityField).HasMaxLength(100);
+        builder.Property(e => e.EventFields).HasJsonb();
         builder.HasIndex(e => e.PythonMethodName).IsUnique();
         builder.HasIndex(e => e.IntegrationId);
         builder.HasIndex(e => new { e.CreatedDate, e.Id }).IsDescending(true, true);

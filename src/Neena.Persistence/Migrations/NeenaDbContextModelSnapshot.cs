@@ -23,6 +23,29 @@ namespace Neena.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id")
+                        .HasName("pk_data_protection_keys");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("Neena.Domain.ApiKeys.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -135,6 +158,11 @@ namespace Neena.Persistence.Migrations
                     b.Property<DateTime>("CreatedDate")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_date");
+
+                    b.Property<string>("CredentialFields")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("credential_fields");
 
                     b.Property<DateTime?>("DeletedAt")
                         .HasColumnType("timestamp with time zone")
@@ -296,6 +324,159 @@ namespace Neena.Persistence.Migrations
                         .HasName("pk_task_definition_embeddings");
 
                     b.ToTable("task_definition_embeddings", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Catalogue.WebhookTriggerDefinition", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("EntityField")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("entity_field");
+
+                    b.Property<string>("EventFields")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("event_fields");
+
+                    b.Property<string>("EventType")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("event_type");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_id");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<string>("PythonMethodName")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("python_method_name");
+
+                    b.Property<string>("TriggerName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("trigger_name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_trigger_definitions");
+
+                    b.HasIndex("IntegrationId")
+                        .HasDatabaseName("ix_webhook_trigger_definitions_integration_id");
+
+                    b.HasIndex("PythonMethodName")
+                        .IsUnique()
+                        .HasDatabaseName("ix_webhook_trigger_definitions_python_method_name");
+
+                    b.HasIndex("CreatedDate", "Id")
+                        .IsDescending()
+                        .HasDatabaseName("ix_webhook_trigger_definitions_created_date_id");
+
+                    b.ToTable("webhook_trigger_definitions", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Credentials.IntegrationCredential", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("FieldNames")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("field_names");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_id");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("ProtectedFields")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_fields");
+
+                    b.HasKey("Id")
+                        .HasName("pk_integration_credentials");
+
+                    b.HasIndex("IntegrationId")
+                        .HasDatabaseName("ix_integration_credentials_integration_id");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_integration_credentials_organization_id_created_date_id")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.HasIndex("OrganizationId", "IntegrationId", "CreatedDate")
+                        .IsDescending(false, false, true)
+                        .HasDatabaseName("ix_integration_credentials_organization_id_integration_id_crea")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("integration_credentials", (string)null);
                 });
 
             modelBuilder.Entity("Neena.Domain.FlowRequests.FlowRequest", b =>
@@ -958,6 +1139,37 @@ namespace Neena.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_task_definition_embeddings_task_definitions_task_definition");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Catalogue.WebhookTriggerDefinition", b =>
+                {
+                    b.HasOne("Neena.Domain.Catalogue.Integration", "Integration")
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_webhook_trigger_definitions_integrations_integration_id");
+
+                    b.Navigation("Integration");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Credentials.IntegrationCredential", b =>
+                {
+                    b.HasOne("Neena.Domain.Catalogue.Integration", "Integration")
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_integration_credentials_integrations_integration_id");
+
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_integration_credentials_organizations_organization_id");
+
+                    b.Navigation("Integration");
                 });
 
             modelBuilder.Entity("Neena.Domain.FlowRequests.FlowRequest", b =>

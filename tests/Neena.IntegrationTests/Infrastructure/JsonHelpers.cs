@@ -18,6 +18,9 @@ public static class JsonHelpers
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body) =>
         client.PostAsJsonAsync(url, body, JsonSerializerOptions.Web);
 
+    public static Task<HttpResponseMessage> PostAsJsonAsyncRaw(this HttpClient client, string url, string json) =>
+        client.PostAsync(url, RawJson(json));
+
     /// <summary>The keys of a 422 body, in order: <c>["body.email", "query.id"]</c>.</summary>
     public static async Task<List<string>> ErrorLocationsAsync(this HttpResponseMessage response)
     {

@@ -18,17 +18,20 @@ public class NeenaFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public const string Audience = "https://api.neena.test";
     public static readonly byte[] SigningKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
 
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString { get; protected set; } = "";
 
     protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
-    public async Task InitializeAsync() => ConnectionString = await TestDatabase.CreateDatabaseAsync();
+    public virtual async Task InitializeAsync() => ConnectionString = await TestDatabase.CreateDatabaseAsync();
 
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        await TestDatabase.DropDatabaseAsync(ConnectionString);
+        await DisposeResourcesAsync();
     }
+
+    /// <summary>Releases what <see cref="InitializeAsync"/> made, once the server has stopped: by default, its database.</summary>
+    protected virtual Task DisposeResourcesAsync() => TestDatabase.DropDatabaseAsync(ConnectionString);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -38,6 +41,11 @@ public class NeenaFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Auth:Jwt:Issuer", Issuer);
         builder.UseSetting("Auth:Jwt:Audience", Audience);
         builder.UseSetting("RateLimiting:PermitLimit", "0");
+        // No test reaches the real Slack or Trello: unless a test points them at a stand-in, they are a closed local port.
+        builder.UseSetting("Integrations:Slack:BaseUrl", "http://127.0.0.1:9/api/");
+        builder.UseSetting("Integrations:Trello:BaseUrl", "http://127.0.0.1:9/1/");
+        builder.UseSetting("Integrations:Slack:RetryDelayMilliseconds", "20");
+        builder.UseSetting("Integrations:Trello:RetryDelayMilliseconds", "20");
         foreach (var (key, value) in ExtraSettings)
             builder.UseSetting(key, value);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Neena.Integrations;
 using Neena.Integrations.Http;
 using static Neena.UnitTests.Integrations.TaskTestSupport;
@@ -284,6 +285,24 @@ public sealed class HttpIntegrationTests(LocalHttpServer server) : IClassFixture
 
         Assert.Equal(200, output!["status_code"]!.GetValue<int>());
         Assert.NotNull(services.GetService<IHttpClientFactory>());
+    }
+
+    [Fact]
+    public async Task HttpRequest_HeadersOfTheRequest_AreNeverLoggedAtAnyLevel()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Integrations:Http:AllowedNetworks:0"] = "127.0.0.1/32" })
+            .Build();
+        var logs = new Platforms.LogCapture();
+        using var services = new ServiceCollection()
+            .AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs))
+            .AddNeenaIntegrations(configuration)
+            .BuildServiceProvider();
+
+        await SendAsync(new JsonObject { ["url"] = server.Url("/json"), ["headers"] = new JsonObject { ["Authorization"] = "Bearer sk-live-0123456789" } }, services);
+
+        Assert.Contains("/json", logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-live-0123456789", logs.All, StringComparison.Ordinal);
     }
 
     [Fact]

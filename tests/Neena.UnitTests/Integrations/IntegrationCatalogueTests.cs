@@ -13,11 +13,11 @@ public sealed class IntegrationCatalogueTests
         IntegrationCatalogue.FromTypes([typeof(SampleIntegration)]).FindTask($"{typeof(SampleIntegration).FullName}.{method}")!;
 
     [Fact]
-    public void BuiltIn_Scan_ListsCoreAndHttpWithTasksInDeclarationOrder()
+    public void BuiltIn_Scan_ListsTheIntegrationsWithTasksInDeclarationOrder()
     {
         var catalogue = IntegrationCatalogue.BuiltIn;
 
-        Assert.Equal(["core", "http"], catalogue.Integrations.Select(i => i.ShortName));
+        Assert.Equal(["core", "http", "slack", "trello"], catalogue.Integrations.Select(i => i.ShortName));
         var core = catalogue.Integrations[0];
         Assert.Equal("CoreIntegration", core.ClassName);
         Assert.Equal("Neena Core", core.Name);
@@ -172,12 +172,15 @@ public sealed class IntegrationCatalogueTests
     }
 
     [Fact]
-    public void BuiltIn_EveryYml_ParsesAsMapping()
+    public void BuiltIn_EveryYml_ParsesAsMappingOrListOfMappings()
     {
         foreach (var task in IntegrationCatalogue.BuiltIn.Tasks)
         {
             Assert.NotNull(Yaml.Deserialize<Dictionary<string, object>>(task.InputYml));
-            Assert.NotNull(Yaml.Deserialize<Dictionary<string, object>>(task.OutputYml));
+            if (task.OutputIsList)
+                Assert.NotNull(Assert.Single(Yaml.Deserialize<List<Dictionary<string, object>>>(task.OutputYml)));
+            else
+                Assert.NotNull(Yaml.Deserialize<Dictionary<string, object>>(task.OutputYml));
         }
     }
 

@@ -6,6 +6,7 @@ using Neena.Api.Contracts.ApiKeys;
 using Neena.Api.Contracts.FlowRequests;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Contracts.Flows;
+using Neena.Api.Contracts.IntegrationCredentials;
 using Neena.Api.Contracts.Users;
 using Neena.Persistence;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -63,6 +64,17 @@ internal static class RequestExamples
         },
         _ when body == typeof(UpdateFlowRequest) => Flow(FlowId),
         _ when body == typeof(FlowBody) => Flow(null),
+        _ when body == typeof(CreateIntegrationCredentialRequest) => new JsonObject
+        {
+            ["integration_short_name"] = "trello",
+            ["name"] = "Ada's Trello",
+            ["credentials"] = new JsonObject
+            {
+                ["api_key"] = "0123456789abcdef0123456789abcdef",
+                ["token"] = "ATTA0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                ["app_secret"] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+            },
+        },
         _ when body == typeof(CreateFlowRunRequest) => new JsonObject
         {
             ["flow"] = FlowId,

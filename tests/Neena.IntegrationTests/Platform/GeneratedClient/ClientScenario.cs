@@ -56,6 +56,54 @@ public static class Scenario
         Check((await new LegacyApiKeysClient(baseUrl, legacy).RevokeAsync(legacyKey.Id)).Revoked_at != null, "DELETE /api_keys");
         calls.Add("api_keys");
 
+        // Integration credentials: the answers name the fields, never a value; the check reaches no platform here.
+        var credentials = new IntegrationCredentialsClient(baseUrl, v1);
+        var legacyCredentials = new LegacyIntegrationCredentialsClient(baseUrl, legacy);
+        var slack = integrations.Single(i => i.Short_name == "slack");
+        Check(slack.Credential_fields.Select(f => f.Name).SequenceEqual(new[] { "bot_token", "signing_secret" }), "slack lists its credential fields");
+        var trelloCredential = await credentials.CreateAsync(new IntegrationCredentialCreate
+        {
+            Integration_short_name = "trello",
+            Name = "generated client",
+            Credentials = new Dictionary<string, string> { ["api_key"] = "k0123456789", ["token"] = "t0123456789", ["app_secret"] = "s0123456789" },
+        });
+        Check(trelloCredential.Fields.SequenceEqual(new[] { "api_key", "token", "app_secret" }) && trelloCredential.Deleted_at == null, "POST /api/v1/integration_credentials");
+        var slackCredential = await legacyCredentials.CreateAsync(new IntegrationCredentialCreate
+        {
+            Integration = slack.Id,
+            Name = "bot",
+            Credentials = new Dictionary<string, string> { ["bot_token"] = "xoxb-1-2-3", ["signing_secret"] = "s0123456789" },
+        });
+        Check(slackCredential.Integration_short_name == "slack", "POST /integration_credentials");
+        Check((await credentials.GetAsync(slackCredential.Id)).Name == "bot", "GET /api/v1/integration_credentials");
+        Check((await legacyCredentials.GetAsync(trelloCredential.Id)).Id == trelloCredential.Id, "GET /integration_credentials");
+        Check((await credentials.ListAsync(0, 10)).Count == 2, "GET /api/v1/integration_credentials/all");
+        Check((await legacyCredentials.ListAsync(null, null)).Count == 2, "GET /integration_credentials/all");
+        var unreachable = await credentials.CheckAsync(trelloCredential.Id);
+        Check(!unreachable.Ok && unreachable.Detail.Length > 0, "POST /api/v1/integration_credentials/check: " + unreachable.Detail);
+        Check(!(await legacyCredentials.CheckAsync(slackCredential.Id)).Ok, "POST /integration_credentials/check");
+        var incomplete = await Refused<ValidationErrors>(() => credentials.CreateAsync(new IntegrationCredentialCreate
+        {
+            Integration_short_name = "trello",
+            Name = "incomplete",
+            Credentials = new Dictionary<string, string> { ["api_key"] = "k" },
+        }));
+        Check(incomplete.StatusCode == 422 && incomplete.Result.Errors.Any(e => e.ContainsKey("body.credentials.token")), "a missing credential field: 422 at its location");
+        Check((await credentials.DeleteAsync(trelloCredential.Id)).Deleted_at != null, "DELETE /api/v1/integration_credentials");
+        Check((await legacyCredentials.DeleteAsync(slackCredential.Id)).Deleted_at != null, "DELETE /integration_credentials");
+        var gone = await Refused<ErrorDetail>(() => credentials.GetAsync(trelloCredential.Id));
+        Check(gone.StatusCode == 404, "a deleted credential: 404");
+        calls.Add("integration_credentials");
+
+        // Webhook trigger definitions: a global catalogue, like task definitions.
+        var triggers = await new WebhookTriggerDefinitionsClient(baseUrl, v1).ListAsync(0, 100);
+        var commentAdded = triggers.Single(t => t.Trigger_name == "Comment Added");
+        Check(commentAdded.Entity_field == "card_id" && commentAdded.Event_fields.Any(f => f.Name == "text" && f.Json_path == "$.action.data.text"), "GET /api/v1/webhook_trigger_definitions/all");
+        Check((await new LegacyWebhookTriggerDefinitionsClient(baseUrl, legacy).GetAsync(commentAdded.Id)).Event_type == "commentCard", "GET /webhook_trigger_definitions");
+        Check((await new WebhookTriggerDefinitionsClient(baseUrl, v1).GetAsync(commentAdded.Id)).Belongs_to_integration.Short_name == "trello", "GET /api/v1/webhook_trigger_definitions");
+        Check((await new LegacyWebhookTriggerDefinitionsClient(baseUrl, legacy).ListAsync(null, null)).Count == triggers.Count, "GET /webhook_trigger_definitions/all");
+        calls.Add("webhook_trigger_definitions");
+
         // Both surfaces live through the same flow, each with its own generated clients.
         await V1FlowLifeAsync(new FlowsClient(baseUrl, v1), new FlowRequestsClient(baseUrl, v1), new FlowRunsClient(baseUrl, v1), compose.Id, echo.Id);
         calls.Add("v1 flows");

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Neena.Integrations.Credentials;
+
+namespace Neena.Integrations.Slack;
+
+/// <summary>
+/// Messages, channels, users and reactions on Slack, with the organization's Slack credential (a bot token: the tasks act
+/// as the app's bot). Each task is one documented Slack Web API method.
+/// </summary>
+[Integration(ShortName, "Slack", AuthType = IntegrationAuthType.ApiKey)]
+[CredentialField(SlackCredentials.BotToken, SlackCredentials.BotTokenDescription)]
+[CredentialField(SlackCredentials.SigningSecret, SlackCredentials.SigningSecretDescription)]
+public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
+{
+    public const string ShortName = "slack";
+
+    private const int MaxPage = 200;
+    private const int MaxItems = 1000;
+    private const int MaxMessageLength = 40000;
+
+    [Task("Send Message", Description = "Posts a message to a Slack channel as the app's bot, or replies in a thread when thread_ts is given (chat.postMessage).")]
+    public async Task<SlackMessageSent> SendMessage(SendMessageInput input, TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Required(input.Channel, "channel");
+        if (string.IsNullOrWhiteSpace(input.Text) || input.Text.Length > MaxMessageLength)
+            throw new TaskInputException("text", $"Input field 'text' must hold 1 to {MaxMessageLength} characters, not only spaces.");
+        var sent = await slack.WriteAsync<SlackPostMessageResponse>(await CredentialsAsync(context), "chat.postMessage", new JsonObject
+        {
+            ["channel"] = input.Channel,
+            ["text"] = input.Text,
+            ["thread_ts"] = input.ThreadTs,
+        }, context.CancellationToken);
+        return new SlackMessageSent
+        {
+            Channel = sent.Channel ?? input.Channel,
+            Ts = sent.Ts ?? sent.Message?.Ts ?? throw new TaskFailedException("Slack chat.postMessage answered without the message's ts."),
+            Text = sent.Message?.Text ?? input.Text,
+            ThreadTs = sent.Message?.ThreadTs ?? input.ThreadTs,
+        };
+    }
+
+    [Task("List Channels", Description = "Lists the workspace's channels the bot can see, following Slack's pages up to the limit (conversations.list).")]
+    public async Task<List<SlackChannel>> ListChannels(ListChannelsInput input, TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var limit = Limit(input.Limit, "limit");
+        Required(input.Types, "types");
+        var credentials = await CredentialsAsync(context);
+        var channels = new List<SlackChannel>();
+        string? cursor = null;
+        do
+        {
+            var page = await slack.ReadAsync<SlackConversationsListResponse>(credentials, "conversations.list",
+            [
+                ("types", input.Types),
+                ("exclude_archived", input.ExcludeArchived ? "true" : "false"),
+                ("limit", Math.Min(MaxPage, limit - channels.Count).ToString(CultureInfo.InvariantCulture)),
+                ("cursor", cursor),
+            ], context.CancellationToken);
+            channels.AddRange(page.Channels.Take(limit - channels.Count).Select(c => c.ToOutput()));
+            cursor = page.ResponseMetadata?.NextCursor;
+        }
+        while (!string.IsNullOrEmpty(cursor) && channels.Count < limit);
+        return channels;
+    }
+
+    [Task("Find User by Email", Description = "Finds the workspace member with an email address, for mentions (<@id>) and direct messages (users.lookupByEmail).")]
+    public async Task<SlackUser> FindUserByEmail(FindUserByEmailInput input, TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Required(input.Email, "email");
+        var found = await slack.ReadAsync<SlackUserResponse>(await CredentialsAsync(context), "users.lookupByEmail",
+            [("email", input.Email.Trim())], context.CancellationToken);
+        var user = found.User ?? throw new TaskFailedException("Slack users.lookupByEmail answered without a user.");
+        return new SlackUser
+        {
+            Id = user.Id,
+            TeamId = user.TeamId,
+            Name = user.Name,
+            RealName = user.RealName ?? user.Profile?.RealName,
+            DisplayName = user.Profile?.DisplayName,
+            Email = user.Profile?.Email,
+            IsBot = user.IsBot,
+            Deleted = user.Deleted,
+            TimeZone = user.Tz,
+        };
+    }
+
+    [Task("Add Reaction", Description = "Adds an emoji reaction to a Slack message as the bot (reactions.add).")]
+    public async Task<SlackReactionAdded> AddReaction(AddReactionInput input, TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Required(input.Channel, "channel");
+        Required(input.Timestamp, "timestamp");
+        var name = input.Name.Trim().Trim(':');
+        Required(name, "name");
+        await slack.WriteAsync<SlackResponse>(await CredentialsAsync(context), "reactions.add", new JsonObject
+        {
+            ["channel"] = input.Channel,
+            ["timestamp"] = input.Timestamp,
+            ["name"] = name,
+        }, context.CancellationToken);
+        return new SlackReactionAdded { Channel = input.Channel, Timestamp = input.Timestamp, Name = name };
+    }
+
+    [Task("Get Channel History", Description = "Reads a Slack channel's latest messages, newest first, optionally between two ts (conversations.history).")]
+    public async Task<List<SlackMessage>> GetChannelHistory(GetChannelHistoryInput input, TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Required(input.Channel, "channel");
+        var limit = Limit(input.Limit, "limit");
+        var credentials = await CredentialsAsync(context);
+        var messages = new List<SlackMessage>();
+        string? cursor = null;
+        do
+        {
+            var page = await slack.ReadAsync<SlackConversationsHistoryResponse>(credentials, "conversations.history",
+            [
+                ("channel", input.Channel),
+                ("limit", Math.Min(MaxPage, limit - messages.Count).ToString(CultureInfo.InvariantCulture)),
+                ("oldest", input.Oldest),
+                ("latest", input.Latest),
+                ("cursor", cursor),
+            ], context.CancellationToken);
+            messages.AddRange(page.Messages.Take(limit - messages.Count).Select(m => m.ToOutput()));
+            cursor = page.HasMore ? page.ResponseMetadata?.NextCursor : null;
+        }
+        while (!string.IsNullOrEmpty(cursor) && messages.Count < limit);
+        return messages;
+    }
+
+    /// <summary>Calls <c>auth.test</c>, which tells who a token acts as.</summary>
+    public async Task<CredentialCheckResult> CheckCredentialsAsync(IntegrationCredentials credentials, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var me = await slack.WriteAsync<SlackAuthTestResponse>(credentials, "auth.test", new JsonObject(), cancellationToken);
+            return new CredentialCheckResult(true, $"Slack accepted the credential: it acts as '{me.User}' ({me.UserId}) in workspace '{me.Team}' ({me.TeamId}).");
+        }
+        catch (Exception ex) when (ex is TaskFailedException or TransientTaskException)
+        {
+            return new CredentialCheckResult(false, ex.Message);
+        }
+    }
+
+    private static Task<IntegrationCredentials> CredentialsAsync(TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Credentials.GetAsync(ShortName, context.CancellationToken);
+    }
+
+    private static void Required(string value, string field)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            throw new TaskInputException(field, $"Input field '{field}' must not be empty.");
+    }
+
+    private static int Limit(int value, string field) =>
+        value is >= 1 and <= MaxItems
+            ? value
+            : throw new TaskInputException(field, string.Create(CultureInfo.InvariantCulture, $"Input field '{field}' must be between 1 and {MaxItems}; got {value}."));
+}
