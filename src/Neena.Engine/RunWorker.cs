@@ -419,10 +419,11 @@ internal sealed class RunWorker : IDisposable
             throw new TaskFailedException($"Task definition {task.TaskDefinitionId} does not exist.");
         var descriptor = _rt.Catalogue.FindTask(definition.PythonMethodName)
             ?? throw new TaskFailedException($"Task '{definition.TaskName}' ({definition.PythonMethodName}) is not implemented by this server.");
-        var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters);
+        var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters, definition.OutputParameters, definition.OutputIsList);
 
-        var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt);
-        await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token);
+        var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view, snapshot.Dependencies), attempt);
+        // The tokens travel with the preparation's own write: no extra round trip per task.
+        await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, token);
         if (prepared.Error is not null)
             throw new TaskFailedException(prepared.Error);
 

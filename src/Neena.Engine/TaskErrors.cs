@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using Neena.Engine.LanguageModel;
 using Neena.Integrations;
 using Neena.Persistence.FlowRuns;
 
@@ -38,6 +39,9 @@ internal static class TaskErrors
         DbException => new(TaskErrorKind.LeaseLost, $"Recording the task failed: {exception.Message}"),
         OperationCanceledException when timedOut => new(TaskErrorKind.Transient,
             string.Create(CultureInfo.InvariantCulture, $"The task timed out after {timeoutSeconds} s.")),
+        // The model is unreachable, slow or rate-limiting: the engine's own backoff waits, as for any transient failure.
+        LanguageModelUnavailableException => new(TaskErrorKind.Transient, exception.Message),
+        LanguageModelException => new(TaskErrorKind.Permanent, exception.Message),
         TransientTaskException or HttpRequestException or TimeoutException => new(TaskErrorKind.Transient, exception.Message),
         TaskFailedException or TaskInputException => new(TaskErrorKind.Permanent, exception.Message),
         // A cancellation the engine did not ask for: a timeout of the task's own, most likely.
