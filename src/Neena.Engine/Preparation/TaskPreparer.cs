@@ -30,11 +30,12 @@ public sealed record PreparationRequest(
     IReadOnlyList<DependencyInfo>? Dependencies = null);
 
 /// <summary>
-/// The prepared input, what was recorded as asked (<see cref="Prompt"/>) and answered (<see cref="Answer"/>), and an
+/// The prepared input, what was recorded as asked (<see cref="Prompt"/>: with a model, exactly the messages sent, null
+/// when nothing had to be asked; without one, the prompt a model would have been given) and answered (<see cref="Answer"/>), and an
 /// error when the task cannot run with what could be resolved (never worth retrying: the same data gives the same answer).
 /// </summary>
 /// <param name="Usage">Tokens the model used for this preparation (zero without a model).</param>
-public sealed record PreparedTask(JsonObject Input, JsonObject Prompt, JsonObject Answer, string? Error, TokenUsage Usage);
+public sealed record PreparedTask(JsonObject Input, JsonObject? Prompt, JsonObject Answer, string? Error, TokenUsage Usage);
 
 /// <summary>
 /// Fills a task's input parameters, in the contract's order: (1) the operation's explicit bindings
@@ -76,6 +77,7 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
         var unresolved = parameters.Where(p => !values.ContainsKey(p.Name)).ToList();
         var messages = PreparationPrompt.Build(request, parameters, values, unresolved, ancestors);
         var usage = TokenUsage.None;
+        var asked = false;
 
         if (UsesModel)
         {
@@ -83,6 +85,7 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
             if (unresolved.Count > 0 && errors.Count == 0)
             {
                 var (answered, problems, spent) = await AskModelAsync(messages, unresolved, cancellationToken);
+                asked = true;
                 usage = spent;
                 if (problems.Count > 0)
                     errors.Add("the language model's answer was invalid twice: " + string.Join("; ", problems));
@@ -145,7 +148,8 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
         var error = errors.Count == 0
             ? null
             : $"Preparing task '{request.Definition.TaskName}' failed: {string.Join("; ", errors)}.";
-        return new PreparedTask(input, Record(messages), new JsonObject { ["parameters"] = answerItems }, error, usage);
+        var prompt = UsesModel && !asked ? null : Record(messages);
+        return new PreparedTask(input, prompt, new JsonObject { ["parameters"] = answerItems }, error, usage);
     }
 
     /// <summary>

@@ -208,7 +208,7 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     /// Records what preparation asked and answered. Tokens add up over the task's attempts: each attempt that asked the
     /// model cost them, whichever attempt's prompt is kept.
     /// </summary>
-    public async Task SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject prompt, JsonObject answer, long promptTokens, long completionTokens, CancellationToken cancellationToken)
+    public async Task SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens, CancellationToken cancellationToken)
     {
         var sql = $"""
             UPDATE task_runs t SET task_prep_prompt = @prompt, task_prep_answer = @answer,

@@ -80,7 +80,7 @@ public sealed class OpenAiServer : IAsyncDisposable
         {
             if (reply.RetryAfterSeconds is { } seconds)
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return Error(status, "scripted", $"Scripted failure {status}.");
+            return Error(status, "scripted", reply.ErrorMessage ?? $"Scripted failure {status}.");
         }
 
         var content = reply.Content ?? DefaultAnswer(request);
@@ -250,11 +250,12 @@ public sealed record ChatRequest(JsonObject Body, string Authorization)
 }
 
 /// <summary>What the stand-in does with one request: fail with a status, wait first, or answer given content.</summary>
-public sealed record Reply(int? Status = null, int? RetryAfterSeconds = null, TimeSpan? Delay = null, string? Content = null)
+/// <param name="ErrorMessage">The failure's <c>error.message</c> (some endpoints echo what they were sent, the key included).</param>
+public sealed record Reply(int? Status = null, int? RetryAfterSeconds = null, TimeSpan? Delay = null, string? Content = null, string? ErrorMessage = null)
 {
     public static Reply Default { get; } = new();
 
-    public static Reply Fail(int status, int? retryAfterSeconds = null) => new(status, retryAfterSeconds);
+    public static Reply Fail(int status, int? retryAfterSeconds = null, string? message = null) => new(status, retryAfterSeconds, ErrorMessage: message);
 
     public static Reply After(TimeSpan delay) => new(Delay: delay);
 

@@ -140,7 +140,7 @@ public sealed class TaskPreparerTests
         Assert.False(prepared.Input.ContainsKey("other"));
         Assert.NotNull(prepared.Error);
         Assert.Contains("required parameter 'other'", prepared.Error);
-        Assert.DoesNotContain("sibling output", prepared.Prompt["messages"]![1]!["content"]!.GetValue<string>());
+        Assert.DoesNotContain("sibling output", prepared.Prompt!["messages"]![1]!["content"]!.GetValue<string>());
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public sealed class TaskPreparerTests
         var task = Task(1, new JsonObject { ["message"] = "x" }, [0]);
         var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")), [source]);
 
-        var messages = prepared.Prompt["messages"]!.AsArray();
+        var messages = prepared.Prompt!["messages"]!.AsArray();
         Assert.Equal(["system", "user"], messages.Select(m => m!["role"]!.GetValue<string>()));
         var user = messages[1]!["content"]!.GetValue<string>();
         foreach (var expected in new[] { "Say hello to the team", "greeting", "#general", "My flow", "op1", "do step 1", "Echo", "Returns its input.", "message (string, required)", "earlier output" })
