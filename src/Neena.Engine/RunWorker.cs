@@ -447,6 +447,12 @@ internal sealed class RunWorker : IDisposable
                 case TaskErrorKind.Transient when task.Attempt < _rt.Options.MaxAttempts:
                     // The wait is recorded, not slept: the task goes back to pending with next_attempt_at, and its slot is freed.
                     var delay = Backoff(task.Attempt, _rt.Options);
+                    if (error.RetryAfter is { } retryAfter && retryAfter > delay)
+                    {
+                        // A rate limit says when asking again can succeed; sooner would only spend an attempt. Bounded, so
+                        // that an absurd header cannot park a run for days.
+                        delay = retryAfter < MaxRetryAfter ? retryAfter : MaxRetryAfter;
+                    }
                     _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
                         task.Id, task.Attempt, (int)delay.TotalMilliseconds, error.Message);
                     await _rt.Lease.ScheduleRetryAsync(RunId, task.Id, error.Message, delay, token);
@@ -513,6 +519,8 @@ internal sealed class RunWorker : IDisposable
             _rt.Logger.LogWarning(ex, "Could not release run {RunId}; it is taken over when its lease expires", RunId);
         }
     }
+
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromHours(1);
 
     /// <summary>Exponential back-off with equal jitter: half the delay fixed, half random, so retries of many tasks spread out.</summary>
     internal static TimeSpan Backoff(int attempt, EngineOptions options)
