@@ -1,5 +1,5 @@
-using Microsoft.Extensions.AI;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
 using Neena.Engine.LanguageModel;
