@@ -16,7 +16,8 @@ internal sealed record RunSnapshot(
     string FlowName,
     FlowRequestInfo Request,
     List<TaskRun> Tasks,
-    IReadOnlyDictionary<Guid, TaskDefinition> Definitions);
+    IReadOnlyDictionary<Guid, TaskDefinition> Definitions,
+    IReadOnlyList<DependencyInfo> Dependencies);
 
 internal static class RunLoader
 {
@@ -52,6 +53,13 @@ internal static class RunLoader
             .Select(r => new { r.RequestInstructions, r.RequestName, r.RequestMetadata })
             .SingleOrDefaultAsync(cancellationToken);
 
+        // The flow's dependencies with their instructions, for the model's prompt (the task runs hold only the indexes).
+        var dependencies = await db.TaskDependencies.AsNoTracking()
+            .Where(d => d.FlowId == run.FlowId)
+            .OrderBy(d => d.SourceTaskOperation).ThenBy(d => d.TargetTaskOperation)
+            .Select(d => new DependencyInfo(d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction))
+            .ToListAsync(cancellationToken);
+
         var definitionIds = tasks.Select(t => t.TaskDefinitionId).Distinct().ToList();
         var definitions = await db.TaskDefinitions.IgnoreQueryFilters().AsNoTracking()
             .Where(d => definitionIds.Contains(d.Id))
@@ -64,6 +72,7 @@ internal static class RunLoader
             flowName,
             new FlowRequestInfo(request?.RequestInstructions ?? "", request?.RequestName, request?.RequestMetadata ?? new JsonArray()),
             tasks,
-            definitions);
+            definitions,
+            dependencies);
     }
 }

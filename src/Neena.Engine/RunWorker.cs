@@ -419,10 +419,11 @@ internal sealed class RunWorker : IDisposable
             throw new TaskFailedException($"Task definition {task.TaskDefinitionId} does not exist.");
         var descriptor = _rt.Catalogue.FindTask(definition.PythonMethodName)
             ?? throw new TaskFailedException($"Task '{definition.TaskName}' ({definition.PythonMethodName}) is not implemented by this server.");
-        var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters);
+        var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters, definition.OutputParameters, definition.OutputIsList);
 
-        var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view), attempt);
-        await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, token);
+        var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view, snapshot.Dependencies), attempt);
+        // The tokens travel with the preparation's own write: no extra round trip per task.
+        await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, token);
         if (prepared.Error is not null)
             throw new TaskFailedException(prepared.Error);
 
@@ -446,6 +447,12 @@ internal sealed class RunWorker : IDisposable
                 case TaskErrorKind.Transient when task.Attempt < _rt.Options.MaxAttempts:
                     // The wait is recorded, not slept: the task goes back to pending with next_attempt_at, and its slot is freed.
                     var delay = Backoff(task.Attempt, _rt.Options);
+                    if (error.RetryAfter is { } retryAfter && retryAfter > delay)
+                    {
+                        // A rate limit says when asking again can succeed; sooner would only spend an attempt. Bounded, so
+                        // that an absurd header cannot park a run for days.
+                        delay = retryAfter < MaxRetryAfter ? retryAfter : MaxRetryAfter;
+                    }
                     _rt.Logger.LogWarning("Task {TaskRunId} failed transiently on attempt {Attempt}, retrying in {Delay} ms: {Error}",
                         task.Id, task.Attempt, (int)delay.TotalMilliseconds, error.Message);
                     await _rt.Lease.ScheduleRetryAsync(RunId, task.Id, error.Message, delay, token);
@@ -512,6 +519,8 @@ internal sealed class RunWorker : IDisposable
             _rt.Logger.LogWarning(ex, "Could not release run {RunId}; it is taken over when its lease expires", RunId);
         }
     }
+
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromHours(1);
 
     /// <summary>Exponential back-off with equal jitter: half the delay fixed, half random, so retries of many tasks spread out.</summary>
     internal static TimeSpan Backoff(int attempt, EngineOptions options)

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using Neena.Engine.LanguageModel;
 using Neena.Integrations;
 using Neena.Persistence.FlowRuns;
 
@@ -22,7 +23,8 @@ internal enum TaskErrorKind
 }
 
 /// <param name="Unexpected">Not an error a task reports on purpose: worth logging with its stack trace.</param>
-internal sealed record TaskError(TaskErrorKind Kind, string Message, bool Unexpected = false);
+/// <param name="RetryAfter">The least wait before a retry that the failing service asked for (a 429's <c>Retry-After</c>).</param>
+internal sealed record TaskError(TaskErrorKind Kind, string Message, bool Unexpected = false, TimeSpan? RetryAfter = null);
 
 /// <summary>The one place that classifies what went wrong while the engine worked on a task.</summary>
 internal static class TaskErrors
@@ -38,6 +40,9 @@ internal static class TaskErrors
         DbException => new(TaskErrorKind.LeaseLost, $"Recording the task failed: {exception.Message}"),
         OperationCanceledException when timedOut => new(TaskErrorKind.Transient,
             string.Create(CultureInfo.InvariantCulture, $"The task timed out after {timeoutSeconds} s.")),
+        // The model is unreachable, slow or rate-limiting: the engine's own backoff waits, as for any transient failure.
+        LanguageModelUnavailableException unavailable => new(TaskErrorKind.Transient, exception.Message, RetryAfter: unavailable.RetryAfter),
+        LanguageModelException => new(TaskErrorKind.Permanent, exception.Message),
         TransientTaskException or HttpRequestException or TimeoutException => new(TaskErrorKind.Transient, exception.Message),
         TaskFailedException or TaskInputException => new(TaskErrorKind.Permanent, exception.Message),
         // A cancellation the engine did not ask for: a timeout of the task's own, most likely.

@@ -158,15 +158,19 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
         var taskRuns = await db.TaskRuns.AsNoTracking()
             .Where(t => ids.Contains(t.FlowRunId))
             .OrderBy(t => t.FlowRunId).ThenBy(t => t.TaskOperationIndex)
-            .Select(t => new TaskRunResponse(t.Id, t.FlowRunId, t.TaskOperationIndex, t.Status, t.StartTime, t.EndTime, t.TaskPrepPrompt, t.TaskPrepAnswer, t.Result, t.Error, t.Attempt, t.OperationName))
+            .Select(t => new TaskRunResponse(t.Id, t.FlowRunId, t.TaskOperationIndex, t.Status, t.StartTime, t.EndTime, t.TaskPrepPrompt, t.TaskPrepAnswer, t.Result, t.Error, t.Attempt, t.OperationName, t.PromptTokens, t.CompletionTokens))
             .ToListAsync(cancellationToken);
         var byRun = taskRuns.ToLookup(t => t.FlowRun);
-        return rows.Select(r => r with { TaskRuns = byRun[r.Id].ToList() }).ToList();
+        return rows.Select(r =>
+        {
+            var tasks = byRun[r.Id].ToList();
+            return r with { TaskRuns = tasks, TotalTokens = tasks.Sum(t => t.PromptTokens + t.CompletionTokens) };
+        }).ToList();
     }
 
     private static readonly Expression<Func<FlowRun, FlowRunResponse>> RunRow = r => new FlowRunResponse(
         r.FlowId, r.FlowRequestId, r.Status, r.ApprovalStatus, r.TriggeredTime, r.EndTime, r.TriggeredBy, r.Id,
-        Array.Empty<TaskRunResponse>(), r.StartTime, r.CreatedDate, r.ModifiedDate);
+        Array.Empty<TaskRunResponse>(), r.StartTime, r.CreatedDate, r.ModifiedDate, 0);
 
     private static DateTime AsUtc(DateTime value) => value.Kind switch
     {

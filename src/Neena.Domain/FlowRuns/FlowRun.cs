@@ -98,6 +98,12 @@ public sealed class TaskRun : ITenantOwned, IAudited, IHasId
 
     public string? Error { get; set; }
 
+    /// <summary>Tokens the language model was sent while preparing this task, over all its attempts.</summary>
+    public long PromptTokens { get; set; }
+
+    /// <summary>Tokens the language model answered while preparing this task, over all its attempts.</summary>
+    public long CompletionTokens { get; set; }
+
     /// <summary>How many times execution has started (retries and take-overs after a crash included).</summary>
     public int Attempt { get; set; }
 

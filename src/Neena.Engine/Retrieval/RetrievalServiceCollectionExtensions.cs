@@ -5,13 +5,15 @@ namespace Neena.Engine.Retrieval;
 
 public static class RetrievalServiceCollectionExtensions
 {
-    /// <summary>Registers the embedder (model loaded on first use), the catalogue index and its start-up refresh. Needs persistence.</summary>
+    /// <summary>
+    /// Registers the embedder and the catalogue index. Nothing runs at start-up: the model (~90 MB) is loaded, and stale
+    /// definitions embedded, when planning first searches the catalogue, so a server that never plans never loads it.
+    /// Needs persistence.
+    /// </summary>
     public static IServiceCollection AddNeenaRetrieval(this IServiceCollection services)
     {
-        services.AddOptions<RetrievalOptions>().BindConfiguration(RetrievalOptions.SectionName);
         services.TryAddSingleton<SentenceEmbedder>();
         services.TryAddSingleton<TaskDefinitionIndex>();
-        services.AddHostedService<CatalogueEmbeddingService>();
         return services;
     }
 }

@@ -204,15 +204,23 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
         Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
     }
 
-    public async Task SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject prompt, JsonObject answer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records what preparation asked and answered. Tokens add up over the task's attempts: each attempt that asked the
+    /// model cost them, whichever attempt's prompt is kept.
+    /// </summary>
+    public async Task SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens, CancellationToken cancellationToken)
     {
         var sql = $"""
-            UPDATE task_runs t SET task_prep_prompt = @prompt, task_prep_answer = @answer, modified_date = now()
+            UPDATE task_runs t SET task_prep_prompt = @prompt, task_prep_answer = @answer,
+                   prompt_tokens = t.prompt_tokens + @prompt_tokens, completion_tokens = t.completion_tokens + @completion_tokens,
+                   modified_date = now()
             WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
             """;
         await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
         command.Parameters.Add(Jsonb("prompt", prompt));
         command.Parameters.Add(Jsonb("answer", answer));
+        command.Parameters.AddWithValue("prompt_tokens", promptTokens);
+        command.Parameters.AddWithValue("completion_tokens", completionTokens);
         Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
     }
 

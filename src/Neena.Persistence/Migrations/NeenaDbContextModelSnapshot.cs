@@ -724,6 +724,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("attempt");
 
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("completion_tokens");
+
                     b.Property<string>("CreatedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");
@@ -778,6 +782,10 @@ namespace Neena.Persistence.Migrations
                     b.Property<string>("Parameters")
                         .HasColumnType("jsonb")
                         .HasColumnName("parameters");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_tokens");
 
                     b.Property<string>("Result")
                         .HasColumnType("jsonb")

@@ -129,3 +129,30 @@ public sealed class RetrievalTests(NeenaFactory factory) : IClassFixture<NeenaFa
         Assert.Equal(0, (await Index.RefreshAsync(CancellationToken.None)).Embedded);
     }
 }
+
+/// <summary>A server of its own on a fresh database, so that nothing else has planned (or embedded) before it.</summary>
+public sealed class LazyEmbeddingTests(NeenaFactory factory) : IClassFixture<NeenaFactory>
+{
+    [Fact]
+    public async Task Startup_ServerNeverPlans_NeverLoadsTheModelThenFirstPlanEmbedsTheCatalogue()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        using var client = factory.ClientWithApiKeyHeader(tenant.ApiKey);
+        // The server is up and serving; before the change it embedded the whole catalogue in the background by now.
+        var listed = await client.GetAsync("/api/v1/flow_runs/all");
+        Assert.Equal(System.Net.HttpStatusCode.OK, listed.StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var embedder = factory.Services.GetRequiredService<SentenceEmbedder>();
+        Assert.False(embedder.HasLoadedModel);
+        await using (var db = factory.CreateDbContext())
+            Assert.Equal(0, await db.TaskDefinitionEmbeddings.CountAsync());
+
+        var generated = await client.GetAsync("/api/v1/flows/generate?request=" + Uri.EscapeDataString(AgentTestSupport.GreetingRequest));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, generated.StatusCode);
+        Assert.True(embedder.HasLoadedModel);
+        await using (var db = factory.CreateDbContext())
+            Assert.Equal(await db.TaskDefinitions.CountAsync(), await db.TaskDefinitionEmbeddings.CountAsync());
+    }
+}

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Neena.IntegrationTests.Authoring;
 using Neena.IntegrationTests.Infrastructure;
 using Npgsql;
@@ -45,6 +46,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
         var operations = document.Operations().Where(o => IsV1(o.Path) == (surface == V1)).ToList();
         Assert.NotEmpty(operations);
         await using var run = new Run(factory, document, world, surface == V1, new Random(Seed));
+        // The first plan embeds the catalogue (a cache of the code's task definitions, not anything a request stores): done
+        // before the snapshot, so that a refused generation is not mistaken for one that stored something.
+        await factory.Services.GetRequiredService<Neena.Engine.Retrieval.TaskDefinitionIndex>().RefreshAsync(CancellationToken.None);
         await run.SnapshotAsync();
 
         foreach (var operation in operations)

@@ -80,7 +80,7 @@ public sealed class OpenAiServer : IAsyncDisposable
         {
             if (reply.RetryAfterSeconds is { } seconds)
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return Error(status, "scripted", $"Scripted failure {status}.");
+            return Error(status, "scripted", reply.ErrorMessage ?? $"Scripted failure {status}.");
         }
 
         var content = reply.Content ?? DefaultAnswer(request);
@@ -190,11 +190,15 @@ public sealed class OpenAiServer : IAsyncDisposable
         return JsonNode.Parse(lines[heading + 1])!.AsArray().Select(c => c!.AsObject()).ToList();
     }
 
-    /// <summary>Fills every parameter the prompt lists as unresolved with the request's instructions (strings) or a neutral value.</summary>
+    /// <summary>
+    /// Fills every parameter the prompt lists as unresolved: with the request metadata's value of the same name when there
+    /// is one, else with the request's instructions (strings) or a neutral value.
+    /// </summary>
     private static JsonObject TaskParametersAnswer(ChatRequest request)
     {
         var prompt = request.Messages.First(m => m.Role == "user").Content;
         var instructions = Line(prompt, "Instructions: ") ?? "";
+        var metadata = JsonNode.Parse(Line(prompt, "Metadata: ") ?? "[]")!.AsArray().OfType<JsonObject>().ToList();
         var lines = prompt.Split('\n');
         var start = Array.FindIndex(lines, l => l.StartsWith("## Unresolved parameters", StringComparison.Ordinal));
         var parameters = new JsonArray();
@@ -203,6 +207,11 @@ public sealed class OpenAiServer : IAsyncDisposable
             var line = lines[i][2..];
             var name = line[..line.IndexOf(' ', StringComparison.Ordinal)];
             var type = line[(line.IndexOf('(', StringComparison.Ordinal) + 1)..].Split([',', ')'])[0];
+            if (metadata.FirstOrDefault(m => m.ContainsKey(name)) is { } item)
+            {
+                parameters.Add(new JsonObject { ["name"] = name, ["value"] = item[name]?.DeepClone(), ["explanation"] = $"the request metadata's '{name}'" });
+                continue;
+            }
             JsonNode? value = type switch
             {
                 "string" => instructions,
@@ -250,11 +259,12 @@ public sealed record ChatRequest(JsonObject Body, string Authorization)
 }
 
 /// <summary>What the stand-in does with one request: fail with a status, wait first, or answer given content.</summary>
-public sealed record Reply(int? Status = null, int? RetryAfterSeconds = null, TimeSpan? Delay = null, string? Content = null)
+/// <param name="ErrorMessage">The failure's <c>error.message</c> (some endpoints echo what they were sent, the key included).</param>
+public sealed record Reply(int? Status = null, int? RetryAfterSeconds = null, TimeSpan? Delay = null, string? Content = null, string? ErrorMessage = null)
 {
     public static Reply Default { get; } = new();
 
-    public static Reply Fail(int status, int? retryAfterSeconds = null) => new(status, retryAfterSeconds);
+    public static Reply Fail(int status, int? retryAfterSeconds = null, string? message = null) => new(status, retryAfterSeconds, ErrorMessage: message);
 
     public static Reply After(TimeSpan delay) => new(Delay: delay);
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
 using Neena.Engine;
+using Neena.Engine.LanguageModel;
 using Neena.Engine.Preparation;
 
 namespace Neena.UnitTests.Engine;
@@ -31,8 +32,8 @@ public sealed class TaskPreparerTests
         Result = result,
     };
 
-    private static Task<PreparedTask> PrepareAsync(TaskRun task, TaskDefinitionInfo definition, IEnumerable<TaskRun>? others = null, ILanguageModel? model = null) =>
-        new TaskPreparer(model).PrepareAsync(new PreparationRequest(Request, "My flow", task, definition, [.. others ?? [], task]), CancellationToken.None);
+    private static Task<PreparedTask> PrepareAsync(TaskRun task, TaskDefinitionInfo definition, IEnumerable<TaskRun>? others = null) =>
+        new TaskPreparer().PrepareAsync(new PreparationRequest(Request, "My flow", task, definition, [.. others ?? [], task]), CancellationToken.None);
 
     private static JsonObject AnswerFor(PreparedTask prepared, string name) =>
         prepared.Answer["parameters"]!.AsArray().Select(p => p!.AsObject()).Single(p => p["name"]!.GetValue<string>() == name);
@@ -139,7 +140,7 @@ public sealed class TaskPreparerTests
         Assert.False(prepared.Input.ContainsKey("other"));
         Assert.NotNull(prepared.Error);
         Assert.Contains("required parameter 'other'", prepared.Error);
-        Assert.DoesNotContain("sibling output", prepared.Prompt["messages"]![1]!["content"]!.GetValue<string>());
+        Assert.DoesNotContain("sibling output", prepared.Prompt!["messages"]![1]!["content"]!.GetValue<string>());
     }
 
     [Fact]
@@ -195,7 +196,7 @@ public sealed class TaskPreparerTests
         var task = Task(1, new JsonObject { ["message"] = "x" }, [0]);
         var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")), [source]);
 
-        var messages = prepared.Prompt["messages"]!.AsArray();
+        var messages = prepared.Prompt!["messages"]!.AsArray();
         Assert.Equal(["system", "user"], messages.Select(m => m!["role"]!.GetValue<string>()));
         var user = messages[1]!["content"]!.GetValue<string>();
         foreach (var expected in new[] { "Say hello to the team", "greeting", "#general", "My flow", "op1", "do step 1", "Echo", "Returns its input.", "message (string, required)", "earlier output" })
@@ -203,35 +204,37 @@ public sealed class TaskPreparerTests
     }
 
     [Fact]
-    public async Task The_language_model_fills_what_bindings_left_open_but_cannot_override_them()
+    public void Validate_AnswerFitsTheParameters_ReturnsTheValuesWithExplanations()
     {
-        var model = new FakeModel(new LanguageModelAnswer(
-        [
-            new LanguageModelValue("message", JsonValue.Create("from model"), "overriding"),
-            new LanguageModelValue("DATA", new JsonObject { ["k"] = 1 }, "derived from the instruction"),
-            new LanguageModelValue("invented", JsonValue.Create(1), null),
-        ]));
-        var task = Task(0, new JsonObject { ["message"] = "bound" });
-        var prepared = await PrepareAsync(task, Definition(Required("message"), Optional("data", "object")), model: model);
+        var answer = Answer("""{"parameters": [{"name": "message", "value": "hi", "explanation": "from the request"}, {"name": "count", "value": 2, "explanation": "two"}]}""");
+        var (values, problems) = ModelAnswerValidator.Validate(answer, [Required("message"), Required("count", "integer"), Optional("data", "object")]);
 
-        Assert.Null(prepared.Error);
-        Assert.Equal("bound", prepared.Input["message"]!.GetValue<string>());
-        Assert.Equal(1, prepared.Input["data"]!["k"]!.GetValue<int>());
-        Assert.False(prepared.Input.ContainsKey("invented"));
-        Assert.Equal("language model: derived from the instruction", AnswerFor(prepared, "data")["explanation"]!.GetValue<string>());
-        Assert.Equal(["data"], model.AskedFor);
-        Assert.Equal(2, model.Messages!.Count);
+        Assert.Empty(problems);
+        Assert.Equal(["message", "count"], values.Select(v => v.Name));
+        Assert.Equal("from the request", values[0].Explanation);
     }
 
     [Fact]
-    public async Task Name_matching_still_covers_what_the_model_left_out()
+    public void Validate_WrongTypesUnknownNamesAndMissingRequired_ListsEveryProblem()
     {
-        var model = new FakeModel(null);
-        var prepared = await PrepareAsync(Task(0), Definition(Required("channel")), model: model);
+        var answer = Answer("""{"parameters": [{"name": "count", "value": 1.5, "explanation": ""}, {"name": "invented", "value": 1, "explanation": ""}, {"name": "flag", "value": "yes", "explanation": ""}]}""");
+        var (_, problems) = ModelAnswerValidator.Validate(answer, [Required("message"), Required("count", "integer"), Required("flag", "boolean")]);
 
-        Assert.Null(prepared.Error);
-        Assert.Equal("#general", prepared.Input["channel"]!.GetValue<string>());
+        Assert.Contains(problems, p => p.Contains("'count' must be of type integer", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("'invented' is not one of the unresolved parameters", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("'flag' must be of type boolean", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("required parameter 'message' (string) has no value", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Validate_NotJson_ReportsWhy()
+    {
+        var (values, problems) = ModelAnswerValidator.Validate(Answer("sorry, I cannot"), [Required("message")]);
+        Assert.Empty(values);
+        Assert.Contains("not valid JSON", Assert.Single(problems), StringComparison.Ordinal);
+    }
+
+    private static ModelAnswer Answer(string text) => ModelAnswer.From(text, TokenUsage.None);
 
     [Fact]
     public async Task A_malformed_reference_fails()
@@ -245,7 +248,7 @@ public sealed class TaskPreparerTests
     [InlineData("userName", "user_name")]
     [InlineData("UserName", "username")]
     [InlineData("user-name", "USER_NAME")]
-    public void Name_keys_ignore_casing_conventions(string a, string b) => Assert.Equal(TaskPreparer.NameKey(a), TaskPreparer.NameKey(b));
+    public void Name_keys_ignore_casing_conventions(string a, string b) => Assert.Equal(NameMatcher.NameKey(a), NameMatcher.NameKey(b));
 
     [Fact]
     public void Backoff_grows_exponentially_with_jitter_and_is_capped()
@@ -268,18 +271,5 @@ public sealed class TaskPreparerTests
         Assert.Contains("MaxAttempts", new EngineOptions { MaxAttempts = 0 }.Validate());
         Assert.Contains("LeaseSeconds", new EngineOptions { LeaseSeconds = 0 }.Validate());
         Assert.NotEqual(new EngineOptions().InstanceId, new EngineOptions().InstanceId);
-    }
-
-    private sealed class FakeModel(LanguageModelAnswer? answer) : ILanguageModel
-    {
-        public IReadOnlyList<PromptMessage>? Messages { get; private set; }
-        public List<string> AskedFor { get; } = [];
-
-        public Task<LanguageModelAnswer?> CompleteAsync(IReadOnlyList<PromptMessage> messages, IReadOnlyList<ParameterDefinition> unresolved, CancellationToken cancellationToken)
-        {
-            Messages = messages;
-            AskedFor.AddRange(unresolved.Select(p => p.Name));
-            return System.Threading.Tasks.Task.FromResult(answer);
-        }
     }
 }

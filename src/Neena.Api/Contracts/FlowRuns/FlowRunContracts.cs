@@ -91,6 +91,8 @@ public sealed class FlowRunFilterValidator : AbstractValidator<FlowRunFilter>
 /// <param name="Error">Why the task failed or was cancelled.</param>
 /// <param name="Attempt">How many times the task has been started (retries and take-overs count).</param>
 /// <param name="OperationName">The task operation's name.</param>
+/// <param name="PromptTokens">Tokens sent to the language model while preparing this task (all attempts; 0 without a model).</param>
+/// <param name="CompletionTokens">Tokens the language model answered while preparing this task (all attempts).</param>
 [OutputSchema("TaskRun")]
 public sealed record TaskRunResponse(
     Guid Id,
@@ -104,12 +106,15 @@ public sealed record TaskRunResponse(
     JsonNode? Result,
     string? Error,
     int Attempt,
-    string OperationName);
+    string OperationName,
+    long PromptTokens,
+    long CompletionTokens);
 
 /// <param name="Status"><c>pending</c> → <c>in_progress</c> → <c>completed</c>, <c>failed</c> or <c>cancelled</c>.</param>
 /// <param name="ApprovalStatus">Null while the run awaits approval, then <c>approved</c> or <c>rejected</c>.</param>
 /// <param name="TaskRuns">One per task operation once the run is approved, ordered by <c>task_operation_index</c>.</param>
 /// <param name="StartTime">When the run was approved and handed to the engine.</param>
+/// <param name="TotalTokens">Language model tokens of all its task runs (prompt and completion).</param>
 [OutputSchema("FlowRun")]
 public sealed record FlowRunResponse(
     Guid Flow,
@@ -123,7 +128,8 @@ public sealed record FlowRunResponse(
     IReadOnlyList<TaskRunResponse> TaskRuns,
     DateTime? StartTime,
     DateTime CreatedDate,
-    DateTime ModifiedDate);
+    DateTime ModifiedDate,
+    long TotalTokens);
 
 [OutputSchema("FlowRunPreview")]
 public sealed record FlowRunPreviewResponse(

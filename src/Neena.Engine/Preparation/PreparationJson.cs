@@ -1,0 +1,9 @@
+using System.Text.Json;
+
+namespace Neena.Engine.Preparation;
+
+internal static class PreparationJson
+{
+    /// <summary>Compact and readable (no \u escapes of non-ASCII): how values appear in prompts and explanations.</summary>
+    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}
