@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Neena.Domain.FlowRuns;
 using Neena.Engine.Preparation;
 using Neena.Integrations;
+using Neena.Integrations.Credentials;
 using Neena.Persistence.FlowRuns;
 
 namespace Neena.Engine;
@@ -428,7 +429,13 @@ internal sealed class RunWorker : IDisposable
             throw new TaskFailedException(prepared.Error);
 
         await using var services = _rt.Scopes.CreateAsyncScope();
-        return await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, new TaskContext(services.ServiceProvider, _rt.TaskLogger, _rt.Options.TaskTimeout, attempt));
+        // The run's organization's credentials, resolved only when the task asks for them; a host without a credential
+        // store (an engine-only host that never registered one) answers every request with "No credential".
+        var credentials = services.ServiceProvider.GetService<ICredentialResolver>() is { } resolver
+            ? CredentialAccessor.ForOrganization(resolver, snapshot.OrganizationId)
+            : CredentialAccessor.None;
+        var context = new TaskContext(services.ServiceProvider, _rt.TaskLogger, _rt.Options.TaskTimeout, attempt) { Credentials = credentials };
+        return await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, context);
     }
 
     /// <summary>Records what a classified error means for the task: a failure, a retry later, a hand-back, or nothing (lost).</summary>
