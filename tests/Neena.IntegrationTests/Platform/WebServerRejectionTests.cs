@@ -46,8 +46,11 @@ public sealed class WebServerRejectionTests(KestrelNeenaFactory factory) : IClas
     public async Task ChunkedBody_OverTheLimit_Returns413WithRequestId()
     {
         var tenant = await factory.CreateTenantAsync();
+        // One JSON string that runs past the limit: a body the JSON reader refuses early (invalid from its first
+        // byte) would make the answer depend on how much had arrived when it looked, a 422 instead of the 413.
         var chunk = new string('a', 64 * 1024);
-        var chunks = string.Concat(Enumerable.Repeat($"{chunk.Length:x}\r\n{chunk}\r\n", 17));
+        const string opening = "{\"request_instructions\":\"";
+        var chunks = $"{opening.Length:x}\r\n{opening}\r\n" + string.Concat(Enumerable.Repeat($"{chunk.Length:x}\r\n{chunk}\r\n", 17));
 
         var response = await SendRawAsync(
             "POST /flow_requests/ HTTP/1.1\r\nHost: localhost\r\n" +

@@ -79,7 +79,13 @@ public sealed class FlowGenerationService(
 
     private async Task<(PlannedFlow Plan, IReadOnlyList<PlanCandidate> Candidates)> PlanAsync(PlanningRequest request, string location, CancellationToken cancellationToken)
     {
-        var found = await index.SearchAsync(request.Instructions, options.Value.Candidates, cancellationToken);
+        // Only tasks the organization can run are candidates: those of integrations that need no credential, or for which
+        // it has stored one. A plan whose first step fails with "No credential" helps nobody.
+        var credentialed = await db.IntegrationCredentials.AsNoTracking().Select(c => c.IntegrationId).Distinct().ToListAsync(cancellationToken);
+        var found = (await index.SearchAsync(request.Instructions, int.MaxValue, cancellationToken))
+            .Where(c => c.Definition.Integration is not { } integration || integration.AuthType == "none" || credentialed.Contains(c.Definition.IntegrationId))
+            .Take(options.Value.Candidates)
+            .ToList();
         var candidates = found.Select(c => new PlanCandidate(
             c.Definition.Id,
             c.Definition.TaskName,
