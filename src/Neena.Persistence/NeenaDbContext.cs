@@ -8,6 +8,7 @@ using Neena.Domain.FlowRequests;
 using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
 using Neena.Domain.Organizations;
+using Neena.Domain.Triggers;
 using Neena.Domain.Users;
 
 namespace Neena.Persistence;
@@ -40,6 +41,8 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<FlowResult> FlowResults => Set<FlowResult>();
     public DbSet<IntegrationCredential> IntegrationCredentials => Set<IntegrationCredential>();
     public DbSet<WebhookTriggerDefinition> WebhookTriggerDefinitions => Set<WebhookTriggerDefinition>();
+    public DbSet<WebhookTriggerOperation> WebhookTriggerOperations => Set<WebhookTriggerOperation>();
+    public DbSet<TriggerRun> TriggerRuns => Set<TriggerRun>();
 
     /// <summary>
     /// The Data Protection key ring, shared by every instance through the database, so that a secret one instance encrypts

@@ -116,6 +116,9 @@ public sealed class TaskRun : ITenantOwned, IAudited, IHasId
     public string? Instruction { get; set; }
     public JsonObject? Parameters { get; set; }
 
+    /// <summary>The credential the operation names, copied in like the rest of it; null means the organization's newest.</summary>
+    public Guid? IntegrationCredentialId { get; set; }
+
     /// <summary>Indexes of the operations that must complete first.</summary>
     public List<int> DependsOn { get; set; } = [];
 
@@ -134,8 +137,14 @@ public sealed class FlowResult : ITenantOwned, IAudited, ISoftDeletable, IHasId
     public Guid OrganizationId { get; set; }
     public Guid FlowRunId { get; set; }
     public required string Body { get; set; }
+    /// <summary>The trigger run that started the run, when a webhook did.</summary>
     public Guid? TriggerRunId { get; set; }
-    public Guid? IntegrationEntityId { get; set; }
+
+    /// <summary>The platform entity the triggering event was about (a Trello card id); platforms' ids are not all uuids.</summary>
+    public string? IntegrationEntityId { get; set; }
+
+    /// <summary>The integration of the triggering event, so results can be found by platform and entity.</summary>
+    public Guid? IntegrationId { get; set; }
 
     public DateTime CreatedDate { get; set; }
     public DateTime ModifiedDate { get; set; }

@@ -36,6 +36,9 @@ public sealed class TaskOperation : IAudited
     /// <summary>Explicit bindings of the task's input parameters: literals or <c>{{ … }}</c> references.</summary>
     public JsonObject? Parameters { get; set; }
 
+    /// <summary>The organization's credential the task uses; null means the newest one for the task's integration.</summary>
+    public Guid? IntegrationCredentialId { get; set; }
+
     public DateTime CreatedDate { get; set; }
     public DateTime ModifiedDate { get; set; }
     public string? CreatedByEmail { get; set; }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Neena.Domain.Catalogue;
+using Neena.Domain.Credentials;
 using Neena.Domain.FlowRequests;
 using Neena.Domain.Flows;
 using Neena.Domain.Organizations;
@@ -97,6 +98,9 @@ internal sealed class TaskOperationConfiguration : IEntityTypeConfiguration<Task
         builder.HasIndex(e => new { e.FlowId, e.Index }).IsUnique();
         builder.HasIndex(e => e.TaskDefinitionId);
         builder.HasOne<TaskDefinition>().WithMany().HasForeignKey(e => e.TaskDefinitionId).OnDelete(DeleteBehavior.Restrict);
+        // Credentials are only ever soft-deleted, so the reference stays valid; the engine refuses a deleted one.
+        builder.HasIndex(e => e.IntegrationCredentialId);
+        builder.HasOne<IntegrationCredential>().WithMany().HasForeignKey(e => e.IntegrationCredentialId).OnDelete(DeleteBehavior.Restrict);
     }
 }
 

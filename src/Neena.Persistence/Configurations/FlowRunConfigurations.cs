@@ -55,6 +55,11 @@ internal sealed class FlowResultConfiguration : IEntityTypeConfiguration<FlowRes
         // Exactly one result per run, even if two engines race to finish it.
         builder.HasIndex(e => e.FlowRunId).IsUnique();
         builder.HasIndex(e => e.OrganizationId);
+        builder.Property(e => e.IntegrationEntityId).HasMaxLength(255);
+        // The newest result for a platform entity, and the list newest first with its filters.
+        builder.HasIndex(e => new { e.OrganizationId, e.IntegrationEntityId, e.CreatedDate }).IsDescending(false, false, true).HasFilter("integration_entity_id IS NOT NULL");
+        builder.HasIndex(e => new { e.OrganizationId, e.CreatedDate, e.Id }).IsDescending(false, true, true);
+        builder.HasIndex(e => e.TriggerRunId);
         builder.HasOne<FlowRun>().WithMany().HasForeignKey(e => e.FlowRunId).OnDelete(DeleteBehavior.Cascade);
     }
 }

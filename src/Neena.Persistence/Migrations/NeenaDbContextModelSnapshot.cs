@@ -572,9 +572,14 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("flow_run_id");
 
-                    b.Property<Guid?>("IntegrationEntityId")
-                        .HasColumnType("uuid")
+                    b.Property<string>("IntegrationEntityId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("integration_entity_id");
+
+                    b.Property<Guid?>("IntegrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_id");
 
                     b.Property<string>("ModifiedByEmail")
                         .HasColumnType("text")
@@ -601,6 +606,18 @@ namespace Neena.Persistence.Migrations
 
                     b.HasIndex("OrganizationId")
                         .HasDatabaseName("ix_flow_results_organization_id");
+
+                    b.HasIndex("TriggerRunId")
+                        .HasDatabaseName("ix_flow_results_trigger_run_id");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_flow_results_organization_id_created_date_id");
+
+                    b.HasIndex("OrganizationId", "IntegrationEntityId", "CreatedDate")
+                        .IsDescending(false, false, true)
+                        .HasDatabaseName("ix_flow_results_organization_id_integration_entity_id_created_")
+                        .HasFilter("integration_entity_id IS NOT NULL");
 
                     b.ToTable("flow_results", (string)null);
                 });
@@ -756,6 +773,10 @@ namespace Neena.Persistence.Migrations
                     b.Property<string>("Instruction")
                         .HasColumnType("text")
                         .HasColumnName("instruction");
+
+                    b.Property<Guid?>("IntegrationCredentialId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_credential_id");
 
                     b.Property<string>("ModifiedByEmail")
                         .HasColumnType("text")
@@ -947,6 +968,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("character varying(4000)")
                         .HasColumnName("instruction");
 
+                    b.Property<Guid?>("IntegrationCredentialId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_credential_id");
+
                     b.Property<string>("ModifiedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("modified_by_email");
@@ -983,6 +1008,9 @@ namespace Neena.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_task_operations");
+
+                    b.HasIndex("IntegrationCredentialId")
+                        .HasDatabaseName("ix_task_operations_integration_credential_id");
 
                     b.HasIndex("TaskDefinitionId")
                         .HasDatabaseName("ix_task_operations_task_definition_id");
@@ -1036,6 +1064,196 @@ namespace Neena.Persistence.Migrations
                         .HasDatabaseName("ix_organizations_external_id");
 
                     b.ToTable("organizations", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Triggers.TriggerRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<string>("DeliveryId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Event")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("event");
+
+                    b.Property<Guid?>("FlowRequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_request_id");
+
+                    b.Property<Guid?>("FlowRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_run_id");
+
+                    b.Property<string>("IntegrationEntityId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("integration_entity_id");
+
+                    b.Property<DateTime?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("WebhookTriggerOperationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("webhook_trigger_operation_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_trigger_runs");
+
+                    b.HasIndex("FlowRequestId")
+                        .HasDatabaseName("ix_trigger_runs_flow_request_id");
+
+                    b.HasIndex("FlowRunId")
+                        .HasDatabaseName("ix_trigger_runs_flow_run_id");
+
+                    b.HasIndex("LeaseExpiresAt", "CreatedDate")
+                        .HasDatabaseName("ix_trigger_runs_claimable")
+                        .HasFilter("status IN ('received', 'processing')");
+
+                    b.HasIndex("WebhookTriggerOperationId", "DeliveryId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_trigger_runs_webhook_trigger_operation_id_delivery_id")
+                        .HasFilter("delivery_id IS NOT NULL");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_trigger_runs_organization_id_created_date_id");
+
+                    b.HasIndex("WebhookTriggerOperationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_trigger_runs_webhook_trigger_operation_id_created_date_id");
+
+                    b.ToTable("trigger_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Triggers.WebhookTriggerOperation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<Guid?>("FlowId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_id");
+
+                    b.Property<Guid?>("IntegrationCredentialId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_credential_id");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("ProtectedSigningSecret")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_signing_secret");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TemplateBody")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("character varying(10000)")
+                        .HasColumnName("template_body");
+
+                    b.Property<Guid>("WebhookTriggerDefinitionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("webhook_trigger_definition_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_trigger_operations");
+
+                    b.HasIndex("FlowId")
+                        .HasDatabaseName("ix_webhook_trigger_operations_flow_id");
+
+                    b.HasIndex("IntegrationCredentialId")
+                        .HasDatabaseName("ix_webhook_trigger_operations_integration_credential_id");
+
+                    b.HasIndex("WebhookTriggerDefinitionId")
+                        .HasDatabaseName("ix_webhook_trigger_operations_webhook_trigger_definition_id");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_webhook_trigger_operations_organization_id_created_date_id")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("webhook_trigger_operations", (string)null);
                 });
 
             modelBuilder.Entity("Neena.Domain.Users.User", b =>
@@ -1269,12 +1487,78 @@ namespace Neena.Persistence.Migrations
                         .IsRequired()
                         .HasConstraintName("fk_task_operations_flows_flow_id");
 
+                    b.HasOne("Neena.Domain.Credentials.IntegrationCredential", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationCredentialId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_task_operations_integration_credentials_integration_credent");
+
                     b.HasOne("Neena.Domain.Catalogue.TaskDefinition", null)
                         .WithMany()
                         .HasForeignKey("TaskDefinitionId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_task_operations_task_definitions_task_definition_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Triggers.TriggerRun", b =>
+                {
+                    b.HasOne("Neena.Domain.FlowRequests.FlowRequest", null)
+                        .WithMany()
+                        .HasForeignKey("FlowRequestId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_trigger_runs_flow_requests_flow_request_id");
+
+                    b.HasOne("Neena.Domain.FlowRuns.FlowRun", null)
+                        .WithMany()
+                        .HasForeignKey("FlowRunId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_trigger_runs_flow_runs_flow_run_id");
+
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_trigger_runs_organizations_organization_id");
+
+                    b.HasOne("Neena.Domain.Triggers.WebhookTriggerOperation", null)
+                        .WithMany()
+                        .HasForeignKey("WebhookTriggerOperationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_trigger_runs_webhook_trigger_operations_webhook_trigger_ope");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Triggers.WebhookTriggerOperation", b =>
+                {
+                    b.HasOne("Neena.Domain.Flows.Flow", null)
+                        .WithMany()
+                        .HasForeignKey("FlowId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_webhook_trigger_operations_flows_flow_id");
+
+                    b.HasOne("Neena.Domain.Credentials.IntegrationCredential", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationCredentialId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_webhook_trigger_operations_integration_credentials_integrat");
+
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_webhook_trigger_operations_organizations_organization_id");
+
+                    b.HasOne("Neena.Domain.Catalogue.WebhookTriggerDefinition", "WebhookTriggerDefinition")
+                        .WithMany()
+                        .HasForeignKey("WebhookTriggerDefinitionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_webhook_trigger_operations_webhook_trigger_definitions_webh");
+
+                    b.Navigation("WebhookTriggerDefinition");
                 });
 
             modelBuilder.Entity("Neena.Domain.Users.User", b =>

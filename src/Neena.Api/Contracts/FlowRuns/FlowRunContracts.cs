@@ -148,7 +148,7 @@ public sealed record FlowRunPreviewResponse(
 public sealed record FlowResultResponse(
     string Body,
     Guid? TriggerRunId,
-    Guid? IntegrationEntityId,
+    string? IntegrationEntityId,
     Guid FlowRunId,
     Guid OrganizationId,
     Guid Id,
