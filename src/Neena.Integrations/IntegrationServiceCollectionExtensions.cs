@@ -58,6 +58,7 @@ public static class IntegrationServiceCollectionExtensions
             .AddLogger<HeaderFreeHttpLogger>();
 
         services.TryAddSingleton<CredentialProtector>();
+        services.TryAddSingleton<Triggers.SigningSecretProtector>();
         AddPlatformClient<SlackClient, SlackOptions>(services, configuration, SlackOptions.SectionName);
         AddPlatformClient<TrelloClient, TrelloOptions>(services, configuration, TrelloOptions.SectionName);
         return services;
