@@ -50,6 +50,25 @@ public sealed class RetrievalTests(NeenaFactory factory) : IClassFixture<NeenaFa
         Assert.True(embedder.HasLoadedModel);
     }
 
+    [Fact]
+    public async Task Embed_MoreTextsThanOneBatch_GivesEachTextTheVectorItGetsAlone()
+    {
+        var embedder = factory.Services.GetRequiredService<SentenceEmbedder>();
+        // Different lengths, so batches are padded; more than two batches, so order across batches is checked.
+        var texts = Enumerable.Range(0, 11)
+            .Select(i => string.Join(' ', Enumerable.Repeat($"text number {i} about topic {(char)('a' + i)}", 1 + (i % 4) * 5)))
+            .ToList();
+
+        var together = await embedder.EmbedAsync(texts, CancellationToken.None);
+
+        Assert.Equal(texts.Count, together.Length);
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var alone = (await embedder.EmbedAsync([texts[i]], CancellationToken.None))[0];
+            Assert.True(SentenceEmbedder.Cosine(alone, together[i]) > 0.9999, $"text {i}: cosine {SentenceEmbedder.Cosine(alone, together[i])}");
+        }
+    }
+
     [Theory]
     [InlineData("Pause for ten seconds before continuing", "Wait")]
     [InlineData("Call the weather API over HTTP and return its JSON", "HTTP Request")]
