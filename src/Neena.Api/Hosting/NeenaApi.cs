@@ -111,6 +111,15 @@ public static class NeenaApi
         services.AddScoped<FlowGenerationService>();
         services.AddScoped<IntegrationCredentialService>();
         services.AddNeenaCredentials();
+        // Webhook trigger operations, trigger runs and flow results (issue 11).
+        services.AddOptions<WebhookOptions>()
+            .BindConfiguration(WebhookOptions.SectionName)
+            .Validate(o => o.Validate() is null, "Webhooks:PublicBaseUrl must be empty or an absolute http(s) URL without query, fragment or user info.")
+            .ValidateOnStart();
+        services.AddSingleton<WebhookUrls>();
+        services.AddScoped<WebhookTriggerOperationService>();
+        services.AddScoped<TriggerRunService>();
+        services.AddScoped<FlowResultService>();
 
         services.AddControllers(options =>
             {

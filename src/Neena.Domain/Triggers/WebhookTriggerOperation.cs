@@ -47,4 +47,11 @@ public sealed class WebhookTriggerOperation : ITenantOwned, IAudited, ISoftDelet
     public string? CreatedByEmail { get; set; }
     public string? ModifiedByEmail { get; set; }
     public DateTime? DeletedAt { get; set; }
+
+    /// <summary>Deletes the operation and destroys its signing secret: deliveries can no longer be verified, nor the secret recovered.</summary>
+    public void Delete(DateTime now)
+    {
+        DeletedAt = now;
+        ProtectedSigningSecret = null;
+    }
 }

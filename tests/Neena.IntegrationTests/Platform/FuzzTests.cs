@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Neena.IntegrationTests.Authoring;
 using Neena.IntegrationTests.Infrastructure;
+using Neena.IntegrationTests.Triggers;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -223,7 +224,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
     }
 
     /// <summary>Resources of one organization that the valid parts of each request point at.</summary>
-    private sealed record World(TestTenant Tenant, Guid Flow, Guid FlowRequest, Guid FlowRun, Guid Echo, Guid Integration, Guid SpareKey, Random Ids)
+    private sealed record World(
+        TestTenant Tenant, Guid Flow, Guid FlowRequest, Guid FlowRun, Guid Echo, Guid Integration, Guid SpareKey,
+        Guid TriggerDefinition, Guid TriggerOperation, Guid TriggerRun, Random Ids)
     {
         public static async Task<World> CreateAsync(NeenaFactory factory)
         {
@@ -234,7 +237,11 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             var run = await Id(await client.PostJsonAsync("/api/v1/flow_runs/", new { flow, flow_request = request }));
             var key = await Id(await client.PostJsonAsync("/api/v1/api_keys/", new { name = "spare" }));
             var integration = Guid.Parse((await (await client.GetAsync("/api/v1/integrations/all")).ReadJsonAsync())[0]!["id"]!.GetValue<string>());
-            return new World(tenant, flow, request, run, await factory.TaskDefinitionIdAsync("core", "Echo"), integration, key, new Random(Seed));
+            var definition = await factory.TriggerDefinitionIdAsync("core", "Incoming Webhook");
+            var operation = await Id(await client.PostJsonAsync("/api/v1/webhook_trigger_operations/", new { name = "fuzz", webhook_trigger_definition = definition, template_body = "Fuzz {{ payload }}", flow }));
+            // Trigger runs are written by the receiver, not through this API: one is stored directly for the reads.
+            var triggerRun = (await TriggerTestSupport.InsertTriggerRunAsync(factory, tenant, operation, entityId: "fuzz-entity")).Id;
+            return new World(tenant, flow, request, run, await factory.TaskDefinitionIdAsync("core", "Echo"), integration, key, definition, operation, triggerRun, new Random(Seed));
         }
 
         private static async Task<Guid> Id(HttpResponseMessage response)
@@ -257,6 +264,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
                 "integration" or "integration_id" or "integrations" => Integration,
                 "organization" or "organization_id" => Tenant.OrganizationId,
                 "api_keys" => SpareKey,
+                "webhook_trigger_definition" or "webhook_trigger_definition_id" or "webhook_trigger_definitions" => TriggerDefinition,
+                "webhook_trigger_operation" or "webhook_trigger_operation_id" or "webhook_trigger_operations" => TriggerOperation,
+                "trigger_run" or "trigger_run_id" or "trigger_runs" => TriggerRun,
                 "users" or "user_id" => Tenant.UserId,
                 _ => new Guid(Bytes()),
             };

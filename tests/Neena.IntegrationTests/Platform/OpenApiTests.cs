@@ -331,18 +331,24 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         return locations.Any(l => l == location || l.StartsWith(location + ".", StringComparison.Ordinal));
     }
 
-    /// <summary>A flow and a flow request of the tenant, made from the document's own POST examples, keyed by the placeholder they replace.</summary>
+    /// <summary>A flow, a flow request and a webhook trigger operation of the tenant, made from the document's own POST examples, keyed by the placeholder they replace.</summary>
     private async Task<Dictionary<string, string>> CreateReferencedResourcesAsync(JsonNode doc, TestTenant tenant)
     {
         var flow = await SendAsync(tenant, "/api/v1/flows", "post", Operation(doc, "post", "/api/v1/flows")["requestBody"]!["content"]!["application/json"]!["example"]!);
         Assert.True(flow.IsSuccessStatusCode, await flow.Content.ReadAsStringAsync());
         var request = await SendAsync(tenant, "/api/v1/flow_requests", "post", Operation(doc, "post", "/api/v1/flow_requests")["requestBody"]!["content"]!["application/json"]!["example"]!);
         Assert.True(request.IsSuccessStatusCode, await request.Content.ReadAsStringAsync());
-        return new Dictionary<string, string>
+        var ids = new Dictionary<string, string>
         {
             [RequestExamples.FlowId] = (await flow.ReadJsonAsync())["id"]!.GetValue<string>(),
             [RequestExamples.FlowRequestId] = (await request.ReadJsonAsync())["id"]!.GetValue<string>(),
         };
+        // The operation's example names the flow made above.
+        var operationExample = Substitute(Operation(doc, "post", "/api/v1/webhook_trigger_operations")["requestBody"]!["content"]!["application/json"]!["example"]!, ids);
+        var operation = await SendAsync(tenant, "/api/v1/webhook_trigger_operations", "post", operationExample);
+        Assert.True(operation.IsSuccessStatusCode, await operation.Content.ReadAsStringAsync());
+        ids[RequestExamples.WebhookTriggerOperationId] = (await operation.ReadJsonAsync())["id"]!.GetValue<string>();
+        return ids;
     }
 
     private static JsonNode Substitute(JsonNode example, Dictionary<string, string> ids)

@@ -7,6 +7,7 @@ using Neena.Api.Contracts.FlowRequests;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Contracts.Flows;
 using Neena.Api.Contracts.IntegrationCredentials;
+using Neena.Api.Contracts.Triggers;
 using Neena.Api.Contracts.Users;
 using Neena.Persistence;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -25,6 +26,8 @@ internal static class RequestExamples
     public const string FlowRequestId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a91";
     public const string ComposeTextTaskDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a92";
     public const string EchoTaskDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a93";
+    public const string IncomingWebhookTriggerDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a94";
+    public const string WebhookTriggerOperationId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a95";
     public const string UserEmail = "ada@example.com";
     public const string UserAuth0Id = "auth0|6650f1d2c3b4a5e6f7a8b9c0";
 
@@ -33,6 +36,12 @@ internal static class RequestExamples
     {
         [ComposeTextTaskDefinitionId] = ("core", "Compose Text"),
         [EchoTaskDefinitionId] = ("core", "Echo"),
+    };
+
+    /// <summary>The catalogue triggers (integration short name, trigger name) whose ids the examples use.</summary>
+    public static readonly IReadOnlyDictionary<string, (string Integration, string Trigger)> CatalogueTriggers = new Dictionary<string, (string, string)>
+    {
+        [IncomingWebhookTriggerDefinitionId] = ("core", "Incoming Webhook"),
     };
 
     public static JsonNode? For(Type body, DateTime now) => body switch
@@ -74,6 +83,22 @@ internal static class RequestExamples
                 ["token"] = "ATTA0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
                 ["app_secret"] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
             },
+        },
+        _ when body == typeof(CreateWebhookTriggerOperationRequest) => new JsonObject
+        {
+            ["name"] = "Orders from the shop",
+            ["webhook_trigger_definition"] = IncomingWebhookTriggerDefinitionId,
+            ["template_body"] = "Post the weekly sales summary for this order: {{ payload }}",
+            ["status"] = "active",
+            ["flow"] = FlowId,
+        },
+        _ when body == typeof(UpdateWebhookTriggerOperationRequest) => new JsonObject
+        {
+            ["id"] = WebhookTriggerOperationId,
+            ["name"] = "Orders from the shop (EMEA)",
+            ["template_body"] = "Post the weekly sales summary for this EMEA order: <{payload}>",
+            ["status"] = "inactive",
+            ["flow"] = FlowId,
         },
         _ when body == typeof(CreateFlowRunRequest) => new JsonObject
         {
@@ -140,7 +165,7 @@ internal sealed class RequestExampleFilter(TimeProvider time) : IRequestBodyFilt
 }
 
 /// <summary>
-/// Swaps the examples' task definition placeholders for the live ids of the same catalogue tasks, so a flow example
+/// Swaps the examples' task and trigger definition placeholders for the live ids of the same catalogue entries, so an example
 /// is accepted as it stands. Without a database the placeholders stay, and the document is still served.
 /// </summary>
 internal sealed class CatalogueIdsFilter(IServiceScopeFactory scopes, ILogger<CatalogueIdsFilter> logger) : IDocumentAsyncFilter
@@ -154,10 +179,16 @@ internal sealed class CatalogueIdsFilter(IServiceScopeFactory scopes, ILogger<Ca
             var db = scope.ServiceProvider.GetRequiredService<NeenaDbContext>();
             var rows = await db.TaskDefinitions.AsNoTracking()
                 .Where(t => t.Integration!.ShortName == "core")
-                .Select(t => new { Integration = t.Integration!.ShortName, t.TaskName, t.Id })
+                .Select(t => new { Integration = t.Integration!.ShortName, Name = t.TaskName, t.Id })
+                .ToListAsync(cancellationToken);
+            var triggers = await db.WebhookTriggerDefinitions.AsNoTracking()
+                .Where(t => t.Integration!.ShortName == "core")
+                .Select(t => new { Integration = t.Integration!.ShortName, Name = t.TriggerName, t.Id })
                 .ToListAsync(cancellationToken);
             ids = RequestExamples.CatalogueTasks
-                .Select(p => (Placeholder: p.Key, Row: rows.FirstOrDefault(r => r.Integration == p.Value.Integration && r.TaskName == p.Value.Task)))
+                .Select(p => (Placeholder: p.Key, Row: rows.FirstOrDefault(r => r.Integration == p.Value.Integration && r.Name == p.Value.Task)))
+                .Concat(RequestExamples.CatalogueTriggers
+                    .Select(p => (Placeholder: p.Key, Row: triggers.FirstOrDefault(r => r.Integration == p.Value.Integration && r.Name == p.Value.Trigger))))
                 .Where(p => p.Row is not null)
                 .ToDictionary(p => p.Placeholder, p => p.Row!.Id.ToString());
         }

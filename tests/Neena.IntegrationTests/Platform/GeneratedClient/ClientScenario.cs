@@ -118,7 +118,69 @@ public static class Scenario
         var legacyRequests = new LegacyFlowRequestsClient(baseUrl, legacy);
         await GenerationAsync("", b => legacyRequests.CreateAsync(b), legacyGeneration.GenerateAsync, legacyGeneration.GenerateAndSaveAsync, legacyGeneration.ExecuteAsync);
         calls.Add("generation");
+
+        // Webhook trigger operations, trigger runs and flow results. Nothing is delivered here, so there are no trigger runs,
+        // and the flows that ran above left results about no platform entity.
+        await WebhookTriggersAsync(baseUrl, v1, legacy, triggers);
+        calls.Add("webhook_triggers");
         return calls;
+    }
+
+    private static async Task WebhookTriggersAsync(string baseUrl, HttpClient v1, HttpClient legacy, ICollection<WebhookTriggerDefinition> definitions)
+    {
+        var generic = definitions.Single(t => t.Trigger_name == "Incoming Webhook");
+        var cardCreated = definitions.Single(t => t.Trigger_name == "Card Created");
+        var operations = new WebhookTriggerOperationsClient(baseUrl, v1);
+        var legacyOperations = new LegacyWebhookTriggerOperationsClient(baseUrl, legacy);
+
+        var orders = await operations.CreateAsync(new WebhookTriggerOperationCreate { Name = "shop orders", Webhook_trigger_definition = generic.Id, Template_body = "Handle the order {{ payload }}" });
+        Check(orders.Signing_secret.StartsWith("whsec_") && orders.Status == TriggerOperationStatus.Inactive && orders.Webhook_url.EndsWith("/webhooks/" + orders.Id), "POST /api/v1/webhook_trigger_operations");
+        var credential = await new IntegrationCredentialsClient(baseUrl, v1).CreateAsync(new IntegrationCredentialCreate
+        {
+            Integration_short_name = "trello",
+            Name = "webhooks",
+            Credentials = new Dictionary<string, string> { ["api_key"] = "k0123456789", ["token"] = "t0123456789", ["app_secret"] = "s0123456789" },
+        });
+        var cards = await legacyOperations.CreateAsync(new WebhookTriggerOperationCreate
+        {
+            Name = "new cards",
+            Webhook_trigger_definition = cardCreated.Id,
+            Template_body = "Triage <{card_name}> in {{ list_name }}",
+            Status = TriggerOperationStatus.Active,
+            Integration_credential = credential.Id,
+        });
+        Check(cards.Signing_secret == null && cards.Integration_credential == credential.Id && cards.Status == TriggerOperationStatus.Active, "POST /webhook_trigger_operations");
+        var unknownField = await Refused<ValidationErrors>(() => operations.CreateAsync(new WebhookTriggerOperationCreate { Name = "bad", Webhook_trigger_definition = cardCreated.Id, Template_body = "<{card}>" }));
+        Check(unknownField.StatusCode == 422 && unknownField.Result.Errors.Any(e => e.ContainsKey("body.template_body")), "an unknown event field: 422 at body.template_body");
+        Check((await operations.GetAsync(cards.Id)).Name == "new cards", "GET /api/v1/webhook_trigger_operations");
+        Check((await legacyOperations.GetAsync(orders.Id)).Webhook_url == orders.Webhook_url, "GET /webhook_trigger_operations");
+        var activated = await operations.UpdateAsync(new WebhookTriggerOperationUpdate { Id = orders.Id, Status = TriggerOperationStatus.Active });
+        Check(activated.Status == TriggerOperationStatus.Active && activated.Template_body == orders.Template_body, "PUT /api/v1/webhook_trigger_operations keeps what it is not sent");
+        var renamed = await legacyOperations.UpdateAsync(new WebhookTriggerOperationUpdate { Id = cards.Id, Name = "cards", Template_body = "Triage {{card_name}}" });
+        Check(renamed.Name == "cards" && renamed.Integration_credential == credential.Id, "PUT /webhook_trigger_operations");
+        Check((await operations.ListAsync(0, 10, null)).Count == 2, "GET /api/v1/webhook_trigger_operations/all");
+        Check((await legacyOperations.ListAsync(null, null, cardCreated.Id)).Single().Id == cards.Id, "GET /webhook_trigger_operations/all filtered");
+
+        var runs = new TriggerRunsClient(baseUrl, v1);
+        var legacyRuns = new LegacyTriggerRunsClient(baseUrl, legacy);
+        Check((await runs.ListAsync(0, 10, orders.Id)).Count == 0, "GET /api/v1/trigger_runs/all");
+        Check((await legacyRuns.ListAsync(null, null, null)).Count == 0, "GET /trigger_runs/all");
+        Check((await Refused<ErrorDetail>(() => runs.GetAsync(Guid.NewGuid()))).StatusCode == 404, "GET /api/v1/trigger_runs of an unknown id: 404");
+        Check((await Refused<ErrorDetail>(() => legacyRuns.GetAsync(Guid.NewGuid()))).StatusCode == 404, "GET /trigger_runs of an unknown id: 404");
+
+        var results = new FlowResultsClient(baseUrl, v1);
+        var legacyResults = new LegacyFlowResultsClient(baseUrl, legacy);
+        var all = await results.ListAsync(0, 100, null, null, null);
+        Check(all.Count >= 2 && all.All(r => r.Integration_entity_id == null && r.Trigger_run_id == null), "GET /api/v1/flow_results/all");
+        var newest = all.First();
+        Check((await legacyResults.ListAsync(null, null, newest.Flow_run_id, null, null)).Single().Id == newest.Id, "GET /flow_results/all filtered by run");
+        Check((await results.ListAsync(null, null, null, "trello", "card-1")).Count == 0, "GET /api/v1/flow_results/all filtered by entity");
+        Check((await Refused<ErrorDetail>(() => results.FindAsync("card-1", "trello"))).StatusCode == 404, "GET /api/v1/flow_results: none about the card");
+        Check((await Refused<ErrorDetail>(() => legacyResults.FindAsync("card-1", "trello"))).StatusCode == 404, "GET /flow_results: none about the card");
+
+        Check((await operations.DeleteAsync(orders.Id)).Deleted_at != null, "DELETE /api/v1/webhook_trigger_operations");
+        Check((await legacyOperations.DeleteAsync(cards.Id)).Deleted_at != null, "DELETE /webhook_trigger_operations");
+        Check((await Refused<ErrorDetail>(() => operations.GetAsync(orders.Id))).StatusCode == 404, "a deleted operation: 404");
     }
 
     private static async Task GenerationAsync(
