@@ -21,7 +21,7 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
 
         Assert.All(names, name => Assert.Matches("^[A-Z][A-Za-z0-9]*$", name));
         Assert.All(names, name => Assert.True(name.Length <= 30, name));
-        foreach (var expected in new[] { "FlowRun", "FlowRunCreate", "FlowRequest", "FlowRequestCreate", "FlowRequestUpdate", "Flow", "FlowCreate", "FlowUpdate", "TaskRun", "ApiKey", "ApiKeyCreated", "ErrorDetail", "ValidationErrors" })
+        foreach (var expected in new[] { "FlowRun", "FlowRunCreate", "FlowRequest", "FlowRequestCreate", "FlowRequestUpdate", "Flow", "FlowCreate", "FlowUpdate", "TaskRun", "ApiKey", "ApiKeyCreated", "ErrorDetail", "ValidationErrors", "WebhookTriggerOperation", "WebhookTriggerOperationCreated", "WebhookTriggerOperationCreate", "WebhookTriggerOperationUpdate", "TriggerRun", "FlowResult" })
             Assert.Contains(expected, names);
     }
 
@@ -33,7 +33,7 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         var parameters = Operations(doc).SelectMany(o => o.Operation["parameters"]?.AsArray() ?? []).Select(p => p!["name"]!.GetValue<string>()).ToHashSet();
 
         Assert.All(parameters, name => Assert.Matches("^[a-z][a-z_]*$", name));
-        Assert.Subset(parameters, new HashSet<string> { "skip", "limit", "id", "flow_id", "flow_run_id", "status", "start_date", "end_date" });
+        Assert.Subset(parameters, new HashSet<string> { "skip", "limit", "id", "flow_id", "flow_run_id", "status", "start_date", "end_date", "webhook_trigger_operation_id", "webhook_trigger_definition_id", "integration_entity_id", "integration_short_name" });
         var list = Operations(doc).Single(o => o.Path == "/api/v1/flow_runs/all").Operation["parameters"]!.AsArray();
         var limit = list.Single(p => p!["name"]!.GetValue<string>() == "limit")!["schema"]!;
         Assert.Equal(100, limit["default"]!.GetValue<int>());
@@ -112,7 +112,7 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         Assert.Equal("object", taskRun["task_prep_prompt"]!["type"]!.GetValue<string>());
         Assert.Equal("#/components/schemas/RunStatus", taskRun["status"]!["allOf"]![0]!["$ref"]!.GetValue<string>());
         Assert.Equal(["pending", "in_progress", "completed", "failed", "cancelled"], schemas["RunStatus"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
-        foreach (var answer in new[] { "FlowRun", "TaskRun", "FlowRequest", "TaskParameter", "ErrorDetail" })
+        foreach (var answer in new[] { "FlowRun", "TaskRun", "FlowRequest", "TaskParameter", "ErrorDetail", "WebhookTriggerOperation", "WebhookTriggerOperationCreated", "TriggerRun" })
         {
             var properties = schemas[answer]!["properties"]!.AsObject().Select(p => p.Key).Order();
             Assert.Equal(properties, schemas[answer]!["required"]!.AsArray().Select(r => r!.GetValue<string>()).Order());
