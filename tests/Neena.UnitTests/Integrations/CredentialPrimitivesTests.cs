@@ -84,7 +84,8 @@ public sealed class CredentialPrimitivesTests
         Assert.Same(stored, await named.GetAsync("trello", CancellationToken.None));
         Assert.Equal("No credential for integration 'slack'",
             (await Assert.ThrowsAsync<TaskFailedException>(() => newest.GetAsync("slack", CancellationToken.None))).Message);
-        Assert.Contains(missing.ToString(), (await Assert.ThrowsAsync<TaskFailedException>(() => namedMissing.GetAsync("trello", CancellationToken.None))).Message, StringComparison.Ordinal);
+        Assert.Equal($"Credential '{missing}' for integration 'trello' no longer exists",
+            (await Assert.ThrowsAsync<TaskFailedException>(() => namedMissing.GetAsync("trello", CancellationToken.None))).Message);
         Assert.Equal("No credential for integration 'trello'",
             (await Assert.ThrowsAsync<TaskFailedException>(() => otherOrganization.GetAsync("trello", CancellationToken.None))).Message);
     }
