@@ -89,4 +89,20 @@ public sealed class CredentialPrimitivesTests
         Assert.Equal("No credential for integration 'trello'",
             (await Assert.ThrowsAsync<TaskFailedException>(() => otherOrganization.GetAsync("trello", CancellationToken.None))).Message);
     }
+
+    [Fact]
+    public async Task ForOrganization_TaskThatNeedsNoCredential_NeverAsksTheResolver()
+    {
+        var resolver = new MemoryCredentialResolver();
+        var stored = resolver.Add("trello", Fields);
+        var context = new TaskContext(new Microsoft.Extensions.DependencyInjection.ServiceCollection().BuildServiceProvider(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None)
+        {
+            Credentials = CredentialAccessor.ForOrganization(resolver, resolver.OrganizationId, stored.Id),
+        };
+
+        var echoed = await TaskTestSupport.InvokeAsync("Neena.Integrations.Core.CoreIntegration.Echo", new System.Text.Json.Nodes.JsonObject { ["message"] = "hi" }, context);
+
+        Assert.NotNull(echoed);
+        Assert.Equal(0, resolver.Calls);
+    }
 }
