@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Neena.Integrations;
 using Neena.Integrations.Credentials;
 using Neena.UnitTests.Integrations.Platforms;
@@ -95,7 +97,7 @@ public sealed class CredentialPrimitivesTests
     {
         var resolver = new MemoryCredentialResolver();
         var stored = resolver.Add("trello", Fields);
-        var context = new TaskContext(new Microsoft.Extensions.DependencyInjection.ServiceCollection().BuildServiceProvider(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None)
+        var context = new TaskContext(new ServiceCollection().BuildServiceProvider(), NullLogger.Instance, CancellationToken.None)
         {
             Credentials = CredentialAccessor.ForOrganization(resolver, resolver.OrganizationId, stored.Id),
         };
