@@ -429,10 +429,11 @@ internal sealed class RunWorker : IDisposable
             throw new TaskFailedException(prepared.Error);
 
         await using var services = _rt.Scopes.CreateAsyncScope();
-        // The run's organization's credentials, resolved only when the task asks for them; a host without a credential
-        // store (an engine-only host that never registered one) answers every request with "No credential".
+        // The run's organization's credentials (the one the operation names, else the newest), resolved only when the task
+        // asks for them; a host without a credential store (an engine-only host that never registered one) answers every
+        // request with "No credential".
         var credentials = services.ServiceProvider.GetService<ICredentialResolver>() is { } resolver
-            ? CredentialAccessor.ForOrganization(resolver, snapshot.OrganizationId)
+            ? CredentialAccessor.ForOrganization(resolver, snapshot.OrganizationId, task.IntegrationCredentialId)
             : CredentialAccessor.None;
         var context = new TaskContext(services.ServiceProvider, _rt.TaskLogger, _rt.Options.TaskTimeout, attempt) { Credentials = credentials };
         return await _rt.Invoker.InvokeAsync(descriptor, prepared.Input, context);
@@ -557,6 +558,7 @@ internal sealed class RunWorker : IDisposable
         OperationName = t.OperationName,
         Instruction = t.Instruction,
         Parameters = (JsonObject?)t.Parameters?.DeepClone(),
+        IntegrationCredentialId = t.IntegrationCredentialId,
         DependsOn = t.DependsOn,
         SortedIndex = t.SortedIndex,
     };

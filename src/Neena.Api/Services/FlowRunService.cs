@@ -158,7 +158,7 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
         var taskRuns = await db.TaskRuns.AsNoTracking()
             .Where(t => ids.Contains(t.FlowRunId))
             .OrderBy(t => t.FlowRunId).ThenBy(t => t.TaskOperationIndex)
-            .Select(t => new TaskRunResponse(t.Id, t.FlowRunId, t.TaskOperationIndex, t.Status, t.StartTime, t.EndTime, t.TaskPrepPrompt, t.TaskPrepAnswer, t.Result, t.Error, t.Attempt, t.OperationName, t.PromptTokens, t.CompletionTokens))
+            .Select(t => new TaskRunResponse(t.Id, t.FlowRunId, t.TaskOperationIndex, t.Status, t.StartTime, t.EndTime, t.TaskPrepPrompt, t.TaskPrepAnswer, t.Result, t.Error, t.Attempt, t.OperationName, t.PromptTokens, t.CompletionTokens, t.IntegrationCredentialId))
             .ToListAsync(cancellationToken);
         var byRun = taskRuns.ToLookup(t => t.FlowRun);
         return rows.Select(r =>

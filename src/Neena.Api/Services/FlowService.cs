@@ -113,11 +113,13 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
         // Deleted definitions are hidden by the soft-delete filter, so they count as missing.
         var definitions = await db.TaskDefinitions.AsNoTracking()
             .Where(t => definitionIds.Contains(t.Id))
-            .Select(t => new { t.Id, t.TaskName, t.Parameters, t.PythonMethodName })
+            .Select(t => new { t.Id, t.TaskName, t.Parameters, t.PythonMethodName, t.IntegrationId })
             .ToDictionaryAsync(t => t.Id, cancellationToken);
+        var credentials = await NamedCredentialsAsync(operationBodies, cancellationToken);
 
         // Ancestry means nothing in a graph that is not a DAG; bindings are checked only once the graph is sound.
         var graphIsSound = problems.Count == 0;
+        var mismatches = new List<(int Operation, string CredentialIntegration, string TaskName, Guid TaskIntegrationId)>();
         for (var i = 0; i < operationBodies.Count; i++)
         {
             var operation = operationBodies[i];
@@ -125,6 +127,14 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
             {
                 problems.Add(new($"body.task_operations.{i}.task_definition", "task definition not found"));
                 continue;
+            }
+            if (operation.IntegrationCredential is { } credentialId)
+            {
+                // Another organization's credential and a deleted one are hidden by the filters: all three read "not found".
+                if (!credentials.TryGetValue(credentialId, out var credential))
+                    problems.Add(new($"body.task_operations.{i}.integration_credential", "integration credential not found"));
+                else if (credential.IntegrationId != definition.IntegrationId)
+                    mismatches.Add((i, credential.Integration, definition.TaskName, definition.IntegrationId));
             }
             if (operation.Parameters is null)
                 continue;
@@ -146,6 +156,17 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
                     problems.Add(new(location, error));
             }
         }
+        if (mismatches.Count > 0)
+        {
+            // Only on this error path: the names of the tasks' integrations, for a message that says what would fit.
+            var integrationIds = mismatches.Select(m => m.TaskIntegrationId).Distinct().ToList();
+            var names = await db.Integrations.IgnoreQueryFilters().AsNoTracking()
+                .Where(x => integrationIds.Contains(x.Id))
+                .ToDictionaryAsync(x => x.Id, x => x.ShortName, cancellationToken);
+            problems.AddRange(mismatches.Select(m => new KeyValuePair<string, string>(
+                $"body.task_operations.{m.Operation}.integration_credential",
+                $"integration credential is for integration '{m.CredentialIntegration}', but task '{m.TaskName}' needs one for '{names.GetValueOrDefault(m.TaskIntegrationId, "?")}'")));
+        }
         if (problems.Count > 0)
             throw new RequestValidationException(problems);
 
@@ -159,6 +180,7 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
             Index = o.Index!.Value,
             SortedIndex = sorted[o.Index!.Value],
             Parameters = o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(),
+            IntegrationCredentialId = o.IntegrationCredential,
         }).ToList();
         var dependencies = dependencyBodies.Select(d => new TaskDependency
         {
@@ -167,6 +189,24 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
             Instruction = d.Instruction,
         }).ToList();
         return (operations, dependencies);
+    }
+
+    /// <summary>
+    /// The live credentials of the caller's organization among those the operations name, with their integration; no
+    /// query when none is named (most flows leave it to the newest credential).
+    /// </summary>
+    private async Task<Dictionary<Guid, (Guid IntegrationId, string Integration)>> NamedCredentialsAsync(
+        List<TaskOperationBody> operations, CancellationToken cancellationToken)
+    {
+        var ids = operations.Select(o => o.IntegrationCredential).OfType<Guid>().Distinct().ToList();
+        if (ids.Count == 0)
+            return [];
+        // The tenant and soft-delete filters apply; the secret material is checked too, as the engine needs it.
+        var rows = await db.IntegrationCredentials.AsNoTracking()
+            .Where(c => ids.Contains(c.Id) && c.ProtectedFields != null)
+            .Select(c => new { c.Id, c.IntegrationId, Integration = c.Integration!.ShortName })
+            .ToListAsync(cancellationToken);
+        return rows.ToDictionary(c => c.Id, c => (c.IntegrationId, c.Integration));
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ public interface ICredentialAccessor
 {
     /// <summary>The credential the task must use for <paramref name="integrationShortName"/>, decrypted.</summary>
     /// <exception cref="TaskFailedException">
-    /// There is none (<c>No credential for integration 'trello'</c>); a retry would not create one, so this is permanent.
+    /// There is none (<c>No credential for integration 'trello'</c>), or the one the task operation names was deleted
+    /// (<c>Credential '…' for integration 'trello' no longer exists</c>); a retry would not bring one, so this is permanent.
     /// </exception>
     Task<IntegrationCredentials> GetAsync(string integrationShortName, CancellationToken cancellationToken);
 }
@@ -35,6 +36,9 @@ public static class CredentialAccessor
 
     public static string NoCredentialMessage(string integrationShortName) => $"No credential for integration '{integrationShortName}'";
 
+    public static string NamedCredentialGoneMessage(Guid credentialId, string integrationShortName) =>
+        $"Credential '{credentialId:D}' for integration '{integrationShortName}' no longer exists";
+
     private sealed class NoCredentials : ICredentialAccessor
     {
         public Task<IntegrationCredentials> GetAsync(string integrationShortName, CancellationToken cancellationToken) =>
@@ -48,8 +52,10 @@ public static class CredentialAccessor
             var credentials = await resolver.ResolveAsync(organizationId, integrationShortName, credentialId, cancellationToken);
             if (credentials is not null)
                 return credentials;
+            // The flow was validated with the credential alive, so a named one that is not found was deleted since (or,
+            // in a hand-edited database, never was): either way only a new credential or an edited flow can help.
             throw new TaskFailedException(credentialId is { } id
-                ? $"{NoCredentialMessage(integrationShortName)}: the task operation names credential {id}, which is not a live credential of this organization for '{integrationShortName}'"
+                ? NamedCredentialGoneMessage(id, integrationShortName)
                 : NoCredentialMessage(integrationShortName));
         }
     }

@@ -19,7 +19,7 @@ public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
     private const int MaxItems = 1000;
     private const int MaxMessageLength = 40000;
 
-    [Task("Send Message", Description = "Posts a message to a Slack channel as the app's bot, or replies in a thread when thread_ts is given (chat.postMessage).")]
+    [Task("Send Message", Description = "Posts a message to a Slack channel as the app's bot with chat.postMessage, or a reply in a message's thread when thread_ts is given, and returns the channel id and the new message's ts. Use it to notify, tell, announce or update a team on Slack, e.g. with text an earlier task wrote; the bot must be a member of the channel.")]
     public async Task<SlackMessageSent> SendMessage(SendMessageInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -41,7 +41,7 @@ public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
         };
     }
 
-    [Task("List Channels", Description = "Lists the workspace's channels the bot can see, following Slack's pages up to the limit (conversations.list).")]
+    [Task("List Channels", Description = "Lists the channels of the Slack workspace that the bot can see with conversations.list (public ones by default), following Slack's pages up to the limit, and returns each channel's id, name, privacy, whether it is archived, whether the bot is a member, topic and purpose. Use it to see which channels exist, or to find a channel's id from its name.")]
     public async Task<List<SlackChannel>> ListChannels(ListChannelsInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -66,7 +66,7 @@ public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
         return channels;
     }
 
-    [Task("Find User by Email", Description = "Finds the workspace member with an email address, for mentions (<@id>) and direct messages (users.lookupByEmail).")]
+    [Task("Find User by Email", Description = "Finds the member of the Slack workspace who has an email address with users.lookupByEmail and returns their user id, names, email, time zone and whether they are a bot or deactivated. Use it to turn a person's email into a Slack user id, e.g. to mention them in a message as <@ID>.")]
     public async Task<SlackUser> FindUserByEmail(FindUserByEmailInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -88,7 +88,7 @@ public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
         };
     }
 
-    [Task("Add Reaction", Description = "Adds an emoji reaction to a Slack message as the bot (reactions.add).")]
+    [Task("Add Reaction", Description = "Adds an emoji reaction, such as eyes or white_check_mark, to one Slack message as the bot with reactions.add, and returns the channel, the message's ts and the emoji's name. Use it to acknowledge or mark a message posted by Send Message or found with Get Channel History; Slack refuses a reaction the bot already added.")]
     public async Task<SlackReactionAdded> AddReaction(AddReactionInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -105,7 +105,7 @@ public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
         return new SlackReactionAdded { Channel = input.Channel, Timestamp = input.Timestamp, Name = name };
     }
 
-    [Task("Get Channel History", Description = "Reads a Slack channel's latest messages, newest first, optionally between two ts (conversations.history).")]
+    [Task("Get Channel History", Description = "Reads the latest messages of a Slack channel, newest first, with conversations.history (optionally only those between two ts), following Slack's pages up to the limit, and returns each message's ts, text, author (user or bot id), subtype and thread. Use it to read or summarise what was recently said in a channel, or to find a message to reply or react to; the bot must be a member.")]
     public async Task<List<SlackMessage>> GetChannelHistory(GetChannelHistoryInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);

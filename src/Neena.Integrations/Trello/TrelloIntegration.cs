@@ -23,7 +23,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
     private static readonly string[] BoardFilters = ["open", "closed", "all", "members", "organization", "public", "starred"];
     private static readonly string[] ListFilters = ["open", "closed", "all", "none"];
 
-    [Task("Get Boards", Description = "Lists the Trello boards of the credential's user (open ones unless a filter says otherwise).")]
+    [Task("Get Boards", Description = "Lists the Trello boards of the credential's user, the open ones unless filter says otherwise (GET members/me/boards), and returns each board's id, name, description, state and web address. Use it to see which boards the user has, or to find a board's id from its name.")]
     public async Task<List<TrelloBoard>> GetBoards(GetBoardsInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -33,7 +33,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return boards.Select(b => b.ToOutput()).ToList();
     }
 
-    [Task("Create Board", Description = "Creates a Trello board, by default with Trello's lists To Do, Doing and Done.")]
+    [Task("Create Board", Description = "Creates a Trello board with a name (POST boards), by default with Trello's lists To Do, Doing and Done, and returns the new board with its id and web address. Use it to start a board for a project or a team; Get Lists in Board then gives the ids of its lists, and Create List adds others.")]
     public async Task<TrelloBoard> CreateBoard(CreateBoardInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -47,7 +47,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return board.ToOutput();
     }
 
-    [Task("Get Board", Description = "Reads one Trello board: its name, description, state and address.")]
+    [Task("Get Board", Description = "Reads one Trello board by its id or short link (GET boards/{id}) and returns its name, description, whether it is closed, its Workspace and its web address. Use it to show or check a board whose id an earlier task or the request gave.")]
     public async Task<TrelloBoard> GetBoard(BoardIdInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -56,7 +56,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return board.ToOutput();
     }
 
-    [Task("Update Board", Description = "Renames a Trello board, changes its description, or closes or reopens it; fields left out stay as they are.")]
+    [Task("Update Board", Description = "Closes (archives), reopens or renames a Trello board, or changes its description (PUT boards/{id}); fields left out stay as they are. Returns the board as it is afterwards. Use it to close or archive a board (it can be reopened later), to rename it, or to change its description.")]
     public async Task<TrelloBoard> UpdateBoard(UpdateBoardInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -69,7 +69,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return board.ToOutput();
     }
 
-    [Task("Delete Board", Description = "Deletes a Trello board with its lists and cards, for good (closing it with Update Board can be undone).")]
+    [Task("Delete Board", Description = "Deletes a Trello board permanently, with all its lists and cards (DELETE boards/{id}), and returns its id with deleted true. Use it only when the board must be removed for good: a deletion cannot be undone.")]
     public async Task<TrelloDeleted> DeleteBoard(BoardIdInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -78,7 +78,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return new TrelloDeleted { Id = id, Deleted = true };
     }
 
-    [Task("Create Card", Description = "Creates a card in a Trello list, with an optional description, position and due date.")]
+    [Task("Create Card", Description = "Creates a card in a Trello list (POST cards) with a name and, optionally, a description, a position and a due date, and returns the new card with its id, list, board and web address. Use it to put a new card, such as a to-do, bug or request, on a board; the list's id comes from Create List or Get Lists in Board.")]
     public async Task<TrelloCard> CreateCard(CreateCardInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -93,7 +93,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return card.ToOutput();
     }
 
-    [Task("Get Card", Description = "Reads one Trello card: its name, description, list, board, due date and address.")]
+    [Task("Get Card", Description = "Reads one Trello card by its id or short link (GET cards/{id}) and returns its details: name, description, list, board, due date, position, whether it is closed, and its web address. Use it to read or show a card's details, e.g. its description or due date.")]
     public async Task<TrelloCard> GetCard(CardIdInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -102,7 +102,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return card.ToOutput();
     }
 
-    [Task("Update Card", Description = "Changes a Trello card: name, description, list (to move it), due date, position, or closes or reopens it; fields left out stay as they are.")]
+    [Task("Update Card", Description = "Moves a Trello card to another list, sets or changes its due date, archives (closes) or reopens it, or changes its name, description or position (PUT cards/{id}); fields left out stay as they are. Returns the card as it is afterwards. Use it to move a card to Done, give it a due date, archive it or edit its text.")]
     public async Task<TrelloCard> UpdateCard(UpdateCardInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -118,7 +118,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return card.ToOutput();
     }
 
-    [Task("Delete Card", Description = "Deletes a Trello card for good (closing it with Update Card can be undone).")]
+    [Task("Delete Card", Description = "Deletes a Trello card permanently (DELETE cards/{id}) and returns its id with deleted true. Use it only when the card must be removed for good: a deletion cannot be undone.")]
     public async Task<TrelloDeleted> DeleteCard(CardIdInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -127,7 +127,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return new TrelloDeleted { Id = id, Deleted = true };
     }
 
-    [Task("Create List", Description = "Creates a list on a Trello board.")]
+    [Task("Create List", Description = "Creates a list (a column of cards) on a Trello board (POST lists), at the position given if any, and returns the new list with its id, name, board and position. Use it to add a column such as Backlog or Review to a board, then Create Card to put cards in it.")]
     public async Task<TrelloList> CreateList(CreateListInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -140,7 +140,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return list.ToOutput();
     }
 
-    [Task("Get List", Description = "Reads one Trello list: its name, board, position and state.")]
+    [Task("Get List", Description = "Reads one Trello list by its id (GET lists/{id}) and returns its name, position, whether it is closed, and the id of its board. Use it to find out what a single list is called, or where it is, when only its id is known.")]
     public async Task<TrelloList> GetList(ListIdInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -149,7 +149,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return list.ToOutput();
     }
 
-    [Task("Update List", Description = "Renames a Trello list, moves it (to another position or board), or closes or reopens it; fields left out stay as they are.")]
+    [Task("Update List", Description = "Renames, archives (closes), reopens or moves a Trello list, to another position or another board (PUT lists/{id}); fields left out stay as they are. Returns the list as it is afterwards. Use it to rename, reorder or archive a column of a board.")]
     public async Task<TrelloList> UpdateList(UpdateListInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -163,7 +163,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return list.ToOutput();
     }
 
-    [Task("Get Cards in List", Description = "Lists the open cards of a Trello list, in their order.")]
+    [Task("Get Cards in List", Description = "Lists the open cards of a Trello list, in their order (GET lists/{id}/cards), and returns each card's id, name, description, due date, position and web address. Use it to see what is in a column, e.g. the cards still To Do, before reading, updating, moving or commenting on them.")]
     public async Task<List<TrelloCard>> GetCardsInList(ListIdInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -172,7 +172,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return cards.Select(c => c.ToOutput()).ToList();
     }
 
-    [Task("Get Lists in Board", Description = "Lists the lists of a Trello board, in their order (open ones unless a filter says otherwise).")]
+    [Task("Get Lists in Board", Description = "Lists the lists (the columns) of a Trello board in their order (GET boards/{id}/lists), the open ones unless filter says otherwise, and returns each list's id, name, position and state. Use it to see a board's columns, or to find a list's id from its name, such as To Do or Done.")]
     public async Task<List<TrelloList>> GetListsInBoard(GetListsInBoardInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -183,7 +183,7 @@ public sealed class TrelloIntegration(TrelloClient trello) : ICredentialCheck
         return lists.Select(l => l.ToOutput()).ToList();
     }
 
-    [Task("Add Comment to Card", Description = "Adds a comment to a Trello card, as the credential's user.")]
+    [Task("Add Comment to Card", Description = "Adds a comment to a Trello card as the credential's user (POST cards/{id}/actions/comments) and returns the comment's id, the card's id, the text, the date and the author. Use it to note progress or leave a message on a card, e.g. one created by Create Card or found by Get Cards in List.")]
     public async Task<TrelloComment> AddCommentToCard(AddCommentInput input, TaskContext context)
     {
         ArgumentNullException.ThrowIfNull(input);

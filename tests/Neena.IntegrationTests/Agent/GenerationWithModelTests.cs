@@ -93,6 +93,35 @@ public sealed class GenerationWithModelTests : IClassFixture<ModelFactory>
     }
 
     [Fact]
+    public async Task Generate_AnswerNamingACredential_LeavesTheChoiceToTheOrganization()
+    {
+        var (client, _) = await ClientAsync(_factory);
+        var requestId = await CreateFlowRequestAsync(client, NamedRequest);
+        var echo = await _factory.TaskDefinitionIdAsync("core", "Echo");
+        Model.Enqueue(Reply.Answer(new JsonObject
+        {
+            ["name"] = "Echo",
+            ["task_operations"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "Echo",
+                ["task_definition"] = echo.ToString(),
+                ["instruction"] = "say it",
+                ["index"] = 0,
+                ["integration_credential"] = Guid.NewGuid().ToString(),
+            }),
+            ["dependencies"] = new JsonArray(),
+            ["explanation"] = "one step",
+        }));
+
+        var flow = await GenerateAsync(client, requestId);
+
+        // Dropped before validation, so the made-up id neither reaches the plan nor makes the model ask again.
+        Assert.Single(Model.Requests);
+        Assert.True(Operation(flow, 0).AsObject().ContainsKey("integration_credential"));
+        Assert.Null(Operation(flow, 0)["integration_credential"]);
+    }
+
+    [Fact]
     public async Task Generate_InvalidTwice_Answers502WithTheReasons()
     {
         var (client, _) = await ClientAsync(_factory);

@@ -32,6 +32,33 @@ public sealed class GenerationWithoutModelTests(EngineFactory factory) : IClassF
         Assert.NotEmpty(flow["candidates"]!.AsArray());
     }
 
+    /// <summary>
+    /// With Slack and Trello credentials their tasks are candidates too, and their descriptions (which talk of messages
+    /// and comments) must not pull them into a plan for a greeting: none scores within the planner's relative cutoff.
+    /// </summary>
+    [Fact]
+    public async Task Generate_GreetingRequestWithSlackAndTrelloCredentials_StillPicksOnlyComposeTextThenEcho()
+    {
+        var (client, _) = await ClientAsync(factory);
+        foreach (var (integration, fields) in new[]
+        {
+            ("slack", new Dictionary<string, string> { ["bot_token"] = "xoxb-1-2-3", ["signing_secret"] = "s0123456789" }),
+            ("trello", new Dictionary<string, string> { ["api_key"] = "k0123456789", ["token"] = "t0123456789", ["app_secret"] = "s0123456789" }),
+        })
+        {
+            var stored = await client.PostJsonAsync("/api/v1/integration_credentials/", new { integration_short_name = integration, name = integration, credentials = fields });
+            Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+        }
+        var requestId = await CreateFlowRequestAsync(client, GreetingRequest, name: "Ada");
+
+        var flow = await GenerateAsync(client, requestId);
+
+        var candidates = flow["candidates"]!.AsArray().Select(c => c!["integration"]!.GetValue<string>()).ToList();
+        Assert.Contains("Slack", candidates);
+        Assert.Contains("Trello", candidates);
+        Assert.Equal(["Compose Text", "Echo"], flow["task_operations"]!.AsArray().Select(o => o!["name"]!.GetValue<string>()));
+    }
+
     [Theory]
     [InlineData("/api/v1/flows/generate", "/api/v1/flows/")]
     [InlineData("/flows/generate/", "/flows")]

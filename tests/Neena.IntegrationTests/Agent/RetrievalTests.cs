@@ -73,6 +73,14 @@ public sealed class RetrievalTests(NeenaFactory factory) : IClassFixture<NeenaFa
     [InlineData("Pause for ten seconds before continuing", "Wait")]
     [InlineData("Call the weather API over HTTP and return its JSON", "HTTP Request")]
     [InlineData("Fill a template with the customer's name", "Compose Text")]
+    [InlineData("Post a message to the #general Slack channel", "Send Message")]
+    [InlineData("Find the Slack user with the email ada@example.com and mention them", "Find User by Email")]
+    [InlineData("React with a thumbs up to the Slack message", "Add Reaction")]
+    [InlineData("List our Slack channels", "List Channels")]
+    [InlineData("Add a comment to the Trello card", "Add Comment to Card")]
+    [InlineData("Add a Done column to the Trello board", "Create List")]
+    [InlineData("Open the Trello card and show its details", "Get Card")]
+    [InlineData("Delete the Trello card", "Delete Card")]
     public async Task Search_Request_RanksTheTaskThatServesItFirst(string request, string expected)
     {
         _ = factory.Server;

@@ -2,6 +2,7 @@ using System.Net;
 using Neena.Domain.FlowRuns;
 using Neena.IntegrationTests.Engine;
 using Neena.IntegrationTests.Infrastructure;
+using Neena.StandIns;
 using static Neena.IntegrationTests.Engine.EngineTestSupport;
 
 namespace Neena.IntegrationTests.Integrations;
@@ -75,5 +76,86 @@ public sealed class TrelloFlowTests(PlatformEngineFactory factory) : IClassFixtu
         var first = TaskRun(run, 0);
         Assert.Equal("No credential for integration 'trello'", first["error"]!.GetValue<string>());
         Assert.Equal(1, first["attempt"]!.GetValue<int>());
+    }
+
+    private async Task<(TrelloAccount Account, string CredentialId)> StoreTrelloCredentialAsync(HttpClient client, string name)
+    {
+        var account = factory.Trello.AddAccount(username: name);
+        var stored = await client.PostJsonAsync("/api/v1/integration_credentials/",
+            new { integration_short_name = "trello", name, credentials = account.CredentialFields() });
+        Assert.True(stored.StatusCode == HttpStatusCode.OK, await stored.Content.ReadAsStringAsync());
+        return (account, (await stored.ReadJsonAsync())["id"]!.GetValue<string>());
+    }
+
+    /// <summary>Two independent Create Board operations: index 0 names <paramref name="credentialId"/>, index 1 names none.</summary>
+    private async Task<string> TwoBoardsFlowAsync(HttpClient client, string credentialId, string named, string unnamed)
+    {
+        var createBoard = await factory.TaskDefinitionIdAsync("trello", "Create Board");
+        var response = await client.PostJsonAsync("/api/v1/flows/", new
+        {
+            name = "two boards",
+            task_operations = new object[]
+            {
+                new { name = "named", task_definition = createBoard, index = 0, parameters = new { name = named }, integration_credential = credentialId },
+                new { name = "unnamed", task_definition = createBoard, index = 1, parameters = new { name = unnamed } },
+            },
+        });
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return (await response.ReadJsonAsync())["id"]!.GetValue<string>();
+    }
+
+    /// <summary>The tokens of the stand-in's board creations named <paramref name="boardName"/>.</summary>
+    private List<string?> TokensCreating(string boardName) => factory.Trello.Requests
+        .Where(r => r.Method == "POST" && r.Path.StartsWith("/1/boards", StringComparison.Ordinal)
+                    && Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(r.Query).TryGetValue("name", out var name) && name == boardName)
+        .Select(TrelloServer.TokenOf)
+        .ToList();
+
+    [Fact]
+    public async Task Run_OperationNamingTheOlderCredential_ActsWithItsToken_AndAnOperationNamingNoneWithTheNewest()
+    {
+        var (client, _) = await ClientAsync(factory);
+        var (older, olderId) = await StoreTrelloCredentialAsync(client, "older");
+        var (newer, _) = await StoreTrelloCredentialAsync(client, "newer");
+        var named = "Named " + Guid.NewGuid().ToString("N");
+        var unnamed = "Unnamed " + Guid.NewGuid().ToString("N");
+        var flow = await TwoBoardsFlowAsync(client, olderId, named, unnamed);
+        var request = await CreateRequestAsync(client, flow, "Create two Trello boards");
+
+        var run = await WaitForRunAsync(client, await CreateRunAsync(client, flow, request));
+
+        Assert.Equal(RunStatus.Completed, Status(run));
+        Assert.Equal([older.Token], TokensCreating(named));
+        Assert.Equal([newer.Token], TokensCreating(unnamed));
+        Assert.Equal(olderId, TaskRun(run, 0)["integration_credential"]!.GetValue<string>());
+        Assert.Null(TaskRun(run, 1)["integration_credential"]);
+        var credentials = (await (await client.GetAsync("/api/v1/integration_credentials/all")).ReadJsonAsync()).AsArray();
+        Assert.All(credentials, c => Assert.NotNull(c!["last_used_at"]));
+    }
+
+    [Fact]
+    public async Task Run_NamedCredentialDeletedBeforeTheRun_FailsOnceWithAClearErrorAndNeverFallsBackToTheNewest()
+    {
+        var (client, _) = await ClientAsync(factory);
+        var (older, olderId) = await StoreTrelloCredentialAsync(client, "older");
+        // A newer credential the engine could fall back to, and must not.
+        await StoreTrelloCredentialAsync(client, "newer");
+        var named = "Named " + Guid.NewGuid().ToString("N");
+        var flow = await TwoBoardsFlowAsync(client, olderId, named, "Unnamed " + Guid.NewGuid().ToString("N"));
+        var request = await CreateRequestAsync(client, flow, "Create two Trello boards");
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/v1/integration_credentials/?id={olderId}")).StatusCode);
+
+        var run = await WaitForRunAsync(client, await CreateRunAsync(client, flow, request));
+
+        Assert.Equal(RunStatus.Failed, Status(run));
+        var failed = TaskRun(run, 0);
+        Assert.Equal(RunStatus.Failed, Status(failed));
+        Assert.Equal($"Credential '{olderId}' for integration 'trello' no longer exists", failed["error"]!.GetValue<string>());
+        Assert.Equal(1, failed["attempt"]!.GetValue<int>());
+        Assert.Empty(TokensCreating(named));
+        Assert.DoesNotContain(factory.Trello.Requests, r => TrelloServer.TokenOf(r) == older.Token);
+        // The flow keeps naming the deleted credential: it is the author's to change, not the server's to drop.
+        var stored = await (await client.GetAsync($"/api/v1/flows/?id={flow}")).ReadJsonAsync();
+        Assert.Equal(olderId, stored["task_operations"]![0]!["integration_credential"]!.GetValue<string>());
     }
 }

@@ -4,23 +4,32 @@ namespace Neena.UnitTests.Integrations;
 
 /// <summary>
 /// Retrieval and the planner choose tasks by what the catalogue says about them, so every built-in task must say what it
-/// does and when to use it, and every input and output must say what it holds.
+/// does and when to use it, and every input and output must say what it holds (and an id where it comes from).
 /// </summary>
 public sealed class CatalogueDescriptionTests
 {
+    /// <summary>Every task of every built-in integration: nothing is exempt from the rules below.</summary>
     public static TheoryData<string> BuiltInTasks() => [.. IntegrationCatalogue.BuiltIn.Tasks.Select(t => t.MethodName)];
 
-    // The core and HTTP tasks were rewritten for planning (issue 10); the Slack and Trello descriptions do not follow this
-    // style yet (issue 11 is still open), so they are held only to the doc-string rule below for now.
-    public static TheoryData<string> PlanningReadyTasks() =>
-    [
-        .. IntegrationCatalogue.BuiltIn.Tasks
-            .Select(t => t.MethodName)
-            .Where(m => m.StartsWith("Neena.Integrations.Core.", StringComparison.Ordinal) || m.StartsWith("Neena.Integrations.Http.", StringComparison.Ordinal)),
-    ];
+    /// <summary>Inputs that name a platform entity made or found by another task: a model must know which task gives it.</summary>
+    private static bool IsReference(ParameterDescriptor p) =>
+        p.Name.EndsWith("_id", StringComparison.Ordinal) || p.Name.EndsWith("_ts", StringComparison.Ordinal) || p.Name is "channel" or "timestamp";
+
+    private static IntegrationDescriptor IntegrationOf(string methodName) =>
+        IntegrationCatalogue.BuiltIn.Integrations.Single(i => i.Tasks.Any(t => t.MethodName == methodName));
+
+    [Fact]
+    public void BuiltInTasks_CoverEveryBuiltInIntegration()
+    {
+        var rows = BuiltInTasks().Cast<object[]>().Select(row => (string)row[0]).ToList();
+        var covered = rows.Select(m => IntegrationOf(m).ShortName).Distinct().Order();
+
+        Assert.Equal(["core", "http", "slack", "trello"], covered);
+        Assert.Equal(IntegrationCatalogue.BuiltIn.Tasks.Count(), rows.Count);
+    }
 
     [Theory]
-    [MemberData(nameof(PlanningReadyTasks))]
+    [MemberData(nameof(BuiltInTasks))]
     public void BuiltInTask_Description_SaysWhatItDoesAndWhenToUseIt(string methodName)
     {
         var task = IntegrationCatalogue.BuiltIn.FindTask(methodName)!;
@@ -36,6 +45,22 @@ public sealed class CatalogueDescriptionTests
     {
         var task = IntegrationCatalogue.BuiltIn.FindTask(methodName)!;
 
-        Assert.All(task.Parameters.Concat(task.OutputParameters), p => Assert.False(string.IsNullOrWhiteSpace(p.DocString), $"{task.TaskName}.{p.Name}"));
+        Assert.All(task.Parameters.Concat(task.OutputParameters), p =>
+        {
+            Assert.False(string.IsNullOrWhiteSpace(p.DocString), $"{task.TaskName}.{p.Name}");
+            Assert.True(p.DocString!.Length >= 15 && p.DocString.EndsWith('.'), $"{task.TaskName}.{p.Name}: '{p.DocString}' should be a sentence saying what the value is");
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(BuiltInTasks))]
+    public void BuiltInTask_EveryReferenceInput_SaysWhichTaskGivesIt(string methodName)
+    {
+        var task = IntegrationCatalogue.BuiltIn.FindTask(methodName)!;
+        var others = IntegrationOf(methodName).Tasks.Where(t => t.MethodName != methodName).Select(t => t.TaskName).ToList();
+
+        Assert.All(task.Parameters.Where(IsReference), p => Assert.True(
+            others.Any(name => p.DocString!.Contains(name, StringComparison.Ordinal)),
+            $"{task.TaskName}.{p.Name}: '{p.DocString}' should name the task that returns such a value (e.g. 'as returned by Create List')"));
     }
 }

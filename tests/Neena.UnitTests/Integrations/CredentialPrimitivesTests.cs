@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Neena.Integrations;
 using Neena.Integrations.Credentials;
 using Neena.UnitTests.Integrations.Platforms;
@@ -84,8 +86,25 @@ public sealed class CredentialPrimitivesTests
         Assert.Same(stored, await named.GetAsync("trello", CancellationToken.None));
         Assert.Equal("No credential for integration 'slack'",
             (await Assert.ThrowsAsync<TaskFailedException>(() => newest.GetAsync("slack", CancellationToken.None))).Message);
-        Assert.Contains(missing.ToString(), (await Assert.ThrowsAsync<TaskFailedException>(() => namedMissing.GetAsync("trello", CancellationToken.None))).Message, StringComparison.Ordinal);
+        Assert.Equal($"Credential '{missing}' for integration 'trello' no longer exists",
+            (await Assert.ThrowsAsync<TaskFailedException>(() => namedMissing.GetAsync("trello", CancellationToken.None))).Message);
         Assert.Equal("No credential for integration 'trello'",
             (await Assert.ThrowsAsync<TaskFailedException>(() => otherOrganization.GetAsync("trello", CancellationToken.None))).Message);
+    }
+
+    [Fact]
+    public async Task ForOrganization_TaskThatNeedsNoCredential_NeverAsksTheResolver()
+    {
+        var resolver = new MemoryCredentialResolver();
+        var stored = resolver.Add("trello", Fields);
+        var context = new TaskContext(new ServiceCollection().BuildServiceProvider(), NullLogger.Instance, CancellationToken.None)
+        {
+            Credentials = CredentialAccessor.ForOrganization(resolver, resolver.OrganizationId, stored.Id),
+        };
+
+        var echoed = await TaskTestSupport.InvokeAsync("Neena.Integrations.Core.CoreIntegration.Echo", new System.Text.Json.Nodes.JsonObject { ["message"] = "hi" }, context);
+
+        Assert.NotNull(echoed);
+        Assert.Equal(0, resolver.Calls);
     }
 }

@@ -261,6 +261,14 @@ public sealed partial class TrelloServer : StandInHost
         }));
     }
 
+    /// <summary>The token a recorded request authenticated with (<c>token</c> query parameter or OAuth header), if any.</summary>
+    public static string? TokenOf(RecordedRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var fromQuery = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.Query).TryGetValue("token", out var token) ? token.ToString() : null;
+        return fromQuery ?? (request.Authorization is { } header && header.StartsWith("OAuth ", StringComparison.Ordinal) ? OAuthValue(header, "oauth_token") : null);
+    }
+
     /// <summary>The comments made on a card, oldest first.</summary>
     public IReadOnlyList<string> Comments(string cardId) => Snapshot(() => _actions
         .Where(a => a["type"]!.GetValue<string>() == "commentCard" && a["data"]!["card"]!["id"]!.GetValue<string>() == cardId)

@@ -93,6 +93,7 @@ public sealed class FlowRunFilterValidator : AbstractValidator<FlowRunFilter>
 /// <param name="OperationName">The task operation's name.</param>
 /// <param name="PromptTokens">Tokens sent to the language model while preparing this task (all attempts; 0 without a model).</param>
 /// <param name="CompletionTokens">Tokens the language model answered while preparing this task (all attempts).</param>
+/// <param name="IntegrationCredential">The credential the task operation named when the run started (copied, like the rest of the operation); null: the organization's newest for the task's integration.</param>
 [OutputSchema("TaskRun")]
 public sealed record TaskRunResponse(
     Guid Id,
@@ -108,7 +109,8 @@ public sealed record TaskRunResponse(
     int Attempt,
     string OperationName,
     long PromptTokens,
-    long CompletionTokens);
+    long CompletionTokens,
+    Guid? IntegrationCredential);
 
 /// <param name="Status"><c>pending</c> → <c>in_progress</c> → <c>completed</c>, <c>failed</c> or <c>cancelled</c>.</param>
 /// <param name="ApprovalStatus">Null while the run awaits approval, then <c>approved</c> or <c>rejected</c>.</param>

@@ -61,6 +61,12 @@ public sealed record TaskOperationBody
     /// <c>{{tasks.INDEX.result.PATH}}</c> for an ancestor operation).
     /// </summary>
     public JsonObject? Parameters { get; init; }
+
+    /// <summary>
+    /// The id of one of your organization's integration credentials (<c>GET /integration_credentials/all</c>) for the
+    /// task definition's integration, which the task then acts with; null or left out: the newest one at run time.
+    /// </summary>
+    public Guid? IntegrationCredential { get; init; }
 }
 
 /// <summary>The target operation runs after the source operation has completed.</summary>
@@ -106,6 +112,7 @@ public sealed record FlowResponse(
 }
 
 /// <param name="SortedIndex">The operation's place in a stable topological order of the flow (ties broken by <c>index</c>).</param>
+/// <param name="IntegrationCredential">The credential the task acts with; null: the organization's newest for the task's integration.</param>
 [OutputSchema("TaskOperation")]
 public sealed record TaskOperationResponse(
     Guid Id,
@@ -118,13 +125,14 @@ public sealed record TaskOperationResponse(
     int Index,
     int SortedIndex,
     JsonObject? Parameters,
+    Guid? IntegrationCredential,
     DateTime CreatedDate,
     DateTime ModifiedDate,
     string? CreatedByEmail,
     string? ModifiedByEmail)
 {
     public static TaskOperationResponse From(TaskOperation o) => new(
-        o.Id, o.FlowId, o.Name, o.TaskDefinitionId, o.Instruction, o.X, o.Y, o.Index, o.SortedIndex, o.Parameters,
+        o.Id, o.FlowId, o.Name, o.TaskDefinitionId, o.Instruction, o.X, o.Y, o.Index, o.SortedIndex, o.Parameters, o.IntegrationCredentialId,
         o.CreatedDate, o.ModifiedDate, o.CreatedByEmail, o.ModifiedByEmail);
 }
 

@@ -84,6 +84,8 @@ public sealed record GeneratedFlowResponse(
     string? Model,
     IReadOnlyList<CandidateResponse> Candidates);
 
-public sealed record GeneratedTaskOperation(string Name, Guid TaskDefinition, string? Instruction, double? X, double? Y, int Index, JsonObject? Parameters);
+/// <param name="IntegrationCredential">Always null from the planners: the task acts with the organization's newest credential
+/// for its integration unless you name another one before posting the flow.</param>
+public sealed record GeneratedTaskOperation(string Name, Guid TaskDefinition, string? Instruction, double? X, double? Y, int Index, JsonObject? Parameters, Guid? IntegrationCredential);
 
 public sealed record GeneratedDependency(int SourceTaskOperation, int TargetTaskOperation, string? Instruction);

@@ -129,6 +129,8 @@ internal static class RequestExamples
                     ["template"] = "Weekly sales summary for {customer}",
                     ["values"] = new JsonObject { ["customer"] = "{{request.metadata.customer}}" },
                 },
+                // Core tasks take no credential; a Slack or Trello operation may name one of the organization's here.
+                ["integration_credential"] = null,
             },
             new JsonObject
             {

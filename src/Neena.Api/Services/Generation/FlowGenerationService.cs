@@ -110,7 +110,7 @@ public sealed class FlowGenerationService(
     private static GeneratedFlowResponse ToResponse(PlannedFlow plan, IReadOnlyList<PlanCandidate> candidates) => new(
         plan.Flow.Name!,
         plan.Flow.TaskOperations!.Select(o => new GeneratedTaskOperation(
-            o!.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Index!.Value, o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone())).ToList(),
+            o!.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Index!.Value, o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(), o.IntegrationCredential)).ToList(),
         (plan.Flow.Dependencies ?? []).Select(d => new GeneratedDependency(d!.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value, d.Instruction)).ToList(),
         plan.Explanation,
         new UsageResponse(plan.Usage.PromptTokens, plan.Usage.CompletionTokens, plan.Usage.TotalTokens),

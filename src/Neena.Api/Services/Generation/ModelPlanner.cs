@@ -78,6 +78,9 @@ public sealed class ModelPlanner(LanguageModelClient model, FlowDraftValidator v
         }
         if (flow is null)
             return (null, null, ["the answer is not a flow"]);
+        // Which credential a task acts with is the organization's choice, never the model's (the schema does not offer it).
+        if (flow.TaskOperations?.Any(o => o?.IntegrationCredential is not null) == true)
+            flow = flow with { TaskOperations = flow.TaskOperations.Select(o => o is null ? null : o with { IntegrationCredential = null }).ToList() };
         var problems = await validator.ValidateAsync(flow, cancellationToken);
         if (problems.Count > 0)
             return (null, null, problems.Select(p => $"{Strip(p.Key)}: {p.Value}").ToList());

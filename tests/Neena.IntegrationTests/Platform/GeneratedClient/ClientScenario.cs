@@ -79,6 +79,29 @@ public static class Scenario
         Check((await legacyCredentials.GetAsync(trelloCredential.Id)).Id == trelloCredential.Id, "GET /integration_credentials");
         Check((await credentials.ListAsync(0, 10)).Count == 2, "GET /api/v1/integration_credentials/all");
         Check((await legacyCredentials.ListAsync(null, null)).Count == 2, "GET /integration_credentials/all");
+        // A task operation names the credential its task acts with; one of another integration is refused at its location.
+        var createBoard = definitions.Single(d => d.Task_name == "Create Board" && d.Belongs_to_integration.Short_name == "trello");
+        var boardFlow = await new FlowsClient(baseUrl, v1).CreateAsync(new FlowCreate
+        {
+            Name = "Board with a chosen credential",
+            Task_operations = new List<TaskOperationCreate>
+            {
+                new() { Name = "Board", Task_definition = createBoard.Id, Index = 0, Parameters = new Dictionary<string, object> { ["name"] = "Launch" }, Integration_credential = trelloCredential.Id },
+            },
+        });
+        Check(boardFlow.Task_operations.Single().Integration_credential == trelloCredential.Id, "POST /api/v1/flows with integration_credential");
+        Check((await new LegacyFlowsClient(baseUrl, legacy).GetAsync(boardFlow.Id)).Task_operations.Single().Integration_credential == trelloCredential.Id, "GET /flows keeps integration_credential");
+        var wrongCredential = await Refused<ValidationErrors>(() => new LegacyFlowsClient(baseUrl, legacy).UpdateAsync(new FlowUpdate
+        {
+            Id = boardFlow.Id,
+            Name = "Board with a Slack credential",
+            Task_operations = new List<TaskOperationCreate>
+            {
+                new() { Name = "Board", Task_definition = createBoard.Id, Index = 0, Integration_credential = slackCredential.Id },
+            },
+        }));
+        Check(wrongCredential.StatusCode == 422 && wrongCredential.Result.Errors.Any(e => e.ContainsKey("body.task_operations.0.integration_credential")), "a credential of another integration: 422 at its location");
+        Check((await new FlowsClient(baseUrl, v1).DeleteAsync(boardFlow.Id)).Deleted_at != null, "the board flow is removed again");
         var unreachable = await credentials.CheckAsync(trelloCredential.Id);
         Check(!unreachable.Ok && unreachable.Detail.Length > 0, "POST /api/v1/integration_credentials/check: " + unreachable.Detail);
         Check(!(await legacyCredentials.CheckAsync(slackCredential.Id)).Ok, "POST /integration_credentials/check");

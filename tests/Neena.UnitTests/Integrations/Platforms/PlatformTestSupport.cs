@@ -63,8 +63,16 @@ public sealed class MemoryCredentialResolver : ICredentialResolver
         return credentials;
     }
 
-    public Task<IntegrationCredentials?> ResolveAsync(Guid organizationId, string integrationShortName, Guid? credentialId, CancellationToken cancellationToken) =>
-        Task.FromResult(organizationId == OrganizationId && _credentials.TryGetValue(integrationShortName, out var c) && (credentialId is null || credentialId == c.Id) ? c : null);
+    private int _calls;
+
+    /// <summary>How many times a credential was asked for (each would be a database round trip in the server).</summary>
+    public int Calls => Volatile.Read(ref _calls);
+
+    public Task<IntegrationCredentials?> ResolveAsync(Guid organizationId, string integrationShortName, Guid? credentialId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _calls);
+        return Task.FromResult(organizationId == OrganizationId && _credentials.TryGetValue(integrationShortName, out var c) && (credentialId is null || credentialId == c.Id) ? c : null);
+    }
 }
 
 /// <summary>The real integrations and typed clients, configured as the server configures them, pointed at stand-ins.</summary>
