@@ -270,10 +270,11 @@ public sealed class WebhookReceiver(
     {
         if (!Guid.TryParse(operationId, out var id))
             return null;
+        // Only the tenant filter is lifted (for the whole query, as EF lifts filters): deleted rows stay hidden.
         var row = await (
                 from o in db.WebhookTriggerOperations.IgnoreQueryFilters([NeenaDbContext.TenantFilter]).AsNoTracking()
                 join d in db.WebhookTriggerDefinitions.AsNoTracking() on o.WebhookTriggerDefinitionId equals d.Id
-                join i in db.Integrations.IgnoreQueryFilters().AsNoTracking() on d.IntegrationId equals i.Id
+                join i in db.Integrations.AsNoTracking() on d.IntegrationId equals i.Id
                 where o.Id == id
                 select new { o.Id, o.OrganizationId, o.Status, o.ProtectedSigningSecret, o.IntegrationCredentialId, d.PythonMethodName, i.ShortName })
             .FirstOrDefaultAsync(cancellationToken);
