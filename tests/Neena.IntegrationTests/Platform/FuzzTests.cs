@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Neena.IntegrationTests.Authoring;
 using Neena.IntegrationTests.Infrastructure;
+using Neena.IntegrationTests.Triggers;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -16,6 +17,7 @@ public sealed class FuzzFactory : NeenaFactory
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Engine:Enabled"] = "false",
+        ["Webhooks:ProcessorEnabled"] = "false",
         // Thousands of request log lines cost more than the requests; failures still log as errors.
         ["Serilog:MinimumLevel:Default"] = "Warning",
     };
@@ -99,7 +101,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             yield return ("wrong type", "[]");
             yield break;
         }
-        yield return ("NUL", Pick(random, "%00", "a%00b"));
+        // The in-memory test server cannot carry a NUL in a path at all; Kestrel refuses one itself (WebServerRejectionTests).
+        if (parameter.In != "path")
+            yield return ("NUL", Pick(random, "%00", "a%00b"));
         yield return ("surrogate as UTF-8", "%ED%A0%80");
         yield return ("invalid UTF-8", Pick(random, "%FF%FE", "%C0%80", "%F0%9F"));
         yield return ("overflow", Pick(random, "1e400", "99999999999999999999999", "-1e400"));
@@ -223,7 +227,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
     }
 
     /// <summary>Resources of one organization that the valid parts of each request point at.</summary>
-    private sealed record World(TestTenant Tenant, Guid Flow, Guid FlowRequest, Guid FlowRun, Guid Echo, Guid Integration, Guid SpareKey, Random Ids)
+    private sealed record World(TestTenant Tenant, Guid Flow, Guid FlowRequest, Guid FlowRun, Guid Echo, Guid Integration, Guid SpareKey, Guid WebhookOperation, Random Ids)
     {
         public static async Task<World> CreateAsync(NeenaFactory factory)
         {
@@ -234,7 +238,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             var run = await Id(await client.PostJsonAsync("/api/v1/flow_runs/", new { flow, flow_request = request }));
             var key = await Id(await client.PostJsonAsync("/api/v1/api_keys/", new { name = "spare" }));
             var integration = Guid.Parse((await (await client.GetAsync("/api/v1/integrations/all")).ReadJsonAsync())[0]!["id"]!.GetValue<string>());
-            return new World(tenant, flow, request, run, await factory.TaskDefinitionIdAsync("core", "Echo"), integration, key, new Random(Seed));
+            // An active operation, so that deliveries get as far as its signature check (the fuzzer never signs).
+            var webhook = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", signingSecret: "whsec_fuzz");
+            return new World(tenant, flow, request, run, await factory.TaskDefinitionIdAsync("core", "Echo"), integration, key, webhook, new Random(Seed));
         }
 
         private static async Task<Guid> Id(HttpResponseMessage response)
@@ -258,6 +264,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
                 "organization" or "organization_id" => Tenant.OrganizationId,
                 "api_keys" => SpareKey,
                 "users" or "user_id" => Tenant.UserId,
+                "operation_id" or "webhooks" => WebhookOperation,
                 _ => new Guid(Bytes()),
             };
         }

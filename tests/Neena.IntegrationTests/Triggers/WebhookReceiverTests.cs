@@ -52,6 +52,20 @@ public sealed class WebhookReceiverTests(ReceiverOnlyFactory factory) : IClassFi
         Assert.Equal(0, stored.Attempts);
     }
 
+    [Theory]
+    [InlineData("/webhooks/{operation_id}")]
+    [InlineData("/api/v1/webhooks/{operation_id}")]
+    public async Task Generic_TheDocumentsExampleSignedAsDocumented_IsAccepted(string path)
+    {
+        var (_, _, operation) = await GenericAsync();
+        var doc = await (await Platform().GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync();
+        var example = doc["paths"]![path]!["post"]!["requestBody"]!["content"]!["application/json"]!["example"]!.ToJsonString();
+
+        var response = await Platform().SendAsync(PlatformWebhooks.Neena(path.Replace("{operation_id}", operation.ToString(), StringComparison.Ordinal), example, Secret));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     [Fact]
     public async Task Generic_WithACredentialHeaderThatIsInvalid_IsStillJudgedByItsSignatureOnly()
     {

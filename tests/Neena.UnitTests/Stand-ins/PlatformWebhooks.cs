@@ -17,10 +17,12 @@ public static class PlatformWebhooks
     /// <c>{"action": …, "model": …}</c> to the callback URL, with <c>X-Trello-Webhook</c> = base64 of the HMAC-SHA1, keyed
     /// with the application's secret, of the body's bytes followed by the callback URL as the webhook was registered.
     /// </summary>
-    public static HttpRequestMessage Trello(string callbackUrl, JsonObject action, JsonObject? model, string appSecret, string? signedUrl = null)
+    public static HttpRequestMessage Trello(string callbackUrl, JsonObject action, JsonObject? model, string appSecret, string? signedUrl = null) =>
+        Trello(callbackUrl, Encoding.UTF8.GetBytes(new JsonObject { ["action"] = action.DeepClone(), ["model"] = model?.DeepClone() ?? new JsonObject() }.ToJsonString()), appSecret, signedUrl);
+
+    /// <summary>Any body, signed as Trello signs (for hostile bodies).</summary>
+    public static HttpRequestMessage Trello(string callbackUrl, byte[] bytes, string appSecret, string? signedUrl = null)
     {
-        var body = new JsonObject { ["action"] = action.DeepClone(), ["model"] = model?.DeepClone() ?? new JsonObject() }.ToJsonString();
-        var bytes = Encoding.UTF8.GetBytes(body);
 #pragma warning disable CA5350 // Trello's scheme is HMAC-SHA1; the stand-in signs as Trello does.
         using var hmac = new HMACSHA1(Encoding.UTF8.GetBytes(appSecret));
 #pragma warning restore CA5350
@@ -52,9 +54,12 @@ public static class PlatformWebhooks
     /// <c>X-Slack-Request-Timestamp</c> and <c>X-Slack-Signature: v0=</c> + hex HMAC-SHA256, keyed with the signing secret,
     /// of <c>v0:{timestamp}:{body}</c>.
     /// </summary>
-    public static HttpRequestMessage Slack(string url, JsonObject payload, string signingSecret, DateTimeOffset? signedAt = null)
+    public static HttpRequestMessage Slack(string url, JsonObject payload, string signingSecret, DateTimeOffset? signedAt = null) =>
+        Slack(url, Encoding.UTF8.GetBytes(payload.ToJsonString()), signingSecret, signedAt);
+
+    /// <summary>Any body, signed as Slack signs (for hostile bodies).</summary>
+    public static HttpRequestMessage Slack(string url, byte[] bytes, string signingSecret, DateTimeOffset? signedAt = null)
     {
-        var bytes = Encoding.UTF8.GetBytes(payload.ToJsonString());
         var timestamp = (signedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         using var hmac = new HMACSHA256(Encoding.UTF8.GetBytes(signingSecret));
         var signature = "v0=" + Convert.ToHexStringLower(hmac.ComputeHash([.. Encoding.UTF8.GetBytes($"v0:{timestamp}:"), .. bytes]));
@@ -101,9 +106,12 @@ public static class PlatformWebhooks
     /// Neena's own scheme for the core Incoming Webhook: <c>X-Neena-Timestamp</c> (unix seconds) and <c>X-Neena-Signature:
     /// sha256=</c> + hex HMAC-SHA256, keyed with the operation's signing secret, of <c>{timestamp}.{body}</c>.
     /// </summary>
-    public static HttpRequestMessage Neena(string url, string body, string secret, DateTimeOffset? signedAt = null, string? deliveryId = null)
+    public static HttpRequestMessage Neena(string url, string body, string secret, DateTimeOffset? signedAt = null, string? deliveryId = null) =>
+        Neena(url, Encoding.UTF8.GetBytes(body), secret, signedAt, deliveryId);
+
+    /// <summary>Any body (bytes that are not UTF-8 included), signed as Neena's scheme says.</summary>
+    public static HttpRequestMessage Neena(string url, byte[] bytes, string secret, DateTimeOffset? signedAt = null, string? deliveryId = null)
     {
-        var bytes = Encoding.UTF8.GetBytes(body);
         var timestamp = (signedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         using var hmac = new HMACSHA256(Encoding.UTF8.GetBytes(secret));
         var signature = "sha256=" + Convert.ToHexStringLower(hmac.ComputeHash([.. Encoding.UTF8.GetBytes(timestamp + "."), .. bytes]));

@@ -70,6 +70,13 @@ internal sealed class ResponsesOperationFilter : IOperationFilter
             && controller.AsType() == typeof(FlowRunsController))
             DocumentFlowResult(operation, context, surface);
 
+        // A HEAD answer never has a body, whatever its status.
+        if (string.Equals(api.HttpMethod, "HEAD", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var response in responses.Values.OfType<OpenApiResponse>())
+                response.Content = null;
+        }
+
         foreach (var response in responses.Values.OfType<OpenApiResponse>())
         {
             response.Headers ??= new Dictionary<string, IOpenApiHeader>();

@@ -18,6 +18,9 @@ internal sealed class WebhookOperationFilter : IOperationFilter
         if (!api.ActionDescriptor.EndpointMetadata.OfType<WebhookEndpointAttribute>().Any())
             return;
         operation.Security = [];
+        // Read as text (an id that is no uuid is simply not found), documented as what it is.
+        foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => p.In == ParameterLocation.Path))
+            parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" };
         if (!string.Equals(api.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase))
             return;
         operation.RequestBody = new OpenApiRequestBody

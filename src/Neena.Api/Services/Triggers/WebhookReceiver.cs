@@ -126,7 +126,7 @@ public sealed class WebhookReceiver(
         if (type != "event_callback")
             return Ignore();
         var eventId = DeliveryId(Text(delivery, "event_id"), "body.event_id");
-        var slackEvent = delivery?["event"] as JsonObject;
+        var slackEvent = (delivery as JsonObject)?["event"] as JsonObject;
         if (target.Trigger.EventType is { } wanted && Text(slackEvent, "type") != wanted)
             return Ignore();
         if (Text(slackEvent, "type") == "message" && (slackEvent!.ContainsKey("subtype") || slackEvent.ContainsKey("bot_id")))
@@ -137,7 +137,7 @@ public sealed class WebhookReceiver(
     /// <summary>Trello's webhook deliveries <c>{"action": …, "model": …}</c>: the trigger's action type, stored under <c>action.id</c>.</summary>
     private static Decision TrelloDelivery(Target target, JsonNode? delivery)
     {
-        var action = delivery?["action"] as JsonObject;
+        var action = (delivery as JsonObject)?["action"] as JsonObject;
         var actionId = DeliveryId(Text(action, "id"), "body.action.id");
         if (target.Trigger.EventType is { } wanted && Text(action, "type") != wanted)
             return Ignore();
