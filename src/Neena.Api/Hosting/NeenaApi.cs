@@ -14,6 +14,7 @@ using Neena.Api.Errors;
 using Neena.Api.Routing;
 using Neena.Api.Services;
 using Neena.Api.Services.Generation;
+using Neena.Api.Services.Triggers;
 using Neena.Api.Validation;
 using Neena.Engine;
 using Neena.Engine.Credentials;
@@ -88,7 +89,8 @@ public static class NeenaApi
         services.AddSingleton<DatabaseBootstrap>();
         services.AddHostedService<EmbeddedDatabaseLifetime>();
         services.AddHttpContextAccessor();
-        services.AddScoped<ITenantContext, HttpTenantContext>();
+        services.AddScoped<HttpTenantContext>();
+        services.AddScoped<ITenantContext>(sp => sp.GetRequiredService<HttpTenantContext>());
         services.AddNeenaPersistence(sp => sp.GetRequiredService<DatabaseBootstrap>().ConnectionString);
 
         services.AddScoped<UserService>();
@@ -111,15 +113,10 @@ public static class NeenaApi
         services.AddScoped<FlowGenerationService>();
         services.AddScoped<IntegrationCredentialService>();
         services.AddNeenaCredentials();
-        // Webhook trigger operations, trigger runs and flow results (issue 11).
-        services.AddOptions<WebhookOptions>()
-            .BindConfiguration(WebhookOptions.SectionName)
-            .Validate(o => o.Validate() is null, "Webhooks:PublicBaseUrl must be empty or an absolute http(s) URL without query, fragment or user info.")
-            .ValidateOnStart();
-        services.AddSingleton<WebhookUrls>();
         services.AddScoped<WebhookTriggerOperationService>();
         services.AddScoped<TriggerRunService>();
         services.AddScoped<FlowResultService>();
+        services.AddNeenaWebhooks(configuration);
 
         services.AddControllers(options =>
             {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Neena.Api.Auth;
+using Neena.Api.Controllers;
 using Neena.Api.Errors;
 
 namespace Neena.Api.Hosting;
@@ -17,8 +18,10 @@ internal static class RateLimitingSetup
         {
             if (permitLimit <= 0)
                 return RateLimitPartition.GetNoLimiter("off");
-            // After authentication: one budget per API key or user; anonymous callers share one per address.
-            var key = context.User.FindFirst(NeenaClaims.ApiKeyId)?.Value is { } apiKeyId ? "key:" + apiKeyId
+            // After authentication: one budget per API key or user; anonymous callers share one per address. Webhook
+            // deliveries carry no Neena credential and come from a platform's shared addresses: one budget per operation.
+            var key = WebhookPartition(context) is { } webhook ? webhook
+                : context.User.FindFirst(NeenaClaims.ApiKeyId)?.Value is { } apiKeyId ? "key:" + apiKeyId
                 : context.User.GetSubject() is { } subject ? "sub:" + subject
                 : "ip:" + context.Connection.RemoteIpAddress;
             return RateLimitPartition.Get(key, _ => new FixedWindowLimiter(permitLimit, window, time));
@@ -30,5 +33,15 @@ internal static class RateLimitingSetup
             context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             await ErrorWriter.WriteDetailAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too Many Requests");
         };
+    }
+
+    /// <summary>The budget of a webhook delivery: its trigger operation's (ids that are no uuid share one, they all answer 404).</summary>
+    private static string? WebhookPartition(HttpContext context)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<WebhookEndpointAttribute>() is null)
+            return null;
+        return context.GetRouteValue(WebhookEndpointAttribute.OperationRouteValue) is string id && Guid.TryParse(id, out var operation)
+            ? "webhook:" + operation.ToString("D")
+            : "webhook:invalid";
     }
 }

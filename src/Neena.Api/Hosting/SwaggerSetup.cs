@@ -71,6 +71,7 @@ internal static class SwaggerSetup
         options.SchemaFilter<ContractSchemaFilter>();
         options.ParameterFilter<QueryParameterFilter>();
         options.RequestBodyFilter<RequestExampleFilter>();
+        options.OperationFilter<WebhookOperationFilter>();
         options.OperationFilter<ResponsesOperationFilter>();
         options.DocumentAsyncFilter<CatalogueIdsFilter>();
         var xml = Path.Combine(AppContext.BaseDirectory, "Neena.Api.xml");

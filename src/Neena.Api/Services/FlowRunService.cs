@@ -16,9 +16,13 @@ namespace Neena.Api.Services;
 /// </summary>
 public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
 {
+    /// <summary>
+    /// Creates a run (approved or rejected at once when asked). Joins the caller's transaction when one is open (a webhook's
+    /// trigger run records the run it made in the same one), else commits its own.
+    /// </summary>
     public async Task<FlowRunResponse> CreateAsync(CreateFlowRunRequest request, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         var problems = new List<KeyValuePair<string, string>>();
         // FOR SHARE until commit: DELETE /flows locks the row for update before it checks for open runs, so the flow
         // cannot be deleted under this new run, and a flow whose deletion committed first is seen as deleted (not found).
@@ -51,7 +55,8 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
             default:
                 break;
         }
-        await transaction.CommitAsync(cancellationToken);
+        if (transaction is not null)
+            await transaction.CommitAsync(cancellationToken);
         return await GetAsync(run.Id, cancellationToken);
     }
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.Triggers;
 using Neena.Api.Errors;
+using Neena.Api.Services.Triggers;
 using Neena.Domain.Catalogue;
 using Neena.Domain.Triggers;
 using Neena.Integrations.Triggers;

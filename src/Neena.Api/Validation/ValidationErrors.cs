@@ -88,7 +88,7 @@ public static partial class ValidationErrors
 
     public static string NormalizePath(string path) => Indexer().Replace(path, ".$1").TrimStart('.');
 
-    private static string JsonSyntaxMessage(string message)
+    internal static string JsonSyntaxMessage(string message)
     {
         // STJ appends "Path: … | LineNumber: … | BytePositionInLine: …": keep the position, drop type names.
         var at = message.IndexOf(" Path:", StringComparison.Ordinal);

@@ -136,9 +136,22 @@ public static class RunLifecycle
         }
 
         var body = FlowOutcome.ComposeBody(transition.To, await ReadTaskRunsAsync(connection, runId, cancellationToken), ending.Message);
+        // A run a webhook started carries its trigger run, the platform entity the event was about and the trigger's
+        // integration into its result, so results can be found by platform and entity; other runs get nulls.
         await using (var result = new NpgsqlCommand("""
-            INSERT INTO flow_results (id, organization_id, flow_run_id, body, created_date, modified_date, created_by_email, modified_by_email)
-            VALUES (@id, @organization, @run, @body, coalesce(@at, now()), coalesce(@at, now()), @by, @by)
+            INSERT INTO flow_results (id, organization_id, flow_run_id, body, trigger_run_id, integration_entity_id, integration_id,
+                                      created_date, modified_date, created_by_email, modified_by_email)
+            SELECT @id, @organization, @run, @body, origin.id, origin.integration_entity_id, origin.integration_id,
+                   coalesce(@at, now()), coalesce(@at, now()), @by, @by
+            FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (
+                SELECT t.id, t.integration_entity_id, d.integration_id
+                FROM trigger_runs t
+                JOIN webhook_trigger_operations o ON o.id = t.webhook_trigger_operation_id
+                JOIN webhook_trigger_definitions d ON d.id = o.webhook_trigger_definition_id
+                WHERE t.flow_run_id = @run
+                ORDER BY t.created_date, t.id
+                LIMIT 1) AS origin ON true
             ON CONFLICT (flow_run_id) DO NOTHING
             """, connection))
         {

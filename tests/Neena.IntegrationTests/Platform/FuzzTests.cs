@@ -17,6 +17,7 @@ public sealed class FuzzFactory : NeenaFactory
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Engine:Enabled"] = "false",
+        ["Webhooks:ProcessorEnabled"] = "false",
         // Thousands of request log lines cost more than the requests; failures still log as errors.
         ["Serilog:MinimumLevel:Default"] = "Warning",
     };
@@ -100,7 +101,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             yield return ("wrong type", "[]");
             yield break;
         }
-        yield return ("NUL", Pick(random, "%00", "a%00b"));
+        // The in-memory test server cannot carry a NUL in a path at all; Kestrel refuses one itself (WebServerRejectionTests).
+        if (parameter.In != "path")
+            yield return ("NUL", Pick(random, "%00", "a%00b"));
         yield return ("surrogate as UTF-8", "%ED%A0%80");
         yield return ("invalid UTF-8", Pick(random, "%FF%FE", "%C0%80", "%F0%9F"));
         yield return ("overflow", Pick(random, "1e400", "99999999999999999999999", "-1e400"));
@@ -226,7 +229,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
     /// <summary>Resources of one organization that the valid parts of each request point at.</summary>
     private sealed record World(
         TestTenant Tenant, Guid Flow, Guid FlowRequest, Guid FlowRun, Guid Echo, Guid Integration, Guid SpareKey,
-        Guid TriggerDefinition, Guid TriggerOperation, Guid TriggerRun, Random Ids)
+        Guid TriggerDefinition, Guid TriggerOperation, Guid TriggerRun, Guid WebhookOperation, Random Ids)
     {
         public static async Task<World> CreateAsync(NeenaFactory factory)
         {
@@ -241,7 +244,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             var operation = await Id(await client.PostJsonAsync("/api/v1/webhook_trigger_operations/", new { name = "fuzz", webhook_trigger_definition = definition, template_body = "Fuzz {{ payload }}", flow }));
             // Trigger runs are written by the receiver, not through this API: one is stored directly for the reads.
             var triggerRun = (await TriggerTestSupport.InsertTriggerRunAsync(factory, tenant, operation, entityId: "fuzz-entity")).Id;
-            return new World(tenant, flow, request, run, await factory.TaskDefinitionIdAsync("core", "Echo"), integration, key, definition, operation, triggerRun, new Random(Seed));
+            // An active operation, so that deliveries get as far as its signature check (the fuzzer never signs).
+            var webhook = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", signingSecret: "whsec_fuzz");
+            return new World(tenant, flow, request, run, await factory.TaskDefinitionIdAsync("core", "Echo"), integration, key, definition, operation, triggerRun, webhook, new Random(Seed));
         }
 
         private static async Task<Guid> Id(HttpResponseMessage response)
@@ -268,6 +273,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
                 "webhook_trigger_operation" or "webhook_trigger_operation_id" or "webhook_trigger_operations" => TriggerOperation,
                 "trigger_run" or "trigger_run_id" or "trigger_runs" => TriggerRun,
                 "users" or "user_id" => Tenant.UserId,
+                "operation_id" or "webhooks" => WebhookOperation,
                 _ => new Guid(Bytes()),
             };
         }

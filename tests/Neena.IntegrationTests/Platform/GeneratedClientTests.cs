@@ -4,6 +4,7 @@ using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Neena.IntegrationTests.Infrastructure;
+using Neena.IntegrationTests.Triggers;
 using NJsonSchema.CodeGeneration.CSharp;
 using NSwag.CodeGeneration.CSharp;
 
@@ -35,18 +36,23 @@ public sealed class GeneratedClientTests(NeenaFactory factory) : IClassFixture<N
         var (email, subject) = ($"grace-{Guid.NewGuid():N}@example.com", "auth0|" + Guid.NewGuid().ToString("N"));
         var jwt = factory.CreateDefaultClient(recorder);
         jwt.DefaultRequestHeaders.Authorization = new("Bearer", NeenaFactory.Jwt(subject, email));
+        const string webhookSecret = "whsec_generated_client";
+        // With a flow of its own, so that the delivery the scenario sends runs it instead of planning one.
+        var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
+        var echoFlow = await Engine.EngineTestSupport.CreateFlowAsync(factory.ClientWithBearer(tenant.ApiKey), "echo the order", [new Engine.Op(0, echo, new { message = "{{request.instructions}}" })]);
+        var webhook = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", flowId: Guid.Parse(echoFlow), signingSecret: webhookSecret);
         var context = new AssemblyLoadContext("generated client", isCollectible: true);
 
         try
         {
             var scenario = Compile(context, code, ScenarioSource()).GetType("Neena.ClientScenario.Scenario", throwOnError: true)!;
-            var run = (Task<List<string>>)scenario.GetMethod("RunAsync")!.Invoke(null, [v1, legacy, jwt, email, subject])!;
+            var run = (Task<List<string>>)scenario.GetMethod("RunAsync")!.Invoke(null, [v1, legacy, jwt, email, subject, webhook, webhookSecret])!;
             var steps = await run;
 
-            Assert.Equal(["users", "catalogue", "api_keys", "integration_credentials", "webhook_trigger_definitions", "v1 flows", "legacy flows", "generation", "webhook_triggers"], steps);
+            Assert.Equal(["users", "catalogue", "api_keys", "integration_credentials", "webhook_trigger_definitions", "webhooks", "v1 flows", "legacy flows", "generation", "webhook_triggers"], steps);
             var documented = Operations(json);
             Assert.True(documented.Count >= 94, $"{documented.Count} operations");
-            Assert.Empty(documented.Except(recorder.Calls).Order());
+            Assert.Empty(documented.Where(operation => !recorder.Calls.Any(call => Matches(operation, call))).Order());
         }
         finally
         {
@@ -79,6 +85,11 @@ public sealed class GeneratedClientTests(NeenaFactory factory) : IClassFixture<N
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }
+
+    /// <summary>Whether a recorded call is of a documented operation, whose path may hold <c>{parameters}</c>.</summary>
+    private static bool Matches(string operation, string call) =>
+        System.Text.RegularExpressions.Regex.IsMatch(call,
+            "^" + System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Escape(operation.TrimEnd('/')), @"\\\{[a-z_]+}", "[^/]+") + "$");
 
     /// <summary>Every operation of the document as <c>METHOD /path</c>.</summary>
     private static HashSet<string> Operations(string json) =>

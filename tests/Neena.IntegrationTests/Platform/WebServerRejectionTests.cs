@@ -90,6 +90,19 @@ public sealed class WebServerRejectionTests(KestrelNeenaFactory factory) : IClas
     }
 
     [Theory]
+    [InlineData("/webhooks/%00", 400)]
+    [InlineData("/api/v1/webhooks/%00", 400)]
+    [InlineData("/webhooks/%C0%80", 404)]
+    [InlineData("/webhooks/%ED%A0%80", 404)]
+    [InlineData("/api/v1/webhooks/%FF", 404)]
+    public async Task Webhook_OddBytesInTheOperationId_Return4xx(string path, int status)
+    {
+        var response = await SendRawAsync($"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}");
+
+        Assert.Equal(status, response.Status);
+    }
+
+    [Theory]
     [InlineData("/api/v1/flows/?id=%00", 422)]
     [InlineData("/flow_runs/all?status=%00", 422)]
     [InlineData("/flow_runs/all?status=%ED%A0%80", 422)]

@@ -38,7 +38,8 @@ internal sealed class ResponsesOperationFilter : IOperationFilter
         var validation = context.SchemaGenerator.GenerateSchema(typeof(ValidationErrorResponse), context.SchemaRepository);
         var responses = operation.Responses ??= [];
         var metadata = api.ActionDescriptor.EndpointMetadata;
-        var hasBody = api.ParameterDescriptions.Any(p => p.Source == BindingSource.Body);
+        var hasBody = api.ParameterDescriptions.Any(p => p.Source == BindingSource.Body) || operation.RequestBody is not null;
+        var webhook = metadata.OfType<WebhookEndpointAttribute>().Any();
         var hasQuery = api.ParameterDescriptions.Any(p => p.Source == BindingSource.Query);
 
         if (!metadata.OfType<IAllowAnonymous>().Any())
@@ -57,15 +58,24 @@ internal sealed class ResponsesOperationFilter : IOperationFilter
             Error(responses, 413, detail, "The body is larger than 1 MiB.");
         if (hasBody || hasQuery)
         {
-            Error(responses, 422, validation, (Specific(api, 422) ?? "A field or parameter is missing or invalid.")
-                + " Each problem is named by its location (`body.…` or `query.…`).");
+            Error(responses, 422, validation, (Specific(api, 422) ?? (webhook
+                    ? "The body is not JSON that can be stored (malformed, a NUL character, a lone surrogate, a number that is not finite), a platform's event lacks its id, or `X-Neena-Delivery` is too long."
+                    : "A field or parameter is missing or invalid."))
+                + " Each problem is named by its location (`body.…`, `query.…` or `header.…`).");
         }
-        Error(responses, 429, detail, "Too many requests for this credential in the current window.")
+        Error(responses, 429, detail, webhook ? "Too many deliveries to this trigger operation in the current window." : "Too many requests for this credential in the current window.")
             .Headers!["Retry-After"] = Header("Seconds until the window frees.", JsonSchemaType.Integer);
 
         if (api.ActionDescriptor is ControllerActionDescriptor { ControllerTypeInfo: var controller, ActionName: nameof(FlowRunsController.GetWithResult) }
             && controller.AsType() == typeof(FlowRunsController))
             DocumentFlowResult(operation, context, surface);
+
+        // A HEAD answer never has a body, whatever its status.
+        if (string.Equals(api.HttpMethod, "HEAD", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var response in responses.Values.OfType<OpenApiResponse>())
+                response.Content = null;
+        }
 
         foreach (var response in responses.Values.OfType<OpenApiResponse>())
         {

@@ -54,6 +54,14 @@ public sealed class FlowGenerationService(
         return (flow, ToResponse(plan, candidates));
     }
 
+    /// <summary>
+    /// Plans for a request that is not stored (a webhook's, whose flow request is created together with its flow and run):
+    /// the same candidates and planners as <c>GET /flows/generate</c>. Refusals are those of generation: 422
+    /// (<see cref="RequestValidationException"/>) when nothing fits, the model's errors otherwise.
+    /// </summary>
+    public async Task<PlannedFlow> PlanAsync(PlanningRequest request, CancellationToken cancellationToken) =>
+        (await PlanAsync(request, "body.request_instructions", cancellationToken)).Plan;
+
     /// <summary>A run of the flow for the request, created already approved (so the engine starts it at once).</summary>
     public async Task<FlowRunResponse> ExecuteAsync(Guid flowId, Guid flowRequestId, CancellationToken cancellationToken)
     {

@@ -14,7 +14,9 @@ public static class Scenario
 {
     /// <summary>Calls every operation of both surfaces: /api/v1 with <paramref name="v1"/>, the root paths with <paramref name="legacy"/>.</summary>
     /// <param name="jwt">A client whose bearer JWT describes <paramref name="email"/> and <paramref name="subject"/>, to register that user.</param>
-    public static async Task<List<string>> RunAsync(HttpClient v1, HttpClient legacy, HttpClient jwt, string email, string subject)
+    /// <param name="webhookOperation">An active core Incoming Webhook trigger operation of the caller's organization.</param>
+    /// <param name="webhookSecret">Its signing secret.</param>
+    public static async Task<List<string>> RunAsync(HttpClient v1, HttpClient legacy, HttpClient jwt, string email, string subject, Guid webhookOperation, string webhookSecret)
     {
         var calls = new List<string>();
         var baseUrl = v1.BaseAddress!.ToString();
@@ -127,6 +129,11 @@ public static class Scenario
         Check((await new LegacyWebhookTriggerDefinitionsClient(baseUrl, legacy).ListAsync(null, null)).Count == triggers.Count, "GET /webhook_trigger_definitions/all");
         calls.Add("webhook_trigger_definitions");
 
+        // Webhooks: what a platform sends, signed with the operation's secret (Neena's scheme) over the exact body the client
+        // sends; a repeat of the delivery names the first one's trigger run; Trello's HEAD check of the callback URL.
+        await WebhooksAsync(new WebhooksClient(baseUrl, v1), new LegacyWebhooksClient(baseUrl, legacy), webhookOperation, webhookSecret);
+        calls.Add("webhooks");
+
         // Both surfaces live through the same flow, each with its own generated clients.
         await V1FlowLifeAsync(new FlowsClient(baseUrl, v1), new FlowRequestsClient(baseUrl, v1), new FlowRunsClient(baseUrl, v1), compose.Id, echo.Id);
         calls.Add("v1 flows");
@@ -142,8 +149,8 @@ public static class Scenario
         await GenerationAsync("", b => legacyRequests.CreateAsync(b), legacyGeneration.GenerateAsync, legacyGeneration.GenerateAndSaveAsync, legacyGeneration.ExecuteAsync);
         calls.Add("generation");
 
-        // Webhook trigger operations, trigger runs and flow results. Nothing is delivered here, so there are no trigger runs,
-        // and the flows that ran above left results about no platform entity.
+        // Webhook trigger operations, trigger runs and flow results. Only the webhooks step delivered (a generic event, about
+        // no platform entity), so no result is about one.
         await WebhookTriggersAsync(baseUrl, v1, legacy, triggers);
         calls.Add("webhook_triggers");
         return calls;
@@ -181,20 +188,22 @@ public static class Scenario
         Check(activated.Status == TriggerOperationStatus.Active && activated.Template_body == orders.Template_body, "PUT /api/v1/webhook_trigger_operations keeps what it is not sent");
         var renamed = await legacyOperations.UpdateAsync(new WebhookTriggerOperationUpdate { Id = cards.Id, Name = "cards", Template_body = "Triage {{card_name}}" });
         Check(renamed.Name == "cards" && renamed.Integration_credential == credential.Id, "PUT /webhook_trigger_operations");
-        Check((await operations.ListAsync(0, 10, null)).Count == 2, "GET /api/v1/webhook_trigger_operations/all");
+        // The test set up one more operation, for the deliveries of the webhooks step.
+        Check((await operations.ListAsync(0, 10, null)).Count(o => o.Id == orders.Id || o.Id == cards.Id) == 2, "GET /api/v1/webhook_trigger_operations/all");
         Check((await legacyOperations.ListAsync(null, null, cardCreated.Id)).Single().Id == cards.Id, "GET /webhook_trigger_operations/all filtered");
 
         var runs = new TriggerRunsClient(baseUrl, v1);
         var legacyRuns = new LegacyTriggerRunsClient(baseUrl, legacy);
         Check((await runs.ListAsync(0, 10, orders.Id)).Count == 0, "GET /api/v1/trigger_runs/all");
-        Check((await legacyRuns.ListAsync(null, null, null)).Count == 0, "GET /trigger_runs/all");
+        // The webhooks step's delivery is the organization's one trigger run.
+        Check((await legacyRuns.ListAsync(null, null, null)).Count == 1, "GET /trigger_runs/all");
         Check((await Refused<ErrorDetail>(() => runs.GetAsync(Guid.NewGuid()))).StatusCode == 404, "GET /api/v1/trigger_runs of an unknown id: 404");
         Check((await Refused<ErrorDetail>(() => legacyRuns.GetAsync(Guid.NewGuid()))).StatusCode == 404, "GET /trigger_runs of an unknown id: 404");
 
         var results = new FlowResultsClient(baseUrl, v1);
         var legacyResults = new LegacyFlowResultsClient(baseUrl, legacy);
         var all = await results.ListAsync(0, 100, null, null, null);
-        Check(all.Count >= 2 && all.All(r => r.Integration_entity_id == null && r.Trigger_run_id == null), "GET /api/v1/flow_results/all");
+        Check(all.Count >= 2 && all.All(r => r.Integration_entity_id == null), "GET /api/v1/flow_results/all");
         var newest = all.First();
         Check((await legacyResults.ListAsync(null, null, newest.Flow_run_id, null, null)).Single().Id == newest.Id, "GET /flow_results/all filtered by run");
         Check((await results.ListAsync(null, null, null, "trello", "card-1")).Count == 0, "GET /api/v1/flow_results/all filtered by entity");
@@ -204,6 +213,28 @@ public static class Scenario
         Check((await operations.DeleteAsync(orders.Id)).Deleted_at != null, "DELETE /api/v1/webhook_trigger_operations");
         Check((await legacyOperations.DeleteAsync(cards.Id)).Deleted_at != null, "DELETE /webhook_trigger_operations");
         Check((await Refused<ErrorDetail>(() => operations.GetAsync(orders.Id))).StatusCode == 404, "a deleted operation: 404");
+    }
+
+    private static async Task WebhooksAsync(WebhooksClient v1, LegacyWebhooksClient legacy, Guid operation, string secret)
+    {
+        var body = new Dictionary<string, object> { ["order_id"] = "A-1042", ["total"] = 129.5 };
+        // The generated client sends the body as Newtonsoft writes it by default; the signature covers exactly those bytes.
+        var raw = Newtonsoft.Json.JsonConvert.SerializeObject(body);
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string signature;
+        using (var hmac = new System.Security.Cryptography.HMACSHA256(System.Text.Encoding.UTF8.GetBytes(secret)))
+            signature = "sha256=" + Convert.ToHexString(hmac.ComputeHash(System.Text.Encoding.UTF8.GetBytes(timestamp + "." + raw))).ToLowerInvariant();
+
+        var received = await v1.ReceiveAsync(operation, signature, timestamp, "order-A-1042", null, null, null, body);
+        Check(received.Status == WebhookReceiptStatus.Received && received.Trigger_run_id != null && received.Challenge == null, "POST /api/v1/webhooks/{operation_id}");
+        var repeated = await legacy.ReceiveAsync(operation, signature, timestamp, "order-A-1042", null, null, null, body);
+        Check(repeated.Status == WebhookReceiptStatus.Duplicate && repeated.Trigger_run_id == received.Trigger_run_id, "POST /webhooks/{operation_id}: a repeated delivery");
+        var forged = await Refused<ErrorDetail>(() => v1.ReceiveAsync(operation, "sha256=" + new string('0', 64), timestamp, null, null, null, null, body));
+        Check(forged.StatusCode == 401 && forged.Result.Detail == "Invalid signature", "a forged signature: 401");
+        var unknown = await Refused<ErrorDetail>(() => legacy.ReceiveAsync(Guid.NewGuid(), signature, timestamp, null, null, null, null, body));
+        Check(unknown.StatusCode == 404, "an unknown operation: 404");
+        await v1.CheckAsync(operation);
+        await legacy.CheckAsync(operation);
     }
 
     private static async Task GenerationAsync(

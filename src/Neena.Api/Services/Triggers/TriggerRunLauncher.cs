@@ -1,0 +1,167 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Neena.Api.Auth;
+using Neena.Api.Contracts.FlowRequests;
+using Neena.Api.Contracts.FlowRuns;
+using Neena.Api.Errors;
+using Neena.Api.Services.Generation;
+using Neena.Domain.FlowRequests;
+using Neena.Domain.FlowRuns;
+using Neena.Domain.Triggers;
+using Neena.Engine.LanguageModel;
+using Neena.Integrations;
+using Neena.Persistence;
+using Neena.Persistence.FlowRuns;
+using Neena.Persistence.Triggers;
+
+namespace Neena.Api.Services.Triggers;
+
+/// <summary>Processing a trigger run failed: for good (the trigger run fails with the message) or for now (it is retried later).</summary>
+public sealed class TriggerRunFailedException(string message, bool permanent, TimeSpan? retryAfter = null, Exception? innerException = null)
+    : Exception(message, innerException)
+{
+    public bool Permanent { get; } = permanent;
+
+    /// <summary>How long the cause asked to wait (a model's <c>Retry-After</c>), when it said.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>
+/// Turns one claimed trigger run into work (§8): the event's fields, a flow request (instructions = the operation's template
+/// rendered with them, metadata = <c>[fields]</c>), the operation's flow or one generated for the request (§6, saved as
+/// <c>POST /flows/generate</c> saves it), and a run created already approved (as <c>POST /flows/execute</c> creates it, so
+/// the engine starts it at once). The flow, the request, the run and the trigger run's completion commit in one transaction
+/// that holds the trigger run's row, fenced on this instance's lease: a crash or a lost lease leaves nothing half made,
+/// and no delivery ever makes two runs. Its scope acts for the operation's organization, as its creator.
+/// </summary>
+internal sealed class TriggerRunLauncher(
+    NeenaDbContext db,
+    HttpTenantContext tenant,
+    FlowRequestService requests,
+    FlowService flows,
+    FlowRunService runs,
+    FlowGenerationService generation,
+    IntegrationCatalogue catalogue)
+{
+    /// <exception cref="TriggerRunFailedException">The delivery cannot be made into a run, now or ever.</exception>
+    /// <exception cref="LeaseLostException">Another instance holds the trigger run now; nothing was written.</exception>
+    public async Task<(Guid FlowRequestId, Guid FlowRunId)> LaunchAsync(Guid triggerRunId, TriggerRunLease queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        var work = await (
+                from t in db.TriggerRuns.IgnoreQueryFilters().AsNoTracking()
+                join o in db.WebhookTriggerOperations.IgnoreQueryFilters().AsNoTracking() on t.WebhookTriggerOperationId equals o.Id
+                join d in db.WebhookTriggerDefinitions.IgnoreQueryFilters().AsNoTracking() on o.WebhookTriggerDefinitionId equals d.Id
+                where t.Id == triggerRunId
+                select new { t.Event, t.OrganizationId, OperationId = o.Id, o.Name, o.TemplateBody, o.FlowId, o.CreatedByEmail, o.DeletedAt, d.PythonMethodName, d.TriggerName })
+            .FirstOrDefaultAsync(cancellationToken)
+            ?? throw new TriggerRunFailedException("The trigger run no longer exists.", permanent: true);
+        tenant.ActFor(work.OrganizationId, work.CreatedByEmail ?? TriggerRunLease.Actor);
+        if (work.DeletedAt is not null)
+            throw new TriggerRunFailedException("The trigger operation was deleted before the delivery was processed.", permanent: true);
+        var trigger = catalogue.Integrations.SelectMany(i => i.Triggers).FirstOrDefault(t => t.TypeName == work.PythonMethodName)
+            ?? throw new TriggerRunFailedException($"The trigger '{work.TriggerName}' is no longer part of the catalogue.", permanent: true);
+
+        var fields = trigger.Extract(work.Event);
+        var missing = trigger.EventFields.Where(f => !f.Optional && fields[f.Name] is null).Select(f => $"'{f.Name}' (at {f.JsonPath})").ToList();
+        if (missing.Count > 0)
+            throw new TriggerRunFailedException($"The event lacks the required field{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}.", permanent: true);
+        var instructions = Instructions(RenderTemplate(work.TemplateBody, fields));
+        var metadata = new JsonArray(fields);
+        var name = work.Name.Length <= FlowRequest.MaxNameLength ? work.Name : work.Name[..FlowRequest.MaxNameLength];
+
+        PlannedFlow? plan = null;
+        if (work.FlowId is { } fixedFlow)
+        {
+            // The organization's live flows only: one deleted since the operation named it cannot run.
+            if (!await db.Flows.AnyAsync(f => f.Id == fixedFlow, cancellationToken))
+                throw new TriggerRunFailedException("The operation's flow no longer exists.", permanent: true);
+        }
+        else
+        {
+            // Planning (possibly a language model) happens before the transaction: nothing is held while the model thinks.
+            plan = await PlanAsync(new PlanningRequest(instructions, name, metadata), cancellationToken);
+        }
+
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (!await queue.LockAsync(db.TransactionConnection(), triggerRunId, cancellationToken))
+                throw new LeaseLostException($"Trigger run {triggerRunId} is no longer held by this instance.");
+            var flowId = plan is null ? work.FlowId!.Value : (await flows.CreateAsync(plan.Flow, cancellationToken)).Id;
+            var request = await requests.CreateAsync(new CreateFlowRequestRequest
+            {
+                RequestInstructions = instructions,
+                RequestMetadata = metadata,
+                RequestName = name,
+                Flow = flowId,
+            }, cancellationToken);
+            var run = await runs.CreateAsync(new CreateFlowRunRequest
+            {
+                Flow = flowId,
+                FlowRequest = request.Id,
+                ApprovalStatus = ApprovalStatus.Approved,
+                TriggeredBy = "webhook:" + work.OperationId.ToString("D"),
+            }, cancellationToken);
+            await queue.CompleteAsync(db.TransactionConnection(), triggerRunId, request.Id, run.Id, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return (request.Id, run.Id);
+        }
+        catch (RequestValidationException e)
+        {
+            // The flow or request was refused as the API would refuse it (a flow deleted a moment ago, a generated flow invalid).
+            throw new TriggerRunFailedException(Describe(e), permanent: true, innerException: e);
+        }
+    }
+
+    private async Task<PlannedFlow> PlanAsync(PlanningRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await generation.PlanAsync(request, cancellationToken);
+        }
+        catch (RequestValidationException e)
+        {
+            throw new TriggerRunFailedException("No flow could be generated for the request: " + Describe(e), permanent: true, innerException: e);
+        }
+        catch (LanguageModelUnavailableException e)
+        {
+            throw new TriggerRunFailedException("The language model is unavailable: " + e.Message, permanent: false, e.RetryAfter, e);
+        }
+        catch (InvalidPlanException e)
+        {
+            // Another try may plan validly; the attempts are bounded.
+            throw new TriggerRunFailedException(e.Message, permanent: false, innerException: e);
+        }
+        catch (LanguageModelException e)
+        {
+            throw new TriggerRunFailedException("The language model refused the request: " + e.Message, permanent: true, innerException: e);
+        }
+    }
+
+    private static string Describe(RequestValidationException e) => string.Join("; ", e.Errors.Select(p => p.Value));
+
+    /// <summary>The rendered template as flow request instructions: trimmed, cut to the longest allowed, refused when too short.</summary>
+    private static string Instructions(string rendered)
+    {
+        var text = rendered.Trim();
+        if (text.Length > FlowRequest.MaxInstructionsLength)
+        {
+            var cut = FlowRequest.MaxInstructionsLength - 1;
+            if (char.IsHighSurrogate(text[cut - 1]))
+                cut--;
+            text = string.Concat(text.AsSpan(0, cut), "…");
+        }
+        if (text.Length < FlowRequest.MinInstructionsLength)
+        {
+            throw new TriggerRunFailedException(
+                $"The operation's template gives {text.Length} characters of instructions for this event; a flow request needs {FlowRequest.MinInstructionsLength} to {FlowRequest.MaxInstructionsLength}.",
+                permanent: true);
+        }
+        return text;
+    }
+
+    /// <summary>The operation's template rendered with the event's fields, by the same parser the API validated it with.</summary>
+    private static string RenderTemplate(string template, JsonObject fields) =>
+        TriggerTemplate.Render(template, TriggerTemplate.Values(fields));
+}

@@ -1,0 +1,321 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Neena.Api.Contracts.Common;
+using Neena.Api.Contracts.Webhooks;
+using Neena.Api.Errors;
+using Neena.Api.Validation;
+using Neena.Domain.Triggers;
+using Neena.Integrations;
+using Neena.Integrations.Credentials;
+using Neena.Integrations.Triggers;
+using Neena.Persistence;
+using Neena.Persistence.Triggers;
+using Npgsql;
+
+namespace Neena.Api.Services.Triggers;
+
+/// <summary>
+/// Receives platform deliveries for trigger operations (<c>POST /webhooks/{operation_id}</c>): finds the operation, checks
+/// the platform's signature on the raw body, takes only the events the trigger is for, and stores each delivery once as a
+/// trigger run (committed before the answer), which the <see cref="TriggerRunProcessor"/> turns into a run. Nothing is
+/// stored for a refused or ignored delivery.
+/// </summary>
+public sealed class WebhookReceiver(
+    NeenaDbContext db,
+    NpgsqlDataSource dataSource,
+    IntegrationCatalogue catalogue,
+    ICredentialResolver credentials,
+    SigningSecretProtector signingSecrets,
+    WebhookUrls urls,
+    TimeProvider time,
+    ILogger<WebhookReceiver> logger)
+{
+    public const string NotFound = "Webhook trigger operation not found";
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
+    private enum Platform
+    {
+        Neena,
+        Slack,
+        Trello,
+    }
+
+    /// <summary>What the receiver needs of an operation; read across organizations (the caller is a platform, not a tenant).</summary>
+    private sealed record Target(
+        Guid Id,
+        Guid OrganizationId,
+        string Status,
+        string? ProtectedSigningSecret,
+        Guid? IntegrationCredentialId,
+        string IntegrationShortName,
+        TriggerDescriptor Trigger)
+    {
+        public Platform Platform => IntegrationShortName switch
+        {
+            "slack" => Platform.Slack,
+            "trello" => Platform.Trello,
+            _ => Platform.Neena,
+        };
+    }
+
+    /// <summary>Answers Trello's check of a callback URL: the operation exists (whatever its status, so it can be registered before it is activated).</summary>
+    public async Task CheckAsync(string operationId, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(operationId, cancellationToken) is null)
+            throw ApiException.NotFound(NotFound);
+    }
+
+    /// <summary>One delivery: its status code (202 stored, 200 otherwise) and answer; refusals are thrown as <see cref="ApiException"/>.</summary>
+    public async Task<(int StatusCode, WebhookReceipt Receipt)> ReceiveAsync(string operationId, HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var target = await FindAsync(operationId, cancellationToken);
+        if (target is not { Status: TriggerOperationStatus.Active })
+            throw ApiException.NotFound(NotFound);
+
+        var body = await ReadBodyAsync(request.Body, cancellationToken)
+            ?? throw new ApiException(StatusCodes.Status413PayloadTooLarge, BodySizeLimit.Detail);
+        if (await VerifyAsync(target, request, body, cancellationToken) is { } refusal)
+            throw new ApiException(StatusCodes.Status401Unauthorized, refusal);
+
+        using var document = Parse(body);
+        var delivery = JsonNode.Parse(document.RootElement.GetRawText(), new JsonNodeOptions { PropertyNameCaseInsensitive = false });
+        var decision = target.Platform switch
+        {
+            Platform.Slack => SlackDelivery(target, delivery),
+            Platform.Trello => TrelloDelivery(target, delivery),
+            _ => NeenaDelivery(request),
+        };
+        if (decision.Answer is { } answer)
+            return (StatusCodes.Status200OK, answer);
+
+        var stored = await TriggerRunLease.StoreAsync(dataSource, new TriggerRunDelivery(
+            target.OrganizationId, target.Id, document.RootElement.GetRawText(), decision.DeliveryId, EntityId(target.Trigger, delivery)), cancellationToken);
+        if (stored.Duplicate)
+        {
+            logger.LogInformation("Delivery {DeliveryId} to trigger operation {OperationId} repeats trigger run {TriggerRunId}; not stored again",
+                decision.DeliveryId, target.Id, stored.TriggerRunId);
+            return (StatusCodes.Status200OK, new WebhookReceipt(stored.TriggerRunId, WebhookReceiptStatus.Duplicate, null));
+        }
+        logger.LogInformation("Delivery to trigger operation {OperationId} stored as trigger run {TriggerRunId}", target.Id, stored.TriggerRunId);
+        return (StatusCodes.Status202Accepted, new WebhookReceipt(stored.TriggerRunId, WebhookReceiptStatus.Received, null));
+    }
+
+    /// <summary>A delivery to store (with its id, when it has one), or the answer when there is nothing to store.</summary>
+    private sealed record Decision(string? DeliveryId, WebhookReceipt? Answer);
+
+    private static Decision Ignore() => new(null, new WebhookReceipt(null, WebhookReceiptStatus.Ignored, null));
+
+    /// <summary>
+    /// The Events API (https://api.slack.com/apis/events-api): <c>url_verification</c> is answered with its challenge;
+    /// an <c>event_callback</c> of the trigger's event type is stored under its <c>event_id</c>; anything else is ignored.
+    /// Messages that are not a person's new message (edits, deletions, bots' messages, the flow's own replies among them)
+    /// start nothing, so a flow that answers in a channel does not trigger itself.
+    /// </summary>
+    private static Decision SlackDelivery(Target target, JsonNode? delivery)
+    {
+        var type = Text(delivery, "type");
+        if (type == "url_verification")
+        {
+            var challenge = Text(delivery, "challenge") ?? throw new RequestValidationException("body.challenge", ValidationErrors.FieldRequired);
+            return new Decision(null, new WebhookReceipt(null, WebhookReceiptStatus.Challenge, challenge));
+        }
+        if (type != "event_callback")
+            return Ignore();
+        var eventId = DeliveryId(Text(delivery, "event_id"), "body.event_id");
+        var slackEvent = (delivery as JsonObject)?["event"] as JsonObject;
+        if (target.Trigger.EventType is { } wanted && Text(slackEvent, "type") != wanted)
+            return Ignore();
+        if (Text(slackEvent, "type") == "message" && (slackEvent!.ContainsKey("subtype") || slackEvent.ContainsKey("bot_id")))
+            return Ignore();
+        return new Decision(eventId, null);
+    }
+
+    /// <summary>Trello's webhook deliveries <c>{"action": …, "model": …}</c>: the trigger's action type, stored under <c>action.id</c>.</summary>
+    private static Decision TrelloDelivery(Target target, JsonNode? delivery)
+    {
+        var action = (delivery as JsonObject)?["action"] as JsonObject;
+        var actionId = DeliveryId(Text(action, "id"), "body.action.id");
+        if (target.Trigger.EventType is { } wanted && Text(action, "type") != wanted)
+            return Ignore();
+        return new Decision(actionId, null);
+    }
+
+    /// <summary>Any JSON; the sender may name the delivery in <c>X-Neena-Delivery</c> so that a repeat is recognised.</summary>
+    private static Decision NeenaDelivery(HttpRequest request)
+    {
+        var header = request.Headers[WebhookSignatures.NeenaDeliveryHeader];
+        if (header.Count == 0)
+            return new Decision(null, null);
+        var location = "header." + WebhookSignatures.NeenaDeliveryHeader;
+        if (header.Count > 1)
+            throw new RequestValidationException(location, "give the header once");
+        return new Decision(DeliveryId(header[0], location), null);
+    }
+
+    private static string DeliveryId(string? value, string location)
+    {
+        if (string.IsNullOrEmpty(value))
+            throw new RequestValidationException(location, ValidationErrors.FieldRequired);
+        if (value.Length > TriggerRun.MaxDeliveryIdLength)
+            throw new RequestValidationException(location, $"ensure this value has at most {TriggerRun.MaxDeliveryIdLength} characters");
+        if (value.Contains('\0', StringComparison.Ordinal) || !IsWellFormed(value))
+            throw new RequestValidationException(location, JsonValueRules.NulMessage);
+        return value;
+    }
+
+    private static bool IsWellFormed(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+                i++;
+            else if (char.IsSurrogate(value[i]))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>The value of the trigger's entity field as text (a platform id); null when there is none or it cannot be an id.</summary>
+    private static string? EntityId(TriggerDescriptor trigger, JsonNode? delivery)
+    {
+        if (trigger.EntityField is not { } field)
+            return null;
+        var value = trigger.Extract(delivery)[field];
+        var text = value switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue<string>(out var s) => s,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.ToJsonString(),
+            _ => null,
+        };
+        return text is { Length: > 0 and <= TriggerRun.MaxEntityIdLength } ? text : null;
+    }
+
+    private static string? Text(JsonNode? node, string property) =>
+        node is JsonObject o && o[property] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private async Task<string?> VerifyAsync(Target target, HttpRequest request, byte[] body, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        switch (target.Platform)
+        {
+            case Platform.Slack:
+                var slackSecret = await CredentialFieldAsync(target, "signing_secret", cancellationToken);
+                return slackSecret is null
+                    ? NoSecret
+                    : WebhookSignatures.CheckSlack(slackSecret, Single(request, WebhookSignatures.SlackSignatureHeader), Single(request, WebhookSignatures.SlackTimestampHeader), body, now);
+            case Platform.Trello:
+                var appSecret = await CredentialFieldAsync(target, "app_secret", cancellationToken);
+                return appSecret is null
+                    ? NoSecret
+                    : WebhookSignatures.CheckTrello(appSecret, Single(request, WebhookSignatures.TrelloSignatureHeader), body, CallbackUrls(request, target.Id));
+            default:
+                var secret = SigningSecret(target);
+                return secret is null
+                    ? NoSecret
+                    : WebhookSignatures.CheckNeena(secret, Single(request, WebhookSignatures.NeenaSignatureHeader), Single(request, WebhookSignatures.NeenaTimestampHeader), body, now);
+        }
+    }
+
+    private const string NoSecret = "No signing secret is available for this operation";
+
+    /// <summary>
+    /// The URL Trello was given when the webhook was registered: the operation's webhook URL, or the address the delivery
+    /// came to (under the public base), which differs only when the webhook was registered with the /api/v1 path or a query.
+    /// </summary>
+    private IEnumerable<string> CallbackUrls(HttpRequest request, Guid operationId)
+    {
+        yield return urls.For(request, operationId);
+        yield return urls.BaseUrl(request) + request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
+    }
+
+    private static string? Single(HttpRequest request, string header) =>
+        request.Headers[header] is { Count: 1 } values ? values[0] : null;
+
+    private string? SigningSecret(Target target)
+    {
+        if (target.ProtectedSigningSecret is null)
+            return null;
+        try
+        {
+            return signingSecrets.Unprotect(target.OrganizationId, target.Id, target.ProtectedSigningSecret);
+        }
+        catch (CryptographicException ex)
+        {
+            logger.LogError(ex, "The signing secret of trigger operation {OperationId} cannot be decrypted", target.Id);
+            return null;
+        }
+    }
+
+    /// <summary>A field of the credential that verifies the platform's signatures: the operation's own, else the organization's newest.</summary>
+    private async Task<string?> CredentialFieldAsync(Target target, string field, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var credential = await credentials.ResolveAsync(target.OrganizationId, target.IntegrationShortName, target.IntegrationCredentialId, cancellationToken);
+            return credential?.Require(field);
+        }
+        catch (TaskFailedException ex)
+        {
+            logger.LogWarning("Trigger operation {OperationId} cannot verify deliveries: {Reason}", target.Id, ex.Message);
+            return null;
+        }
+    }
+
+    private async Task<Target?> FindAsync(string operationId, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(operationId, out var id))
+            return null;
+        // Only the tenant filter is lifted (for the whole query, as EF lifts filters): deleted rows stay hidden.
+        var row = await (
+                from o in db.WebhookTriggerOperations.IgnoreQueryFilters([NeenaDbContext.TenantFilter]).AsNoTracking()
+                join d in db.WebhookTriggerDefinitions.AsNoTracking() on o.WebhookTriggerDefinitionId equals d.Id
+                join i in db.Integrations.AsNoTracking() on d.IntegrationId equals i.Id
+                where o.Id == id
+                select new { o.Id, o.OrganizationId, o.Status, o.ProtectedSigningSecret, o.IntegrationCredentialId, d.PythonMethodName, i.ShortName })
+            .FirstOrDefaultAsync(cancellationToken);
+        // A trigger that left the code cannot be processed: its deliveries are refused like those of a missing operation.
+        var trigger = row is null ? null : catalogue.Integrations.SelectMany(i => i.Triggers).FirstOrDefault(t => t.TypeName == row.PythonMethodName);
+        return row is null || trigger is null
+            ? null
+            : new Target(row.Id, row.OrganizationId, row.Status, row.ProtectedSigningSecret, row.IntegrationCredentialId, row.ShortName, trigger);
+    }
+
+    /// <summary>The body, or null when it is larger than the limit (counted while reading: a chunked body has no length up front).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > BodySizeLimit.MaxBytes)
+                return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>The body as JSON that can be stored (contract §3: no NUL, no lone surrogate, finite numbers); else a 422.</summary>
+    private static JsonDocument Parse(byte[] body)
+    {
+        JsonDocument? document = null;
+        try
+        {
+            document = JsonDocument.Parse(body, DocumentOptions);
+            JsonValueRules.CheckTree(document.RootElement);
+            return document;
+        }
+        catch (JsonException ex)
+        {
+            document?.Dispose();
+            if (JsonValueRules.TryParseRefusal(ex.Message, out var message, out var path))
+                throw new RequestValidationException(path.Length == 0 ? "body" : "body." + path, message);
+            throw new RequestValidationException("body", "invalid JSON: " + ValidationErrors.JsonSyntaxMessage(ex.Message));
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using Neena.Domain.Triggers;
+using Npgsql;
+using NpgsqlTypes;
+using static Neena.Persistence.FlowRuns.RunLifecycle;
+
+namespace Neena.Persistence.Triggers;
+
+/// <summary>PostgreSQL NOTIFY channel of received deliveries; payloads are trigger run ids.</summary>
+public static class TriggerRunNotifications
+{
+    /// <summary>A delivery was stored as a trigger run: a processor should claim it now.</summary>
+    public const string Received = "neena_trigger_run_received";
+}
+
+/// <summary>A delivery the receiver accepted, as it is stored.</summary>
+public sealed record TriggerRunDelivery(Guid OrganizationId, Guid OperationId, string EventJson, string? DeliveryId, string? IntegrationEntityId);
+
+/// <summary>The trigger run holding a delivery, and whether an earlier delivery of the same event had already stored it.</summary>
+public sealed record StoredDelivery(Guid TriggerRunId, bool Duplicate);
+
+/// <summary>A claimed trigger run: how many claims it has had (this one included), and the error the last one ended with.</summary>
+public sealed record ClaimedTriggerRun(Guid Id, int Attempts, string? LastError);
+
+/// <summary>
+/// The SQL of the trigger run lifecycle: the receiver's race-safe store (<see cref="StoreAsync"/>), and the processor's
+/// claims under a lease (like flow runs': claims skip locked rows, times come from the database clock so that instances
+/// agree, and every later write is fenced on the lease, so an instance whose lease was taken over writes nothing).
+/// </summary>
+public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, TimeSpan lease)
+{
+    /// <summary>Actor of the rows written here (their audit columns): no person writes a delivery.</summary>
+    public const string Actor = "webhook";
+
+    private static readonly string Received = Literal(TriggerRunStatus.Received);
+    private static readonly string Processing = Literal(TriggerRunStatus.Processing);
+    private static readonly string Open = $"status IN ({Received}, {Processing})";
+
+    public string Owner => owner;
+
+    /// <summary>
+    /// Stores a delivery as a <c>received</c> trigger run and notifies the processors at commit; a delivery whose id the
+    /// operation has already stored is not stored again (the unique index decides, so two racing copies store one row)
+    /// and the first one's trigger run is returned.
+    /// </summary>
+    public static async Task<StoredDelivery> StoreAsync(NpgsqlDataSource dataSource, TriggerRunDelivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(delivery);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        Guid? inserted;
+        await using (var insert = new NpgsqlCommand($"""
+            INSERT INTO trigger_runs (id, organization_id, webhook_trigger_operation_id, status, event, delivery_id, integration_entity_id,
+                                      attempts, created_date, modified_date, created_by_email, modified_by_email)
+            VALUES (@id, @org, @operation, {Received}, @event::jsonb, @delivery, @entity, 0, now(), now(), @actor, @actor)
+            ON CONFLICT (webhook_trigger_operation_id, delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING
+            RETURNING id
+            """, connection, transaction))
+        {
+            insert.Parameters.AddWithValue("id", Guid.CreateVersion7());
+            insert.Parameters.AddWithValue("org", delivery.OrganizationId);
+            insert.Parameters.AddWithValue("operation", delivery.OperationId);
+            insert.Parameters.AddWithValue("event", delivery.EventJson);
+            insert.Parameters.Add(Text("delivery", delivery.DeliveryId));
+            insert.Parameters.Add(Text("entity", delivery.IntegrationEntityId));
+            insert.Parameters.AddWithValue("actor", Actor);
+            inserted = await insert.ExecuteScalarAsync(cancellationToken) as Guid?;
+        }
+
+        if (inserted is { } id)
+        {
+            await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection, transaction);
+            notify.Parameters.AddWithValue("channel", TriggerRunNotifications.Received);
+            notify.Parameters.AddWithValue("payload", id.ToString());
+            await notify.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new StoredDelivery(id, Duplicate: false);
+        }
+
+        // ON CONFLICT waited for the conflicting insert to commit, and this statement's snapshot is newer: the row is visible.
+        await using var existing = new NpgsqlCommand(
+            "SELECT id FROM trigger_runs WHERE webhook_trigger_operation_id = @operation AND delivery_id = @delivery", connection, transaction);
+        existing.Parameters.AddWithValue("operation", delivery.OperationId);
+        existing.Parameters.AddWithValue("delivery", delivery.DeliveryId!);
+        var first = (Guid)(await existing.ExecuteScalarAsync(cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return new StoredDelivery(first, Duplicate: true);
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="max"/> open trigger runs whose lease is free or expired (a crashed instance's, or a
+    /// retry's wait that is over), oldest first, and counts the claim. Also says how soon the nearest waiting one comes due.
+    /// </summary>
+    public async Task<(List<ClaimedTriggerRun> Claimed, TimeSpan? NextDue)> ClaimAsync(int max, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE trigger_runs SET status = {Processing}, lease_owner = @owner, lease_expires_at = now() + @lease,
+                   attempts = attempts + 1, modified_date = now()
+            WHERE id IN (
+                SELECT id FROM trigger_runs
+                WHERE {Open} AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                ORDER BY created_date, id
+                LIMIT @max
+                FOR UPDATE SKIP LOCKED)
+              AND {Open}
+            RETURNING id, attempts, error;
+            SELECT min(lease_expires_at) - now() FROM trigger_runs WHERE {Open} AND lease_owner IS NULL AND lease_expires_at > now();
+            """;
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("lease", lease);
+        command.Parameters.AddWithValue("max", max);
+        var claimed = new List<ClaimedTriggerRun>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            claimed.Add(new ClaimedTriggerRun(reader.GetGuid(0), reader.GetInt32(1), await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetString(2)));
+        await reader.NextResultAsync(cancellationToken);
+        TimeSpan? nextDue = null;
+        if (await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken))
+            nextDue = reader.GetTimeSpan(0);
+        return (claimed, nextDue);
+    }
+
+    /// <summary>
+    /// In the caller's transaction: locks a trigger run this instance still holds (<c>processing</c>, its lease), so that nobody
+    /// can take it over until the transaction ends. False when the lease is lost: the caller must write nothing.
+    /// </summary>
+    public async Task<bool> LockAsync(NpgsqlConnection connection, Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT 1 FROM trigger_runs WHERE id = @id AND lease_owner = @owner AND status = {Processing} FOR UPDATE", connection);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("owner", owner);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>In the caller's transaction, after <see cref="LockAsync"/>: the trigger run is done, with its flow request and run.</summary>
+    public async Task CompleteAsync(NpgsqlConnection connection, Guid id, Guid flowRequestId, Guid flowRunId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            UPDATE trigger_runs SET status = {Literal(TriggerRunStatus.Completed)}, flow_request_id = @request, flow_run_id = @run, error = NULL,
+                   lease_owner = NULL, lease_expires_at = NULL, modified_date = now()
+            WHERE id = @id AND lease_owner = @owner AND status = {Processing}
+            """, connection);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("request", flowRequestId);
+        command.Parameters.AddWithValue("run", flowRunId);
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+            throw new InvalidOperationException($"Trigger run {id} was not locked by this instance before completing it.");
+    }
+
+    /// <summary>Fails a trigger run this instance holds; false when the lease was lost (nothing written).</summary>
+    public Task<bool> FailAsync(Guid id, string error, CancellationToken cancellationToken) =>
+        FencedAsync(id, $"status = {Literal(TriggerRunStatus.Failed)}, error = @error, lease_owner = NULL, lease_expires_at = NULL", error, null, cancellationToken);
+
+    /// <summary>
+    /// Hands a trigger run back after a transient failure: <c>received</c> again with the error, claimable by any instance
+    /// once <paramref name="delay"/> has passed (its lease time doubles as the time it is due).
+    /// </summary>
+    public Task<bool> RetryLaterAsync(Guid id, string error, TimeSpan delay, CancellationToken cancellationToken) =>
+        FencedAsync(id, $"status = {Received}, error = @error, lease_owner = NULL, lease_expires_at = now() + @delay", error, delay, cancellationToken);
+
+    /// <summary>Hands a trigger run back in good order (shutdown): claimable at once, and this claim does not count.</summary>
+    public Task<bool> ReleaseAsync(Guid id, CancellationToken cancellationToken) =>
+        FencedAsync(id, $"status = {Received}, lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(attempts - 1, 0)", null, null, cancellationToken);
+
+    private async Task<bool> FencedAsync(Guid id, string set, string? error, TimeSpan? delay, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"UPDATE trigger_runs SET {set}, modified_date = now() WHERE id = @id AND lease_owner = @owner AND status = {Processing}");
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("owner", owner);
+        if (error is not null)
+            command.Parameters.AddWithValue("error", error);
+        if (delay is { } wait)
+            command.Parameters.AddWithValue("delay", wait);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static NpgsqlParameter Text(string name, string? value) => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
+}
