@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Neena.Domain.Triggers;
-using Neena.IntegrationTests.Infrastructure;
 using Neena.Integrations.Triggers;
+using Neena.IntegrationTests.Infrastructure;
 using Npgsql;
 
 namespace Neena.IntegrationTests.Triggers;
