@@ -1,5 +1,6 @@
 using System.Net;
 using Neena.IntegrationTests.Infrastructure;
+using Neena.IntegrationTests.Triggers;
 
 namespace Neena.IntegrationTests.Platform;
 
@@ -34,6 +35,27 @@ public sealed class RateLimitTests(RateLimitedFactory factory) : IClassFixture<R
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.Equal(HttpStatusCode.OK, otherCredential.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task WebhookDeliveries_AreBudgetedPerTriggerOperation()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var busy = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", signingSecret: "whsec_a");
+        var quiet = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", signingSecret: "whsec_b");
+        var platform = factory.CreateClient();
+        // Unsigned deliveries are refused (401), yet they count: a flood of forgeries is limited like any other.
+        Task<HttpResponseMessage> Deliver(Guid operation) => platform.PostAsync($"/webhooks/{operation}", JsonHelpers.RawJson("{}"));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+            statuses.Add((await Deliver(busy)).StatusCode);
+        var other = await Deliver(quiet);
+        var caller = await factory.ClientWithApiKeyHeader(tenant.ApiKey).GetAsync("/api/v1/users/");
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.Unauthorized, other.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, caller.StatusCode);
     }
 
     [Fact]
