@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 namespace Neena.Api.Services.Triggers;
 
 public static class WebhookServiceCollectionExtensions
@@ -12,8 +13,9 @@ public static class WebhookServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<WebhookOptions>()
             .BindConfiguration(WebhookOptions.SectionName)
-            .Validate(o => o.Validate() is null, "Invalid Webhooks settings: check Webhooks:* values (PublicBaseUrl an absolute http(s) URL, durations positive, counts at least 1).")
             .ValidateOnStart();
+        // The failure names the exact setting and what it must be, so start-up says what to fix.
+        services.AddSingleton<IValidateOptions<WebhookOptions>>(new WebhookOptionsValidation());
         services.AddSingleton<WebhookUrls>();
         services.AddScoped<WebhookReceiver>();
         services.AddScoped<TriggerRunLauncher>();
@@ -21,4 +23,10 @@ public static class WebhookServiceCollectionExtensions
             services.AddHostedService<TriggerRunProcessor>();
         return services;
     }
+}
+
+internal sealed class WebhookOptionsValidation : IValidateOptions<WebhookOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookOptions options) =>
+        options.Validate() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
