@@ -95,8 +95,10 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
 
     public async Task<(FlowRunResponse Run, FlowResultResponse? Result)> GetWithResultAsync(Guid id, CancellationToken cancellationToken)
     {
-        var run = await GetAsync(id, cancellationToken);
+        // The result first: a run's ending and its result commit together, so a result that is seen implies that the run
+        // read next is seen ended too (read the other way round, a run could show in_progress beside its result).
         var result = await db.FlowResults.AsNoTracking().FirstOrDefaultAsync(r => r.FlowRunId == id, cancellationToken);
+        var run = await GetAsync(id, cancellationToken);
         return (run, result is null ? null : FlowResultResponse.From(result));
     }
 

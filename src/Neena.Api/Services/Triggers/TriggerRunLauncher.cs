@@ -68,7 +68,7 @@ internal sealed class TriggerRunLauncher(
             throw new TriggerRunFailedException($"The event lacks the required field{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}.", permanent: true);
         var instructions = Instructions(RenderTemplate(work.TemplateBody, fields));
         var metadata = new JsonArray(fields);
-        var name = work.Name.Length <= FlowRequest.MaxNameLength ? work.Name : work.Name[..FlowRequest.MaxNameLength];
+        var name = Cut(work.Name, FlowRequest.MaxNameLength);
 
         PlannedFlow? plan = null;
         if (work.FlowId is { } fixedFlow)
@@ -141,17 +141,20 @@ internal sealed class TriggerRunLauncher(
 
     private static string Describe(RequestValidationException e) => string.Join("; ", e.Errors.Select(p => p.Value));
 
+    /// <summary>At most <paramref name="length"/> characters, never half a surrogate pair.</summary>
+    private static string Cut(string text, int length)
+    {
+        if (text.Length <= length)
+            return text;
+        return text[..(char.IsHighSurrogate(text[length - 1]) ? length - 1 : length)];
+    }
+
     /// <summary>The rendered template as flow request instructions: trimmed, cut to the longest allowed, refused when too short.</summary>
     private static string Instructions(string rendered)
     {
         var text = rendered.Trim();
         if (text.Length > FlowRequest.MaxInstructionsLength)
-        {
-            var cut = FlowRequest.MaxInstructionsLength - 1;
-            if (char.IsHighSurrogate(text[cut - 1]))
-                cut--;
-            text = string.Concat(text.AsSpan(0, cut), "…");
-        }
+            text = Cut(text, FlowRequest.MaxInstructionsLength - 1) + "…";
         if (text.Length < FlowRequest.MinInstructionsLength)
         {
             throw new TriggerRunFailedException(
