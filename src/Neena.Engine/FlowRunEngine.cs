@@ -20,8 +20,6 @@ namespace Neena.Engine;
 /// </summary>
 public sealed class FlowRunEngine : BackgroundService
 {
-    private static readonly TimeSpan ListenerKeepAlive = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
 
     // Waking a little after a retry's due time keeps the claim from finding it a hair early and waiting a whole poll.
     private static readonly TimeSpan RetryDueSlack = TimeSpan.FromMilliseconds(20);
@@ -323,58 +321,19 @@ public sealed class FlowRunEngine : BackgroundService
     }
 
     /// <summary>Keeps a dedicated connection listening for approvals and cancellations, reconnecting with back-off.</summary>
-    private async Task ListenLoopAsync(CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromSeconds(1);
-        var connectedBefore = false;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
+    private Task ListenLoopAsync(CancellationToken cancellationToken) =>
+        NotificationListener.RunAsync(
+            _dataSource,
+            "neena-engine-listener",
+            [FlowRunNotifications.Approved, FlowRunNotifications.Cancelled],
+            OnNotification,
+            () =>
             {
-                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-                connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand(
-                    $"SET application_name = 'neena-engine-listener'; LISTEN {FlowRunNotifications.Approved}; LISTEN {FlowRunNotifications.Cancelled}",
-                    connection))
-                {
-                    await listen.ExecuteNonQueryAsync(cancellationToken);
-                }
-                delay = TimeSpan.FromSeconds(1);
-                if (connectedBefore)
-                    _logger.LogInformation("Notification listener reconnected");
-                connectedBefore = true;
                 _listening.TrySetResult();
                 Wake(); // notifications sent while not listening are lost: look once
-
-                while (true)
-                {
-                    if (!await connection.WaitAsync(ListenerKeepAlive, cancellationToken))
-                    {
-                        // Nothing for a while: make sure the connection is still alive (a half-open TCP connection never errors).
-                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                        await ping.ExecuteScalarAsync(cancellationToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or IOException or OperationCanceledException)
-            {
-                _logger.LogWarning(ex, "Notification listener lost its connection; reconnecting in {Delay} s (polling covers the gap)", delay.TotalSeconds);
-                try
-                {
-                    await Task.Delay(delay, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReconnectDelay.Ticks));
-            }
-        }
-    }
+            },
+            _logger,
+            cancellationToken);
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Neena.Engine;
+using Neena.Persistence;
 using Neena.Persistence.FlowRuns;
 using Neena.Persistence.Triggers;
 using Npgsql;
@@ -18,8 +19,6 @@ namespace Neena.Api.Services.Triggers;
 /// </summary>
 public sealed class TriggerRunProcessor : BackgroundService
 {
-    private static readonly TimeSpan ListenerKeepAlive = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DueSlack = TimeSpan.FromMilliseconds(20);
 
     private readonly IServiceScopeFactory _scopes;
@@ -225,50 +224,17 @@ public sealed class TriggerRunProcessor : BackgroundService
     }
 
     /// <summary>Keeps a connection listening for received deliveries, reconnecting with back-off (polling covers the gaps).</summary>
-    private async Task ListenLoopAsync(CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromSeconds(1);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
+    private Task ListenLoopAsync(CancellationToken cancellationToken) =>
+        NotificationListener.RunAsync(
+            _dataSource,
+            "neena-trigger-listener",
+            [TriggerRunNotifications.Received],
+            (_, _) => Wake(),
+            () =>
             {
-                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-                connection.Notification += (_, _) => Wake();
-                await using (var listen = new NpgsqlCommand(
-                    $"SET application_name = 'neena-trigger-listener'; LISTEN {TriggerRunNotifications.Received}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(cancellationToken);
-                }
-                delay = TimeSpan.FromSeconds(1);
                 _listening.TrySetResult();
                 Wake(); // deliveries stored while not listening were announced to nobody: look once
-
-                while (true)
-                {
-                    if (!await connection.WaitAsync(ListenerKeepAlive, cancellationToken))
-                    {
-                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                        await ping.ExecuteScalarAsync(cancellationToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or IOException or OperationCanceledException)
-            {
-                _logger.LogWarning(ex, "Trigger run listener lost its connection; reconnecting in {Delay} s", delay.TotalSeconds);
-                try
-                {
-                    await Task.Delay(delay, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReconnectDelay.Ticks));
-            }
-        }
-    }
+            },
+            _logger,
+            cancellationToken);
 }
