@@ -6,6 +6,9 @@ namespace Neena.Persistence;
 
 public static class PersistenceServiceCollectionExtensions
 {
+    /// <summary>The keyed <see cref="NpgsqlDataSource"/> for LISTEN connections: unpooled, so no listening session ever returns to the pool.</summary>
+    public const string ListenerDataSource = "listener";
+
     /// <summary>
     /// One data source (and so one connection pool) per process, and a scoped context per request,
     /// because the tenant a context filters by differs per request.
@@ -16,6 +19,8 @@ public static class PersistenceServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<AuditInterceptor>();
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(connectionString(sp)).Build());
+        services.AddKeyedSingleton(ListenerDataSource, (sp, _) => new NpgsqlDataSourceBuilder(
+            new NpgsqlConnectionStringBuilder(connectionString(sp)) { Pooling = false }.ConnectionString).Build());
         services.AddDbContext<NeenaDbContext>((sp, options) =>
             Configure(options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), ConfigureNpgsql))
                 .AddInterceptors(sp.GetRequiredService<AuditInterceptor>()));

@@ -90,6 +90,7 @@ public static class NeenaApi
         services.AddHttpContextAccessor();
         services.AddScoped<ITenantContext, HttpTenantContext>();
         services.AddNeenaPersistence(sp => sp.GetRequiredService<DatabaseBootstrap>().ConnectionString);
+        services.AddPrincipalCache();
 
         services.AddScoped<UserService>();
         services.AddScoped<ApiKeyService>();
