@@ -88,7 +88,8 @@ public static class NeenaApi
         services.AddSingleton<DatabaseBootstrap>();
         services.AddHostedService<EmbeddedDatabaseLifetime>();
         services.AddHttpContextAccessor();
-        services.AddScoped<ITenantContext, HttpTenantContext>();
+        // One for the process, as pooled contexts need: it holds nothing, and reads the tenant of whichever request runs the query.
+        services.AddSingleton<ITenantContext, HttpTenantContext>();
         services.AddNeenaPersistence(sp => sp.GetRequiredService<DatabaseBootstrap>().ConnectionString);
         services.AddPrincipalCache();
 
