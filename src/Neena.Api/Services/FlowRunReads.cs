@@ -19,8 +19,11 @@ internal static class FlowRunReads
     private const string RunColumns =
         "r.id, r.flow_id, r.flow_request_id, r.status, r.approval_status, r.triggered_time, r.end_time, r.triggered_by, r.start_time, r.created_date, r.modified_date";
 
+    // jsonb as its text's UTF-8 bytes (bytea travels as is): what the response writes, with no string in between.
     private const string TaskColumns =
-        "t.id, t.flow_run_id, t.task_operation_index, t.status, t.start_time, t.end_time, t.task_prep_prompt, t.task_prep_answer, t.result, t.error, t.attempt, t.operation_name, t.prompt_tokens, t.completion_tokens";
+        "t.id, t.flow_run_id, t.task_operation_index, t.status, t.start_time, t.end_time, " +
+        "convert_to(t.task_prep_prompt::text, 'UTF8'), convert_to(t.task_prep_answer::text, 'UTF8'), convert_to(t.result::text, 'UTF8'), " +
+        "t.error, t.attempt, t.operation_name, t.prompt_tokens, t.completion_tokens";
 
     /// <summary>One run with its task runs, in one round trip; null when the caller's organization has no such run.</summary>
     public static async Task<FlowRunResponse?> GetAsync(NeenaDbContext db, Guid id, CancellationToken cancellationToken)
@@ -152,9 +155,9 @@ internal static class FlowRunReads
         Status: r.GetString(3),
         StartTime: NullableTime(r, 4),
         EndTime: NullableTime(r, 5),
-        TaskPrepPrompt: StoredJsonObject.From(NullableString(r, 6)),
-        TaskPrepAnswer: StoredJsonObject.From(NullableString(r, 7)),
-        Result: StoredJson.From(NullableString(r, 8)),
+        TaskPrepPrompt: StoredJsonObject.From(NullableBytes(r, 6)),
+        TaskPrepAnswer: StoredJsonObject.From(NullableBytes(r, 7)),
+        Result: StoredJson.From(NullableBytes(r, 8)),
         Error: NullableString(r, 9),
         Attempt: r.GetInt32(10),
         OperationName: r.GetString(11),
@@ -165,6 +168,8 @@ internal static class FlowRunReads
         run with { TaskRuns = tasks, TotalTokens = tasks.Sum(t => t.PromptTokens + t.CompletionTokens) };
 
     private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static byte[]? NullableBytes(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<byte[]>(i);
 
     private static DateTime? NullableTime(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDateTime(i);
 }
