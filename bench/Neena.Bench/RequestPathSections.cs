@@ -10,7 +10,8 @@ internal sealed partial class Benchmark
     /// <summary>
     /// Bytes the server allocates per read, next to the size of its answer, counted by the runtime over EventPipe while
     /// a fixed number of requests run (4 clients); everything the process allocates in that window counts, the idle
-    /// engine's polling included.
+    /// engine's polling included. Next to it, the server's CPU time per request (user + system, from /proc): unlike
+    /// throughput, it hardly moves when other work shares the machine, so it is the figure to compare changes by.
     /// </summary>
     private async Task AllocationAsync(NeenaClient api, Seed seed)
     {
@@ -22,8 +23,8 @@ internal sealed partial class Benchmark
             _markdown.Add("skipped: --url given (the allocation counter needs the server's process).");
             return;
         }
-        _markdown.Add("| request | requests | response bytes | allocated per request KiB | allocated ÷ response |");
-        _markdown.Add("|---|---:|---:|---:|---:|");
+        _markdown.Add("| request | requests | response bytes | allocated per request KiB | allocated ÷ response | server CPU ms per request |");
+        _markdown.Add("|---|---:|---:|---:|---:|---:|");
         foreach (var (name, path, count) in new[]
                  {
                      ("GET /api/v1/flow_runs/?id= (5 task runs)", $"api/v1/flow_runs/?id={seed.ReadRun}", options.Quick ? 500 : 2000),
@@ -43,16 +44,18 @@ internal sealed partial class Benchmark
             await NeenaClient.ForEachAsync(Enumerable.Range(0, 20).ToList(), 4, Read);
             await using var meter = AllocationMeter.Start(_servers[0].ProcessId);
             await Task.Delay(500);
+            var cpuBefore = CpuMilliseconds(_servers[0].ProcessId);
             var from = DateTime.UtcNow;
             var sizes = await NeenaClient.ForEachAsync(Enumerable.Range(0, count).ToList(), 4, Read);
             var to = DateTime.UtcNow;
+            var cpuPerRequest = (CpuMilliseconds(_servers[0].ProcessId) - cpuBefore) / count;
             await Task.Delay(200);
             var allocated = await meter.StopAndSumAsync(from, to);
 
             var perRequest = (double)allocated / count;
             var responseBytes = sizes.Average();
             _markdown.Add(NeenaClient.Invariant(
-                $"| `{name}` | {count} | {responseBytes:F0} | {perRequest / 1024:F0} | {perRequest / responseBytes:F2} |"));
+                $"| `{name}` | {count} | {responseBytes:F0} | {perRequest / 1024:F0} | {perRequest / responseBytes:F2} | {cpuPerRequest:F2} |"));
             json.Add(new JsonObject
             {
                 ["endpoint"] = name,
@@ -60,8 +63,22 @@ internal sealed partial class Benchmark
                 ["response_bytes"] = Math.Round(responseBytes),
                 ["allocated_bytes_per_request"] = Math.Round(perRequest),
                 ["allocated_over_response"] = Math.Round(perRequest / responseBytes, 3),
+                ["server_cpu_ms_per_request"] = Math.Round(cpuPerRequest, 3),
             });
         }
+    }
+
+    /// <summary>User + system CPU time of a process so far (/proc/PID/stat, in clock ticks of 10 ms); NaN where there is no /proc.</summary>
+    private static double CpuMilliseconds(int processId)
+    {
+        var path = $"/proc/{processId}/stat";
+        if (!File.Exists(path))
+            return double.NaN;
+        var stat = File.ReadAllText(path);
+        // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return ticks * 10.0;
     }
 
     /// <summary>
