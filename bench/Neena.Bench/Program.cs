@@ -20,6 +20,8 @@ if (options is null)
           --url U           measure an already running server (needs --database: its database, for ceilings and checks)
           --quick           a 1–2 minute smoke run with shorter cells and fewer runs
           --output F        where the JSON goes (default bench/results/latest.json)
+          --sections LIST   only these, comma-separated: reads, allocation, writes, latency, engine, generation (default: all)
+          --server-env K=V  an environment variable for servers A and B (repeatable), e.g. DOTNET_GCHeapCount=2 to compare GC settings
         """);
     return 2;
 }
@@ -33,8 +35,12 @@ finally
     ChildProcesses.KillAll();
 }
 
-internal sealed record BenchOptions(Uri? Url, string? Database, bool Quick, string? Output)
+internal sealed record BenchOptions(Uri? Url, string? Database, bool Quick, string? Output, IReadOnlySet<string> Sections, IReadOnlyDictionary<string, string> ServerEnvironment)
 {
+    public static readonly string[] AllSections = ["reads", "allocation", "writes", "latency", "engine", "generation"];
+
+    public bool Runs(string section) => Sections.Contains(section);
+
     public TimeSpan CellDuration => Quick ? TimeSpan.FromSeconds(1.5) : TimeSpan.FromSeconds(8);
     public TimeSpan WarmUp => Quick ? TimeSpan.FromSeconds(0.3) : TimeSpan.FromSeconds(1);
     public int ApprovePool => Quick ? 300 : 3000;
@@ -49,12 +55,23 @@ internal sealed record BenchOptions(Uri? Url, string? Database, bool Quick, stri
         string? database = null;
         string? output = null;
         var quick = false;
+        var sections = new HashSet<string>(AllSections, StringComparer.Ordinal);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--quick":
                     quick = true;
+                    break;
+                case "--sections" when i + 1 < args.Length:
+                    sections = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                    if (sections.Except(AllSections).Any())
+                        return null;
+                    break;
+                case "--server-env" when i + 1 < args.Length && args[i + 1].Contains('=', StringComparison.Ordinal):
+                    var pair = args[++i].Split('=', 2);
+                    environment[pair[0]] = pair[1];
                     break;
                 case "--url" when i + 1 < args.Length:
                     url = new Uri(args[++i].TrimEnd('/') + "/");
@@ -76,11 +93,11 @@ internal sealed record BenchOptions(Uri? Url, string? Database, bool Quick, stri
             Console.Error.WriteLine("--url must be a loopback address (the benchmark only targets 127.0.0.1).");
             return null;
         }
-        return new BenchOptions(url, database, quick, output);
+        return new BenchOptions(url, database, quick, output, sections, environment);
     }
 }
 
-internal sealed class Benchmark(BenchOptions options)
+internal sealed partial class Benchmark(BenchOptions options)
 {
     private const int EngineMaxConcurrentRuns = 16;
     private const int EngineMaxConcurrentTasks = 32;
@@ -106,6 +123,10 @@ internal sealed class Benchmark(BenchOptions options)
 
     private NpgsqlDataSource Db => _db!;
 
+    /// <summary>What servers A and B run with: the engine settings and any <c>--server-env</c>.</summary>
+    private Dictionary<string, string> ServerSettings =>
+        EngineSettings.Concat(options.ServerEnvironment).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+
     public async Task<int> RunAsync()
     {
         try
@@ -117,11 +138,19 @@ internal sealed class Benchmark(BenchOptions options)
 
             using var api = new NeenaClient(_servers.Count > 0 ? _servers[0].BaseUrl : options.Url!, _apiKey);
             var seed = await SeedAsync(api);
-            await ReadsAsync(api, seed);
-            await WritesAsync(api, seed);
-            await EngineAsync(api, seed);
+            if (options.Runs("reads"))
+                await ReadsAsync(api, seed);
+            if (options.Runs("allocation"))
+                await AllocationAsync(api, seed);
+            if (options.Runs("writes"))
+                await WritesAsync(api, seed);
+            if (options.Runs("latency"))
+                await ApproveLatencyAsync(api, seed);
+            if (options.Runs("engine"))
+                await EngineAsync(api, seed);
             SampleMemory();
-            await GenerationAsync();
+            if (options.Runs("generation"))
+                await GenerationAsync();
             WriteReport(machine);
             return 0;
         }
@@ -169,7 +198,7 @@ internal sealed class Benchmark(BenchOptions options)
         if (options.Url is null)
         {
             Log("starting server A");
-            _servers.Add(await NeenaServerProcess.StartAsync(_connectionString, "bench-a", EngineSettings));
+            _servers.Add(await NeenaServerProcess.StartAsync(_connectionString, "bench-a", ServerSettings));
         }
 
         var builder = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(_connectionString) { MaxPoolSize = 200 }.ConnectionString);
@@ -203,6 +232,7 @@ internal sealed class Benchmark(BenchOptions options)
             ["postgresql"] = (string?)await version.ExecuteScalarAsync(),
             ["postgresql_host"] = _postgres?.Description ?? "given database",
             ["quick"] = options.Quick,
+            ["server_env"] = string.Join(' ', options.ServerEnvironment.Select(p => $"{p.Key}={p.Value}")),
             ["started_utc"] = DateTime.UtcNow.ToString("O"),
         };
     }
@@ -233,7 +263,7 @@ internal sealed class Benchmark(BenchOptions options)
     }
 
     /// <summary>Polls the database until every run is final; returns false on timeout.</summary>
-    private async Task<bool> WaitFinalAsync(Guid[] runs, TimeSpan timeout)
+    private async Task<bool> WaitFinalAsync(Guid[] runs, TimeSpan timeout, int pollMilliseconds = 100)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
@@ -243,7 +273,7 @@ internal sealed class Benchmark(BenchOptions options)
             cmd.Parameters.AddWithValue(runs);
             if ((long)(await cmd.ExecuteScalarAsync())! >= runs.Length)
                 return true;
-            await Task.Delay(100);
+            await Task.Delay(pollMilliseconds);
         }
         return false;
     }
@@ -453,7 +483,7 @@ internal sealed class Benchmark(BenchOptions options)
         if (options.Url is null)
         {
             Log("starting server B (second engine instance, same database)");
-            _servers.Add(await NeenaServerProcess.StartAsync(_connectionString, "bench-b", EngineSettings));
+            _servers.Add(await NeenaServerProcess.StartAsync(_connectionString, "bench-b", ServerSettings));
             using var apiB = new NeenaClient(_servers[1].BaseUrl, _apiKey);
             var twoServers = await EngineRoundAsync("two servers", [api, apiB], seed);
             await CeilingAsync(twoServers, 2 * EngineMaxConcurrentRuns);

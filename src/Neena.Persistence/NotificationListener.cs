@@ -10,8 +10,23 @@ namespace Neena.Persistence;
 /// </summary>
 public static class NotificationListener
 {
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>How a listener paces itself, and what it says when it loses its connection or sits idle.</summary>
+    /// <param name="KeepAlive">Silence after which the connection is pinged (a half-open TCP connection never errors by itself).</param>
+    /// <param name="FirstReconnectDelay">The first wait after a lost connection; it doubles up to 30 s.</param>
+    /// <param name="PingTimeout">How long a keep-alive ping may take before the connection is given up.</param>
+    /// <param name="OnLost">Called each time the connection is lost, and once when listening stops.</param>
+    /// <param name="OnIdle">Called at each keep-alive, before the ping.</param>
+    public sealed record Settings(
+        TimeSpan KeepAlive,
+        TimeSpan FirstReconnectDelay,
+        TimeSpan PingTimeout,
+        Action? OnLost = null,
+        Action? OnIdle = null)
+    {
+        public static Settings Default { get; } = new(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+    }
 
     /// <summary>Listens until <paramref name="cancellationToken"/> is cancelled; never throws otherwise.</summary>
     /// <param name="onListening">Called after each successful (re)connection, once <c>LISTEN</c> is in place.</param>
@@ -22,58 +37,75 @@ public static class NotificationListener
         NotificationEventHandler onNotification,
         Action onListening,
         ILogger logger,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Settings? settings = null)
     {
+        settings ??= Settings.Default;
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(channels);
         ArgumentNullException.ThrowIfNull(onListening);
         ArgumentNullException.ThrowIfNull(logger);
         // Channel and application names are constants of the code, never input.
         var listenSql = $"SET application_name = '{applicationName}'; " + string.Concat(channels.Select(c => $"LISTEN {c}; "));
-        var delay = TimeSpan.FromSeconds(1);
+        var delay = settings.FirstReconnectDelay;
+        var maxDelay = TimeSpan.FromTicks(Math.Max(delay.Ticks, MaxReconnectDelay.Ticks));
         var connectedBefore = false;
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                connection.Notification += onNotification;
-                await using (var listen = new NpgsqlCommand(listenSql, connection))
-                {
-                    await listen.ExecuteNonQueryAsync(cancellationToken);
-                }
-                delay = TimeSpan.FromSeconds(1);
-                if (connectedBefore)
-                    logger.LogInformation("Listener {Listener} reconnected", applicationName);
-                connectedBefore = true;
-                onListening();
+            await ListenAsync();
+        }
+        finally
+        {
+            settings.OnLost?.Invoke();
+        }
 
-                while (true)
-                {
-                    if (!await connection.WaitAsync(KeepAlive, cancellationToken))
-                    {
-                        // Nothing for a while: make sure the connection is still alive (a half-open TCP connection never errors).
-                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                        await ping.ExecuteScalarAsync(cancellationToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        async Task ListenAsync()
+        {
+            while (!cancellationToken.IsCancellationRequested)
             {
-                break;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or IOException or OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Listener {Listener} lost its connection; reconnecting in {Delay} s (polling covers the gap)", applicationName, delay.TotalSeconds);
                 try
                 {
-                    await Task.Delay(delay, cancellationToken);
+                    await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                    connection.Notification += onNotification;
+                    await using (var listen = new NpgsqlCommand(listenSql, connection))
+                    {
+                        await listen.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    delay = settings.FirstReconnectDelay;
+                    if (connectedBefore)
+                        logger.LogInformation("Listener {Listener} reconnected", applicationName);
+                    connectedBefore = true;
+                    onListening();
+
+                    while (true)
+                    {
+                        if (!await connection.WaitAsync(settings.KeepAlive, cancellationToken))
+                        {
+                            settings.OnIdle?.Invoke();
+                            // Nothing for a while: make sure the connection is still alive (a half-open TCP connection never errors).
+                            await using var ping = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = (int)Math.Ceiling(settings.PingTimeout.TotalSeconds) };
+                            await ping.ExecuteScalarAsync(cancellationToken);
+                        }
+                    }
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
                     break;
                 }
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReconnectDelay.Ticks));
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+                {
+                    settings.OnLost?.Invoke();
+                    logger.LogWarning(ex, "Listener {Listener} lost its connection; reconnecting in {Delay} s (polling covers the gap)", applicationName, delay.TotalSeconds);
+                    try
+                    {
+                        await Task.Delay(delay, cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, maxDelay.Ticks));
+                }
             }
         }
     }

@@ -1,25 +1,50 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
 namespace Neena.Persistence;
 
 public static class PersistenceServiceCollectionExtensions
 {
+    /// <summary>The keyed <see cref="NpgsqlDataSource"/> for LISTEN connections: unpooled, so no listening session ever returns to the pool.</summary>
+    public const string ListenerDataSource = "listener";
+
     /// <summary>
-    /// One data source (and so one connection pool) per process, and a scoped context per request,
-    /// because the tenant a context filters by differs per request.
+    /// Statements each connection keeps prepared (Npgsql automatic preparation): PostgreSQL then parses and plans a
+    /// hot statement once per connection instead of on every execution. Unless the connection string sets its own.
+    /// </summary>
+    public const int DefaultMaxAutoPrepare = 100;
+
+    /// <summary>
+    /// One data source (and so one connection pool) per process, and contexts leased from a pool, one per request. A
+    /// pooled context carries no request's state: its tenant is the process-wide <see cref="ITenantContext"/>, which
+    /// reads the acting organization when a query runs (the API's from the current request), and the pool resets the
+    /// change tracker between leases. Code that acts for a tenant of its own (the engine) creates its own contexts.
     /// </summary>
     /// <param name="connectionString">Read when the data source is first needed, after configuration is complete (tests override it late).</param>
     public static IServiceCollection AddNeenaPersistence(this IServiceCollection services, Func<IServiceProvider, string> connectionString)
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<AuditInterceptor>();
-        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(connectionString(sp)).Build());
-        services.AddDbContext<NeenaDbContext>((sp, options) =>
+        // A host that acts for no organization (an engine-only worker) sees no tenant rows through a pooled context.
+        services.TryAddSingleton<ITenantContext>(new FixedTenantContext());
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(Tune(connectionString(sp))).Build());
+        services.AddKeyedSingleton(ListenerDataSource, (sp, _) => new NpgsqlDataSourceBuilder(
+            new NpgsqlConnectionStringBuilder(connectionString(sp)) { Pooling = false }.ConnectionString).Build());
+        services.AddDbContextPool<NeenaDbContext>((sp, options) =>
             Configure(options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), ConfigureNpgsql))
                 .AddInterceptors(sp.GetRequiredService<AuditInterceptor>()));
         return services;
+    }
+
+    /// <summary>The connection string with automatic preparation on, unless it says otherwise.</summary>
+    public static string Tune(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        return builder.ConnectionString;
     }
 
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options) =>

@@ -130,7 +130,7 @@ public sealed class NeenaServerProcess : IAsyncDisposable
         start.Environment["RateLimiting__PermitLimit"] = "0";
         // Request logs of every call would make the server's console the bottleneck of a load test.
         start.Environment["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning";
-        start.Environment["DOTNET_gcServer"] = "1";
+        // No GC setting here: the server runs with the one its runtimeconfig ships (callers may pass DOTNET_gc* to compare).
         return start;
     }
 

@@ -11,20 +11,23 @@ namespace Neena.Api.Auth;
 
 /// <summary>
 /// Authenticates server-issued API keys from <c>Authorization: Bearer</c> or the <c>api_key</c> header, and answers
-/// every request it cannot authenticate with the original's 403 bodies.
+/// every request it cannot authenticate with the original's 403 bodies. A known usable key is served from the
+/// <see cref="PrincipalCache"/> (its expiry still checked on every use); anything else is looked up.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    TimeProvider time,
+    PrincipalCache cache,
+    ApiKeyUsage usage) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "api_key";
     public const string InvalidApiKey = "Invalid API Key";
     public const string NotAuthenticated = "Not authenticated";
 
-    // last_used_at is a hint, not an audit log: writing it on every request would turn each read into a write.
+    // last_used_at is a hint, not an audit log: one recorded use per key per minute, written in batches (ApiKeyUsage).
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -36,6 +39,18 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail(InvalidApiKey);
 
         var hash = ApiKey.Hash(presented);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (cache.TryGetApiKey(hash, out var entry))
+        {
+            // Expiry is exact without a lookup: the cached expiry is the stored one (a change to it evicts the entry).
+            if (!ApiKey.IsUsable(null, entry.Value.ExpiresAt, now))
+                return AuthenticateResult.Fail(InvalidApiKey);
+            if (entry.TryMarkUsed(now, LastUsedResolution))
+                usage.Record(entry.Value.KeyId, now);
+            return Success(entry.Value);
+        }
+
+        var epoch = cache.Epoch;
         var db = Context.RequestServices.GetRequiredService<NeenaDbContext>();
         var found = await db.ApiKeys
             .IgnoreQueryFilters()
@@ -54,27 +69,33 @@ internal sealed class ApiKeyAuthenticationHandler(
             })
             .FirstOrDefaultAsync(Context.RequestAborted);
 
-        var now = time.GetUtcNow().UtcDateTime;
         if (found is null || !ApiKey.IsUsable(found.RevokedAt, found.ExpiresAt, now))
             return AuthenticateResult.Fail(InvalidApiKey);
 
-        if (found.LastUsedAt is null || now - found.LastUsedAt > LastUsedResolution)
+        var key = new CachedApiKey(found.Id, found.UserId, found.OrganizationId, found.User.Email, found.User.Auth0Id, found.Permissions, found.ExpiresAt);
+        var lastUsedAt = found.LastUsedAt;
+        if (lastUsedAt is null || now - lastUsedAt > LastUsedResolution)
         {
-            await db.ApiKeys.IgnoreQueryFilters().Where(k => k.Id == found.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
+            usage.Record(found.Id, now);
+            lastUsedAt = now;
         }
+        cache.AddApiKey(hash, key, lastUsedAt, epoch);
+        return Success(key);
+    }
 
-        var claims = new List<Claim>
+    private static AuthenticateResult Success(CachedApiKey key)
+    {
+        var claims = new List<Claim>(6 + key.Permissions.Count)
         {
-            new(NeenaClaims.UserId, found.UserId.ToString()),
-            new(NeenaClaims.OrganizationId, found.OrganizationId.ToString()),
-            new(NeenaClaims.Email, found.User.Email),
+            new(NeenaClaims.UserId, key.UserId.ToString()),
+            new(NeenaClaims.OrganizationId, key.OrganizationId.ToString()),
+            new(NeenaClaims.Email, key.Email),
             new(NeenaClaims.Credential, "api_key"),
-            new(NeenaClaims.ApiKeyId, found.Id.ToString()),
+            new(NeenaClaims.ApiKeyId, key.KeyId.ToString()),
         };
-        if (found.User.Auth0Id is not null)
-            claims.Add(new Claim(NeenaClaims.Subject, found.User.Auth0Id));
-        claims.AddRange(found.Permissions.Select(p => new Claim(NeenaClaims.Permission, p)));
+        if (key.Auth0Id is not null)
+            claims.Add(new Claim(NeenaClaims.Subject, key.Auth0Id));
+        claims.AddRange(key.Permissions.Select(p => new Claim(NeenaClaims.Permission, p)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, NeenaClaims.Email, null));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }

@@ -102,19 +102,32 @@ internal static class JwtSetup
             claims.Add(new Claim("org_id", orgId));
         claims.AddRange(permissions.Where(Permissions.IsKnown).Select(p => new Claim(NeenaClaims.Permission, p)));
 
-        var db = context.HttpContext.RequestServices.GetRequiredService<NeenaDbContext>();
-        var user = await db.Users.IgnoreQueryFilters().AsNoTracking()
-            .Where(u => u.Auth0Id == subject)
-            .Select(u => new { u.Id, u.OrganizationId, u.Email })
-            .FirstOrDefaultAsync(context.HttpContext.RequestAborted);
+        var user = await FindUserAsync(context.HttpContext, subject);
         if (user is not null)
         {
-            claims.Add(new Claim(NeenaClaims.UserId, user.Id.ToString()));
+            claims.Add(new Claim(NeenaClaims.UserId, user.UserId.ToString()));
             claims.Add(new Claim(NeenaClaims.OrganizationId, user.OrganizationId.ToString()));
             if (email is null)
                 claims.Add(new Claim(NeenaClaims.Email, user.Email));
         }
         context.Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, JwtBearerDefaults.AuthenticationScheme, NeenaClaims.Email, null));
+    }
+
+    /// <summary>The registered user of a token's subject, from the <see cref="PrincipalCache"/> when it holds it; an unregistered subject is looked up each time.</summary>
+    private static async Task<CachedJwtUser?> FindUserAsync(HttpContext http, string subject)
+    {
+        var cache = http.RequestServices.GetRequiredService<PrincipalCache>();
+        if (cache.TryGetJwtUser(subject, out var entry))
+            return entry.Value;
+        var epoch = cache.Epoch;
+        var db = http.RequestServices.GetRequiredService<NeenaDbContext>();
+        var user = await db.Users.IgnoreQueryFilters().AsNoTracking()
+            .Where(u => u.Auth0Id == subject)
+            .Select(u => new CachedJwtUser(u.Id, u.OrganizationId, u.Email))
+            .FirstOrDefaultAsync(http.RequestAborted);
+        if (user is not null)
+            cache.AddJwtUser(subject, user, epoch);
+        return user;
     }
 
     private static async Task OnChallengeAsync(JwtBearerChallengeContext context)

@@ -89,9 +89,11 @@ public static class NeenaApi
         services.AddSingleton<DatabaseBootstrap>();
         services.AddHostedService<EmbeddedDatabaseLifetime>();
         services.AddHttpContextAccessor();
-        services.AddScoped<HttpTenantContext>();
-        services.AddScoped<ITenantContext>(sp => sp.GetRequiredService<HttpTenantContext>());
+        // One for the process, as pooled contexts need: it holds nothing, and reads the tenant of whichever request runs the query.
+        services.AddSingleton<HttpTenantContext>();
+        services.AddSingleton<ITenantContext>(sp => sp.GetRequiredService<HttpTenantContext>());
         services.AddNeenaPersistence(sp => sp.GetRequiredService<DatabaseBootstrap>().ConnectionString);
+        services.AddPrincipalCache();
 
         services.AddScoped<UserService>();
         services.AddScoped<ApiKeyService>();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Neena.Api.Auth;
+using Neena.Api.Contracts.Common;
 using Neena.Api.Hosting.OpenApi;
 using Neena.Api.Routing;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -68,6 +69,9 @@ internal static class SwaggerSetup
         options.MapType<JsonNode>(() => new OpenApiSchema());
         options.MapType<JsonObject>(ContractSchemaFilter.AnyObject);
         options.MapType<JsonArray>(() => new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema() });
+        // Stored JSON read back as text (task runs): the same JSON as the node fields it stands for.
+        options.MapType<StoredJson>(() => new OpenApiSchema());
+        options.MapType<StoredJsonObject>(ContractSchemaFilter.AnyObject);
         options.SchemaFilter<ContractSchemaFilter>();
         options.ParameterFilter<QueryParameterFilter>();
         options.RequestBodyFilter<RequestExampleFilter>();

@@ -10,7 +10,7 @@ using Neena.Persistence;
 
 namespace Neena.Api.Services;
 
-public sealed class ApiKeyService(NeenaDbContext db, TimeProvider time)
+public sealed class ApiKeyService(NeenaDbContext db, TimeProvider time, PrincipalCache cache)
 {
     /// <summary>
     /// Issues a key for the caller that cannot outrank or outlive the credential creating it: at most its permissions
@@ -102,6 +102,9 @@ public sealed class ApiKeyService(NeenaDbContext db, TimeProvider time)
             while (changed > 0);
             await transaction.CommitAsync(cancellationToken);
         }
+        // Every instance hears of the revocation from the database; this one must not answer the caller's next request
+        // before it has. The cascade stays within the organization.
+        cache.Invalidate(CredentialChanges.Organization, organizationId);
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id, cancellationToken)
             ?? throw ApiException.NotFound("API key not found");
         return ApiKeyResponse.From(key);

@@ -1,4 +1,3 @@
-using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRuns;
@@ -61,18 +60,18 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
     }
 
     public async Task<FlowRunResponse> GetAsync(Guid id, CancellationToken cancellationToken) =>
-        (await ListAsync(db.FlowRuns.Where(r => r.Id == id), cancellationToken)).SingleOrDefault()
-        ?? throw ApiException.NotFound("Flow run not found");
+        await FlowRunReads.GetAsync(db, id, cancellationToken) ?? throw ApiException.NotFound("Flow run not found");
 
-    public async Task<IReadOnlyList<FlowRunResponse>> ListAsync(PageQuery page, FlowRunFilter filter, CancellationToken cancellationToken) =>
-        await ListAsync(Filter(db.FlowRuns, filter).NewestFirst(page), cancellationToken);
+    public Task<IReadOnlyList<FlowRunResponse>> ListAsync(PageQuery page, FlowRunFilter filter, CancellationToken cancellationToken) =>
+        FlowRunReads.ListAsync(db, page, filter.Statuses(), filter.FlowId,
+            filter.StartDate is { } start ? AsUtc(start) : null, filter.EndDate is { } end ? AsUtc(end) : null, cancellationToken);
 
     public async Task<IReadOnlyList<FlowRunResponse>> ListForFlowAsync(Guid flowId, PageQuery page, CancellationToken cancellationToken)
     {
         // A deleted flow's runs stay readable; another organization's flow is simply not found.
         if (!await db.Flows.IgnoreQueryFilters([NeenaDbContext.SoftDeleteFilter]).AnyAsync(f => f.Id == flowId, cancellationToken))
             throw ApiException.NotFound("Flow not found");
-        return await ListAsync(db.FlowRuns.Where(r => r.FlowId == flowId).NewestFirst(page), cancellationToken);
+        return await FlowRunReads.ListAsync(db, page, [], flowId, null, null, cancellationToken);
     }
 
     public async Task<IReadOnlyList<FlowRunPreviewResponse>> PreviewAsync(PageQuery page, FlowRunFilter filter, CancellationToken cancellationToken)
@@ -154,30 +153,6 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
         }
         return runs;
     }
-
-    /// <summary>Two queries whatever the page size: the runs, then all their task runs.</summary>
-    private async Task<IReadOnlyList<FlowRunResponse>> ListAsync(IQueryable<FlowRun> runs, CancellationToken cancellationToken)
-    {
-        var rows = await runs.AsNoTracking().Select(RunRow).ToListAsync(cancellationToken);
-        if (rows.Count == 0)
-            return [];
-        var ids = rows.Select(r => r.Id).ToList();
-        var taskRuns = await db.TaskRuns.AsNoTracking()
-            .Where(t => ids.Contains(t.FlowRunId))
-            .OrderBy(t => t.FlowRunId).ThenBy(t => t.TaskOperationIndex)
-            .Select(t => new TaskRunResponse(t.Id, t.FlowRunId, t.TaskOperationIndex, t.Status, t.StartTime, t.EndTime, t.TaskPrepPrompt, t.TaskPrepAnswer, t.Result, t.Error, t.Attempt, t.OperationName, t.PromptTokens, t.CompletionTokens, t.IntegrationCredentialId))
-            .ToListAsync(cancellationToken);
-        var byRun = taskRuns.ToLookup(t => t.FlowRun);
-        return rows.Select(r =>
-        {
-            var tasks = byRun[r.Id].ToList();
-            return r with { TaskRuns = tasks, TotalTokens = tasks.Sum(t => t.PromptTokens + t.CompletionTokens) };
-        }).ToList();
-    }
-
-    private static readonly Expression<Func<FlowRun, FlowRunResponse>> RunRow = r => new FlowRunResponse(
-        r.FlowId, r.FlowRequestId, r.Status, r.ApprovalStatus, r.TriggeredTime, r.EndTime, r.TriggeredBy, r.Id,
-        Array.Empty<TaskRunResponse>(), r.StartTime, r.CreatedDate, r.ModifiedDate, 0);
 
     private static DateTime AsUtc(DateTime value) => value.Kind switch
     {

@@ -10,7 +10,7 @@ using Npgsql;
 
 namespace Neena.Api.Services;
 
-public sealed class UserService(NeenaDbContext db, TimeProvider time)
+public sealed class UserService(NeenaDbContext db, TimeProvider time, PrincipalCache cache)
 {
     public const string NotAuthorizedToCreate = "You are not authorized to create this user.";
     public const string EmailTaken = "A user with this email already exists";
@@ -74,6 +74,8 @@ public sealed class UserService(NeenaDbContext db, TimeProvider time)
             var now = time.GetUtcNow().UtcDateTime;
             var linked = await users.Where(u => u.Id == byEmail.Id && u.Auth0Id == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(u => u.Auth0Id, subject).SetProperty(u => u.ModifiedDate, now).SetProperty(u => u.ModifiedByEmail, email), cancellationToken);
+            // The user's API keys now authenticate with this identity; the notification reaches other instances.
+            cache.Invalidate(CredentialChanges.User, byEmail.Id);
             var current = await users.AsNoTracking().FirstAsync(u => u.Id == byEmail.Id, cancellationToken);
             return linked == 1 || current.Auth0Id == subject ? current : throw ApiException.Conflict(EmailTaken);
         }

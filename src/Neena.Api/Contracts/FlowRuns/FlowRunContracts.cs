@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 using Neena.Api.Contracts.Common;
@@ -102,9 +101,9 @@ public sealed record TaskRunResponse(
     [property: ApiField(ValuesOf = typeof(RunStatus))] string Status,
     DateTime? StartTime,
     DateTime? EndTime,
-    JsonObject? TaskPrepPrompt,
-    JsonObject? TaskPrepAnswer,
-    JsonNode? Result,
+    StoredJsonObject? TaskPrepPrompt,
+    StoredJsonObject? TaskPrepAnswer,
+    StoredJson? Result,
     string? Error,
     int Attempt,
     string OperationName,

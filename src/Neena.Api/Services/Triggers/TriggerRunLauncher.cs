@@ -56,7 +56,7 @@ internal sealed class TriggerRunLauncher(
                 select new { t.Event, t.OrganizationId, OperationId = o.Id, o.Name, o.TemplateBody, o.FlowId, o.CreatedByEmail, o.DeletedAt, d.PythonMethodName, d.TriggerName })
             .FirstOrDefaultAsync(cancellationToken)
             ?? throw new TriggerRunFailedException("The trigger run no longer exists.", permanent: true);
-        tenant.ActFor(work.OrganizationId, work.CreatedByEmail ?? TriggerRunLease.Actor);
+        using var acting = tenant.ActFor(work.OrganizationId, work.CreatedByEmail ?? TriggerRunLease.Actor);
         if (work.DeletedAt is not null)
             throw new TriggerRunFailedException("The trigger operation was deleted before the delivery was processed.", permanent: true);
         var trigger = catalogue.Integrations.SelectMany(i => i.Triggers).FirstOrDefault(t => t.TypeName == work.PythonMethodName)
