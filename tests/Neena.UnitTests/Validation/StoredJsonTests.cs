@@ -19,10 +19,15 @@ public sealed class StoredJsonTests
         Assert.Equal("Grüße, \"Ada\" <3", JsonDocument.Parse(json).RootElement.GetProperty("Result").GetProperty("text").GetString());
     }
 
-    [Theory]
-    [InlineData("{\"a\": 1")]
-    [InlineData("1 2")]
-    [InlineData("")]
-    public void Serialize_TextThatIsNotOneJsonValue_Throws(string stored) =>
-        Assert.ThrowsAny<Exception>(() => JsonSerializer.Serialize(new Holder(null, new StoredJsonObject(Encoding.UTF8.GetBytes(stored)))));
+    [Fact]
+    public void Serialize_StoredValuesBetweenOtherProperties_TheResponseIsOneWellFormedDocument()
+    {
+        var stored = Encoding.UTF8.GetBytes("""{"nested": {"list": [true, false, {"x": "y"}]}, "n": -1.5e3}""");
+
+        var json = JsonSerializer.Serialize(new[] { new Holder(new StoredJson(stored), new StoredJsonObject(stored)), new Holder(null, null) });
+
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal(-1500, document.RootElement[0].GetProperty("Answer").GetProperty("n").GetDouble());
+        Assert.Equal(JsonValueKind.Null, document.RootElement[1].GetProperty("Result").ValueKind);
+    }
 }
