@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Errors;
+using Neena.Api.Hosting;
 using Neena.Api.Routing;
 using Neena.Api.Services;
 
@@ -32,6 +33,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
 
     /// <summary>The organization's runs, newest first, optionally filtered.</summary>
     [HttpGet("all")]
+    [LargeResponse]
     [ProducesResponseType<IReadOnlyList<FlowRunResponse>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
     public Task<IReadOnlyList<FlowRunResponse>> List([FromQuery] PageQuery page, [FromQuery] FlowRunFilter filter, CancellationToken cancellationToken) =>
@@ -39,6 +41,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
 
     /// <summary>The runs of one flow (404 when the flow is not the caller's).</summary>
     [HttpGet("all_for_flow_id")]
+    [LargeResponse]
     [ProducesResponseType<IReadOnlyList<FlowRunResponse>>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     public Task<IReadOnlyList<FlowRunResponse>> ListForFlow([FromQuery(Name = "flow_id"), BindRequired] Guid flowId, [FromQuery] PageQuery page, CancellationToken cancellationToken) =>

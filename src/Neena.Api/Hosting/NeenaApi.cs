@@ -120,6 +120,12 @@ public static class NeenaApi
         services.AddScoped<FlowResultService>();
         services.AddNeenaWebhooks(configuration);
 
+        services.AddOptions<PerformanceOptions>()
+            .BindConfiguration(PerformanceOptions.SectionName)
+            .Validate(o => o.MaxConcurrentLargeResponses >= 0, "Invalid Performance settings: MaxConcurrentLargeResponses must be at least 0 (0: twice the processor count).")
+            .ValidateOnStart();
+        services.AddSingleton<LargeResponseGate>();
+
         services.AddControllers(options =>
             {
                 options.Conventions.Add(new TwoSurfaceConvention());
