@@ -34,6 +34,7 @@ public sealed class FlowRunEngine : BackgroundService
     private readonly ILogger<FlowRunEngine> _logger;
     private readonly ILogger _taskLogger;
     private readonly RunLease _store;
+    private readonly NpgsqlDataSource _statements;
     private readonly ConcurrentDictionary<Guid, RunWorker> _workers = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
@@ -48,7 +49,8 @@ public sealed class FlowRunEngine : BackgroundService
         IntegrationCatalogue catalogue,
         TaskInvoker invoker,
         EngineMetrics metrics,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        [FromKeyedServices(PersistenceServiceCollectionExtensions.EngineDataSource)] NpgsqlDataSource? statements = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -63,7 +65,9 @@ public sealed class FlowRunEngine : BackgroundService
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger<FlowRunEngine>();
         _taskLogger = loggerFactory.CreateLogger("Neena.Engine.Tasks");
-        _store = new RunLease(dataSource, _options.InstanceId, _options.LeaseDuration);
+        // The listener keeps the shared data source; the engine's statements use a pool without the reset on return.
+        _statements = statements ?? dataSource;
+        _store = new RunLease(_statements, _options.InstanceId, _options.LeaseDuration);
         _taskGate = new SemaphoreSlim(_options.MaxConcurrentTasks, _options.MaxConcurrentTasks);
     }
 
@@ -90,7 +94,10 @@ public sealed class FlowRunEngine : BackgroundService
 
     /// <summary>As <see cref="Create(IServiceProvider, EngineOptions)"/>, with the engine's own SQL going through <paramref name="dataSource"/> (tests route it through a connection they can stall).</summary>
     internal static FlowRunEngine Create(IServiceProvider services, EngineOptions options, NpgsqlDataSource dataSource) =>
-        ActivatorUtilities.CreateInstance<FlowRunEngine>(services, Options.Create(options.Clone()), dataSource);
+        new(services.GetRequiredService<IServiceScopeFactory>(), dataSource, Options.Create(options.Clone()),
+            services.GetRequiredService<TaskPreparer>(), services.GetRequiredService<IntegrationCatalogue>(),
+            services.GetRequiredService<TaskInvoker>(), services.GetRequiredService<EngineMetrics>(),
+            services.GetRequiredService<ILoggerFactory>(), statements: dataSource);
 
     /// <summary>
     /// Dies as a crashed process would: all work stops at once and nothing more is written, leases included, so the
@@ -122,7 +129,7 @@ public sealed class FlowRunEngine : BackgroundService
 
         await Task.Yield(); // let the host finish starting; the loop below runs for the life of the instance
         _logger.LogInformation("Flow run engine {InstanceId} started", InstanceId);
-        var runtime = new EngineRuntime(_options, _store, _scopes, _preparer, _catalogue, _invoker, _metrics,
+        var runtime = new EngineRuntime(_options, _store, _statements, _scopes, _preparer, _catalogue, _invoker, _metrics,
             _logger, _taskLogger, _taskGate, stoppingToken, _hardStop.Token);
 
         // Renewal outlives the claim loop: leases must stay alive while running tasks finish during the shutdown grace.

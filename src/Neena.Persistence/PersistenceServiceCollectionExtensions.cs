@@ -11,6 +11,15 @@ public static class PersistenceServiceCollectionExtensions
     public const string ListenerDataSource = "listener";
 
     /// <summary>
+    /// The keyed <see cref="NpgsqlDataSource"/> for the engine's own statements (claims, leases, task transitions): a pool
+    /// of its own whose connections are not reset when they return. The engine opens a connection for every statement, and
+    /// the reset Npgsql sends with the next one (<c>RESET ALL; UNLISTEN *; pg_advisory_unlock_all(); …</c>, one more
+    /// transaction) doubled the server's work per statement. Nothing the engine runs leaves session state behind (no SET,
+    /// LISTEN, temporary tables or session locks), and Npgsql rolls back an open transaction on return either way.
+    /// </summary>
+    public const string EngineDataSource = "engine";
+
+    /// <summary>
     /// Statements each connection keeps prepared (Npgsql automatic preparation): PostgreSQL then parses and plans a
     /// hot statement once per connection instead of on every execution. Unless the connection string sets its own.
     /// </summary>
@@ -32,6 +41,8 @@ public static class PersistenceServiceCollectionExtensions
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(Tune(connectionString(sp))).Build());
         services.AddKeyedSingleton(ListenerDataSource, (sp, _) => new NpgsqlDataSourceBuilder(
             new NpgsqlConnectionStringBuilder(connectionString(sp)) { Pooling = false }.ConnectionString).Build());
+        services.AddKeyedSingleton(EngineDataSource, (sp, _) => new NpgsqlDataSourceBuilder(
+            new NpgsqlConnectionStringBuilder(Tune(connectionString(sp))) { NoResetOnClose = true }.ConnectionString).Build());
         services.AddDbContextPool<NeenaDbContext>((sp, options) =>
             Configure(options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), ConfigureNpgsql))
                 .AddInterceptors(sp.GetRequiredService<AuditInterceptor>()));

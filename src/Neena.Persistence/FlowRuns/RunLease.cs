@@ -153,35 +153,44 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>How long until each of the run's waiting tasks is due, by the database's clock (zero when already due).</summary>
-    public async Task<Dictionary<Guid, TimeSpan>> RetryDelaysAsync(Guid runId, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            SELECT id, greatest(next_attempt_at - now(), interval '0') FROM task_runs
-            WHERE flow_run_id = @run AND status = {Pending} AND next_attempt_at IS NOT NULL
-            """;
-        await using var command = Command(sql, cancellationToken);
-        command.Parameters.AddWithValue("run", runId);
-        var delays = new Dictionary<Guid, TimeSpan>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            delays[reader.GetGuid(0)] = reader.GetTimeSpan(1);
-        return delays;
-    }
-
     /// <summary>
     /// Starts an attempt of an open task: <c>in_progress</c>, <c>attempt + 1</c>; <c>start_time</c> is the first
     /// attempt's (a hand-back clears it).
     /// </summary>
-    public async Task<(int Attempt, DateTime StartTime)> StartTaskAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
+    public Task<(int Attempt, DateTime StartTime)> StartTaskAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken) =>
+        StartAsync(runId, taskRunId, preparation: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="StartTaskAsync"/>, recording in the same statement what preparation (done before the start, when it
+    /// is local and quick) asked and answered, as <see cref="SavePreparationAsync"/> does: one round trip instead of two.
+    /// </summary>
+    public Task<(int Attempt, DateTime StartTime)> StartPreparedTaskAsync(
+        Guid runId, Guid taskRunId, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens, CancellationToken cancellationToken) =>
+        StartAsync(runId, taskRunId, (prompt, answer, promptTokens, completionTokens), cancellationToken);
+
+    private async Task<(int Attempt, DateTime StartTime)> StartAsync(
+        Guid runId, Guid taskRunId, (JsonObject? Prompt, JsonObject Answer, long PromptTokens, long CompletionTokens)? preparation, CancellationToken cancellationToken)
     {
+        var prepared = preparation is null
+            ? ""
+            : """
+              task_prep_prompt = @prompt, task_prep_answer = @answer,
+                     prompt_tokens = t.prompt_tokens + @prompt_tokens, completion_tokens = t.completion_tokens + @completion_tokens,
+              """;
         var sql = $"""
             UPDATE task_runs t SET status = {InProgress}, start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
-                   next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
+                   {prepared} next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
             WHERE t.id = @task AND t.flow_run_id = @run AND t.{Open} AND {Fence}
             RETURNING t.attempt, t.start_time
             """;
         await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        if (preparation is { } p)
+        {
+            command.Parameters.Add(Jsonb("prompt", p.Prompt));
+            command.Parameters.Add(Jsonb("answer", p.Answer));
+            command.Parameters.AddWithValue("prompt_tokens", p.PromptTokens);
+            command.Parameters.AddWithValue("completion_tokens", p.CompletionTokens);
+        }
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
             throw new LeaseLostException();
