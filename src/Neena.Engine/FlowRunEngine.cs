@@ -36,6 +36,11 @@ public sealed class FlowRunEngine : BackgroundService
     private readonly RunLease _store;
     private readonly NpgsqlDataSource _statements;
     private readonly ConcurrentDictionary<Guid, RunWorker> _workers = new();
+
+    // Runs named by approval notifications, claimed by id (and read in the same round trip) before any general claim.
+    // Bounded: beyond it the general claim finds them anyway, oldest first.
+    private readonly ConcurrentQueue<Guid> _notified = new();
+    private int _notifiedCount;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
     private readonly SemaphoreSlim _taskGate;
@@ -168,6 +173,9 @@ public sealed class FlowRunEngine : BackgroundService
         var free = _options.MaxConcurrentRuns - _workers.Count;
         if (free <= 0)
             return (false, null);
+        if (await ClaimNotifiedAsync(runtime, free, stoppingToken))
+            return (true, null); // look again at once: the general claim follows for the rest, and finds the next retry due
+
         List<ClaimedRun> claimed;
         TimeSpan? nextDue;
         var sentAt = Stopwatch.GetTimestamp();
@@ -182,23 +190,57 @@ public sealed class FlowRunEngine : BackgroundService
         }
 
         foreach (var (runId, claimAttempts) in claimed)
-        {
-            var worker = new RunWorker(runId, claimAttempts, runtime, sentAt);
-            _workers[runId] = worker;
-            _logger.LogInformation("Claimed run {RunId}", runId);
-            worker.Start();
-            _ = worker.Completion.ContinueWith(
-                _ =>
-                {
-                    _workers.TryRemove(new KeyValuePair<Guid, RunWorker>(runId, worker));
-                    worker.Dispose();
-                    Wake(); // capacity freed
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-        }
+            StartWorker(runtime, runId, claimAttempts, sentAt, snapshot: null);
         return (claimed.Count > 0 && claimed.Count == free, nextDue);
+    }
+
+    /// <summary>
+    /// Claims the runs approval notifications named, each by id and read in the same round trip, so an approved run
+    /// starts without a general claim and a second look-up. A run that is no longer claimable is skipped. True when
+    /// any was claimed.
+    /// </summary>
+    private async Task<bool> ClaimNotifiedAsync(EngineRuntime runtime, int free, CancellationToken stoppingToken)
+    {
+        var started = 0;
+        while (started < free && _notified.TryDequeue(out var runId))
+        {
+            Interlocked.Decrement(ref _notifiedCount);
+            if (_workers.ContainsKey(runId))
+                continue;
+            var sentAt = Stopwatch.GetTimestamp();
+            try
+            {
+                if (await RunLoader.ClaimAndLoadAsync(_statements, _store, runId, stoppingToken) is not { } claimed)
+                    continue;
+                StartWorker(runtime, claimed.Claim.Id, claimed.Claim.ClaimAttempts, sentAt, claimed.Snapshot);
+                started++;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                // Whether the claim happened is unknown; if it did, the lease runs out and the run is taken over.
+                _logger.LogWarning(ex, "Claiming the approved run {RunId} failed; the general claim looks again", runId);
+                break;
+            }
+        }
+        return started > 0;
+    }
+
+    private void StartWorker(EngineRuntime runtime, Guid runId, int claimAttempts, long sentAt, RunSnapshot? snapshot)
+    {
+        var worker = new RunWorker(runId, claimAttempts, runtime, sentAt, snapshot);
+        _workers[runId] = worker;
+        _logger.LogInformation("Claimed run {RunId}", runId);
+        worker.Start();
+        _ = worker.Completion.ContinueWith(
+            _ =>
+            {
+                _workers.TryRemove(new KeyValuePair<Guid, RunWorker>(runId, worker));
+                worker.Dispose();
+                Wake(); // capacity freed
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private void Wake() => _wake.Writer.TryWrite(true);
@@ -346,6 +388,13 @@ public sealed class FlowRunEngine : BackgroundService
     {
         if (e.Channel == FlowRunNotifications.Approved)
         {
+            if (Guid.TryParse(e.Payload, out var approved))
+            {
+                if (Interlocked.Increment(ref _notifiedCount) <= _options.MaxConcurrentRuns)
+                    _notified.Enqueue(approved);
+                else
+                    Interlocked.Decrement(ref _notifiedCount);
+            }
             Wake();
         }
         else if (e.Channel == FlowRunNotifications.Cancelled && Guid.TryParse(e.Payload, out var runId) && _workers.TryGetValue(runId, out var worker))

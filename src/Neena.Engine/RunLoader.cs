@@ -3,6 +3,7 @@ using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
 using Neena.Engine.Preparation;
 using Neena.Persistence.Configurations;
+using Neena.Persistence.FlowRuns;
 using Npgsql;
 
 namespace Neena.Engine;
@@ -60,14 +61,42 @@ internal static class RunLoader
     public static async Task<RunSnapshot?> LoadAsync(NpgsqlDataSource dataSource, Guid runId, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
+        AddTo(batch, runId);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadAsync(reader, runId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Claims the run an approval notification named and reads it, in one round trip: the claim first, then the reads,
+    /// which see it. Null when the run was not claimable (another instance has it, it ended or waits for a retry, or it
+    /// does not exist); then nothing was changed.
+    /// </summary>
+    public static async Task<(ClaimedRun Claim, RunSnapshot? Snapshot)?> ClaimAndLoadAsync(
+        NpgsqlDataSource dataSource, RunLease lease, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(lease.ClaimOneCommand(runId));
+        AddTo(batch, runId);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (await RunLease.ReadClaimAsync(reader, cancellationToken) is not { } claim)
+            return null;
+        await reader.NextResultAsync(cancellationToken);
+        return (claim, await ReadAsync(reader, runId, cancellationToken));
+    }
+
+    private static void AddTo(NpgsqlBatch batch, Guid runId)
+    {
         foreach (var sql in new[] { RunSql, TasksSql, DependenciesSql, DefinitionsSql })
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.Add(new NpgsqlParameter { Value = runId });
             batch.BatchCommands.Add(command);
         }
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+    }
 
+    /// <summary>Reads the four result sets of <see cref="AddTo"/>, the reader standing on the first.</summary>
+    private static async Task<RunSnapshot?> ReadAsync(NpgsqlDataReader reader, Guid runId, CancellationToken cancellationToken)
+    {
         if (!await reader.ReadAsync(cancellationToken))
             return null;
         var organizationId = reader.GetGuid(1);

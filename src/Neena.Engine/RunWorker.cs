@@ -57,14 +57,17 @@ internal sealed class RunWorker : IDisposable
     private int _stopReason;
     private long _leaseConfirmedAt;
     private readonly int _claimAttempts;
+    private RunSnapshot? _snapshot;
 
     /// <param name="leaseConfirmedAt">
     /// <see cref="Stopwatch.GetTimestamp"/> taken before the claim statement was sent: the lease runs at least until then
     /// plus its duration, whatever the database's clock says.
     /// </param>
     /// <param name="claimAttempts">Claims of the run not ended in good order, this one included (see <see cref="EngineOptions.MaxRunAttempts"/>).</param>
-    public RunWorker(Guid runId, int claimAttempts, EngineRuntime runtime, long leaseConfirmedAt)
+    /// <param name="snapshot">The run as read in the claim's round trip, or null to read it when the worker starts.</param>
+    public RunWorker(Guid runId, int claimAttempts, EngineRuntime runtime, long leaseConfirmedAt, RunSnapshot? snapshot = null)
     {
+        _snapshot = snapshot;
         RunId = runId;
         _claimAttempts = claimAttempts;
         _rt = runtime;
@@ -134,7 +137,8 @@ internal sealed class RunWorker : IDisposable
                     token);
                 return;
             }
-            var snapshot = await RunLoader.LoadAsync(_rt.Statements, RunId, token);
+            var snapshot = _snapshot ?? await RunLoader.LoadAsync(_rt.Statements, RunId, token);
+            _snapshot = null;
             if (snapshot is null || snapshot.Status != RunStatus.InProgress)
             {
                 finished = true; // cancelled or finished between the claim and now: nothing to do

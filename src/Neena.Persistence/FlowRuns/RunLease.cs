@@ -48,6 +48,10 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     // Approved and in progress: the only state in which an engine works on a run.
     private static readonly string Runnable = $"status = {InProgress} AND approval_status = {Literal(ApprovalStatus.Approved)}";
 
+    // A run an instance may claim: runnable, nobody holds a live lease on it, and no retry it waits for is still ahead.
+    private static readonly string Claimable =
+        $"{Runnable} AND (lease_expires_at IS NULL OR lease_expires_at < now()) AND (next_attempt_at IS NULL OR next_attempt_at <= now())";
+
     // The run row is locked FOR SHARE so that the fence check and the write are atomic with respect to claims,
     // renewals by others, and the API's cancellation, which all update that row.
     private static readonly string Fence =
@@ -74,9 +78,7 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
                    claim_attempts = claim_attempts + 1
             WHERE id IN (
                 SELECT id FROM flow_runs
-                WHERE {Runnable}
-                  AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                WHERE {Claimable}
                   AND NOT (id = ANY(@exclude))
                 ORDER BY start_time NULLS FIRST, id
                 LIMIT @max
@@ -100,6 +102,35 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
         if (await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken))
             nextDue = reader.GetTimeSpan(0);
         return new ClaimResult(claimed, nextDue);
+    }
+
+    /// <summary>
+    /// The claim of one given run (the one an approval notification named), as a batch command, so that the caller can
+    /// read the run in the same round trip: the statements after it in the batch see the claim. Same conditions as
+    /// <see cref="ClaimAsync"/>; a run that is not claimable (taken by another instance, cancelled, finished, waiting for
+    /// a retry, or not there) yields no row and is left alone. Its result: <see cref="ReadClaimAsync"/>.
+    /// </summary>
+    public NpgsqlBatchCommand ClaimOneCommand(Guid runId)
+    {
+        ThrowIfHalted();
+        var command = new NpgsqlBatchCommand($"""
+            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
+                   claim_attempts = claim_attempts + 1
+            WHERE id = (SELECT id FROM flow_runs WHERE id = @run AND {Claimable} FOR UPDATE SKIP LOCKED)
+              AND status = {InProgress}
+            RETURNING id, claim_attempts
+            """);
+        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("lease", lease);
+        command.Parameters.AddWithValue("run", runId);
+        return command;
+    }
+
+    /// <summary>Reads the result of <see cref="ClaimOneCommand"/>: the claimed run, or null when it was not claimable.</summary>
+    public static async Task<ClaimedRun?> ReadClaimAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return await reader.ReadAsync(cancellationToken) ? new ClaimedRun(reader.GetGuid(0), reader.GetInt32(1)) : null;
     }
 
     /// <summary>Extends the leases of <paramref name="runIds"/>; returns those still owned and in progress.</summary>
