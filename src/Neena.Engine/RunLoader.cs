@@ -105,7 +105,7 @@ internal static class RunLoader
         var request = new FlowRequestInfo(
             reader.IsDBNull(4) ? "" : reader.GetString(4),
             reader.IsDBNull(5) ? null : reader.GetString(5),
-            reader.IsDBNull(6) ? [] : (JsonNode.Parse(reader.GetString(6)) as JsonArray ?? []));
+            reader.IsDBNull(6) ? [] : (JsonArray)JsonNode.Parse(reader.GetString(6))!);
 
         await reader.NextResultAsync(cancellationToken);
         var tasks = new List<TaskRun>();
@@ -128,7 +128,8 @@ internal static class RunLoader
                 TaskDefinitionId = reader.GetGuid(10),
                 OperationName = reader.GetString(11),
                 Instruction = reader.IsDBNull(12) ? null : reader.GetString(12),
-                Parameters = reader.IsDBNull(13) ? null : JsonNode.Parse(reader.GetString(13)) as JsonObject,
+                // Cast as EF's mapping does: a stored value of the wrong shape is an error of the run, not silently nothing.
+                Parameters = reader.IsDBNull(13) ? null : (JsonObject?)JsonNode.Parse(reader.GetString(13)),
                 IntegrationCredentialId = reader.IsDBNull(14) ? null : reader.GetGuid(14),
                 DependsOn = [.. reader.GetFieldValue<int[]>(15)],
                 SortedIndex = reader.GetInt32(16),
