@@ -34,7 +34,6 @@ public sealed class FlowRunEngine : BackgroundService
     private readonly ILogger<FlowRunEngine> _logger;
     private readonly ILogger _taskLogger;
     private readonly RunLease _store;
-    private readonly NpgsqlDataSource _statements;
     private readonly ConcurrentDictionary<Guid, RunWorker> _workers = new();
 
     // Runs named by approval notifications, claimed by id (and read in the same round trip) before any general claim.
@@ -54,8 +53,7 @@ public sealed class FlowRunEngine : BackgroundService
         IntegrationCatalogue catalogue,
         TaskInvoker invoker,
         EngineMetrics metrics,
-        ILoggerFactory loggerFactory,
-        [FromKeyedServices(PersistenceServiceCollectionExtensions.EngineDataSource)] NpgsqlDataSource? statements = null)
+        ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -70,9 +68,7 @@ public sealed class FlowRunEngine : BackgroundService
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger<FlowRunEngine>();
         _taskLogger = loggerFactory.CreateLogger("Neena.Engine.Tasks");
-        // The listener keeps the shared data source; the engine's statements use a pool without the reset on return.
-        _statements = statements ?? dataSource;
-        _store = new RunLease(_statements, _options.InstanceId, _options.LeaseDuration);
+        _store = new RunLease(dataSource, _options.InstanceId, _options.LeaseDuration);
         _taskGate = new SemaphoreSlim(_options.MaxConcurrentTasks, _options.MaxConcurrentTasks);
     }
 
@@ -81,6 +77,9 @@ public sealed class FlowRunEngine : BackgroundService
 
     /// <summary>Whether a worker of this instance still works on the run (tests wait for the engine to let go of a run).</summary>
     internal bool IsWorkingOn(Guid runId) => _workers.ContainsKey(runId);
+
+    /// <summary>Runs named by approval notifications that this instance has not tried to claim yet (tests wait for none).</summary>
+    internal int NotifiedRunsWaiting => Volatile.Read(ref _notifiedCount);
 
     /// <summary>Completes once the notification listener is connected (tests wait for it before relying on wake-ups).</summary>
     public Task Listening => _listening.Task;
@@ -99,10 +98,7 @@ public sealed class FlowRunEngine : BackgroundService
 
     /// <summary>As <see cref="Create(IServiceProvider, EngineOptions)"/>, with the engine's own SQL going through <paramref name="dataSource"/> (tests route it through a connection they can stall).</summary>
     internal static FlowRunEngine Create(IServiceProvider services, EngineOptions options, NpgsqlDataSource dataSource) =>
-        new(services.GetRequiredService<IServiceScopeFactory>(), dataSource, Options.Create(options.Clone()),
-            services.GetRequiredService<TaskPreparer>(), services.GetRequiredService<IntegrationCatalogue>(),
-            services.GetRequiredService<TaskInvoker>(), services.GetRequiredService<EngineMetrics>(),
-            services.GetRequiredService<ILoggerFactory>(), statements: dataSource);
+        ActivatorUtilities.CreateInstance<FlowRunEngine>(services, Options.Create(options.Clone()), dataSource);
 
     /// <summary>
     /// Dies as a crashed process would: all work stops at once and nothing more is written, leases included, so the
@@ -134,7 +130,7 @@ public sealed class FlowRunEngine : BackgroundService
 
         await Task.Yield(); // let the host finish starting; the loop below runs for the life of the instance
         _logger.LogInformation("Flow run engine {InstanceId} started", InstanceId);
-        var runtime = new EngineRuntime(_options, _store, _statements, _scopes, _preparer, _catalogue, _invoker, _metrics,
+        var runtime = new EngineRuntime(_options, _store, _dataSource, _scopes, _preparer, _catalogue, _invoker, _metrics,
             _logger, _taskLogger, _taskGate, stoppingToken, _hardStop.Token);
 
         // Renewal outlives the claim loop: leases must stay alive while running tasks finish during the shutdown grace.
@@ -210,7 +206,7 @@ public sealed class FlowRunEngine : BackgroundService
             var sentAt = Stopwatch.GetTimestamp();
             try
             {
-                if (await RunLoader.ClaimAndLoadAsync(_statements, _store, runId, stoppingToken) is not { } claimed)
+                if (await RunLoader.ClaimAndLoadAsync(_dataSource, _store, runId, stoppingToken) is not { } claimed)
                     continue;
                 StartWorker(runtime, claimed.Claim.Id, claimed.Claim.ClaimAttempts, sentAt, claimed.Snapshot);
                 started++;

@@ -34,7 +34,7 @@ internal enum StopReason
 internal sealed record EngineRuntime(
     EngineOptions Options,
     RunLease Lease,
-    Npgsql.NpgsqlDataSource Statements,
+    Npgsql.NpgsqlDataSource DataSource,
     IServiceScopeFactory Scopes,
     TaskPreparer Preparer,
     IntegrationCatalogue Catalogue,
@@ -137,7 +137,7 @@ internal sealed class RunWorker : IDisposable
                     token);
                 return;
             }
-            var snapshot = _snapshot ?? await RunLoader.LoadAsync(_rt.Statements, RunId, token);
+            var snapshot = _snapshot ?? await RunLoader.LoadAsync(_rt.DataSource, RunId, token);
             _snapshot = null;
             if (snapshot is null || snapshot.Status != RunStatus.InProgress)
             {

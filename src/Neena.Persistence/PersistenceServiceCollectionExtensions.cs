@@ -10,14 +10,6 @@ public static class PersistenceServiceCollectionExtensions
     /// <summary>The keyed <see cref="NpgsqlDataSource"/> for LISTEN connections: unpooled, so no listening session ever returns to the pool.</summary>
     public const string ListenerDataSource = "listener";
 
-    /// <summary>
-    /// The keyed <see cref="NpgsqlDataSource"/> for the engine's own statements (claims, leases, task transitions): a pool
-    /// of its own whose connections are not reset when they return. The engine opens a connection for every statement, and
-    /// the reset Npgsql sends with the next one (<c>RESET ALL; UNLISTEN *; pg_advisory_unlock_all(); …</c>, one more
-    /// transaction) doubled the server's work per statement. Nothing the engine runs leaves session state behind (no SET,
-    /// LISTEN, temporary tables or session locks), and Npgsql rolls back an open transaction on return either way.
-    /// </summary>
-    public const string EngineDataSource = "engine";
 
     /// <summary>
     /// Statements each connection keeps prepared (Npgsql automatic preparation): PostgreSQL then parses and plans a
@@ -41,8 +33,6 @@ public static class PersistenceServiceCollectionExtensions
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(Tune(connectionString(sp))).Build());
         services.AddKeyedSingleton(ListenerDataSource, (sp, _) => new NpgsqlDataSourceBuilder(
             new NpgsqlConnectionStringBuilder(connectionString(sp)) { Pooling = false }.ConnectionString).Build());
-        services.AddKeyedSingleton(EngineDataSource, (sp, _) => new NpgsqlDataSourceBuilder(
-            new NpgsqlConnectionStringBuilder(Tune(connectionString(sp))) { NoResetOnClose = true }.ConnectionString).Build());
         services.AddDbContextPool<NeenaDbContext>((sp, options) =>
             Configure(options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), ConfigureNpgsql))
                 .AddInterceptors(sp.GetRequiredService<AuditInterceptor>()));
