@@ -73,18 +73,22 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     {
         // SKIP LOCKED: instances claiming at the same moment take different runs instead of queueing on each other.
         // The exclusion keeps this instance from re-claiming a run it still works on whose lease lapsed (e.g. a slow renewal).
+        // MATERIALIZED: the pick runs once. As a subquery of `id IN (…)` the planner may run it again for each row
+        // (a nested loop), and each run skips the rows the update already changed and picks others: a claim of at most
+        // @max runs then took more (found by ClaimTests), and an instance worked on more runs than it has room for.
         var sql = $"""
-            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
-                   claim_attempts = claim_attempts + 1
-            WHERE id IN (
+            WITH picked AS MATERIALIZED (
                 SELECT id FROM flow_runs
                 WHERE {Claimable}
                   AND NOT (id = ANY(@exclude))
                 ORDER BY start_time NULLS FIRST, id
                 LIMIT @max
                 FOR UPDATE SKIP LOCKED)
-              AND status = {InProgress}
-            RETURNING id, claim_attempts;
+            UPDATE flow_runs f SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
+                   claim_attempts = f.claim_attempts + 1
+            FROM picked
+            WHERE f.id = picked.id AND f.status = {InProgress}
+            RETURNING f.id, f.claim_attempts;
             SELECT min(next_attempt_at) - now() FROM flow_runs
             WHERE status = {InProgress} AND next_attempt_at > now() AND lease_owner IS NULL;
             """;
