@@ -10,7 +10,6 @@ public static class PersistenceServiceCollectionExtensions
     /// <summary>The keyed <see cref="NpgsqlDataSource"/> for LISTEN connections: unpooled, so no listening session ever returns to the pool.</summary>
     public const string ListenerDataSource = "listener";
 
-
     /// <summary>
     /// Statements each connection keeps prepared (Npgsql automatic preparation): PostgreSQL then parses and plans a
     /// hot statement once per connection instead of on every execution. Unless the connection string sets its own.
