@@ -80,8 +80,17 @@ internal static class RunLoader
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (await RunLease.ReadClaimAsync(reader, cancellationToken) is not { } claim)
             return null;
-        await reader.NextResultAsync(cancellationToken);
-        return (claim, await ReadAsync(reader, runId, cancellationToken));
+        try
+        {
+            await reader.NextResultAsync(cancellationToken);
+            return (claim, await ReadAsync(reader, runId, cancellationToken));
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlException))
+        {
+            // The claim stands, but the run cannot be read (a stored row of the wrong shape): its worker reads it again,
+            // where the error counts against the run's attempts (Engine:MaxRunAttempts), instead of stopping the claim loop.
+            return (claim, null);
+        }
     }
 
     private static void AddTo(NpgsqlBatch batch, Guid runId)

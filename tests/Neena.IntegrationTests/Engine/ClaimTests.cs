@@ -122,4 +122,49 @@ public sealed class ClaimTests(NoEngineFactory factory) : IClassFixture<NoEngine
         }
         Assert.True(await other.FinishRunAsync(held, RunStatus.Failed, "test over", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_notified_run_that_cannot_be_read_fails_after_its_attempts_and_the_engine_goes_on()
+    {
+        var (client, _) = await ClientAsync(factory);
+        var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
+        var flow = await CreateFlowAsync(client, "unreadable", [new Op(0, echo, new { message = "never" })]);
+        var request = await CreateRequestAsync(client, flow);
+        var run = Guid.Parse(await CreateRunAsync(client, flow, request, approved: false));
+        await using var db = NpgsqlDataSource.Create(factory.ConnectionString);
+        // The approval copies the operation's parameters into the task run: a stored value the engine cannot read.
+        await using (var corrupt = db.CreateCommand("UPDATE task_operations SET parameters = '[1, 2]'::jsonb WHERE flow_id = $1"))
+        {
+            corrupt.Parameters.AddWithValue(Guid.Parse(flow));
+            Assert.Equal(1, await corrupt.ExecuteNonQueryAsync());
+        }
+
+        var engine = FlowRunEngine.Create(factory.Services, new EngineOptions
+        {
+            InstanceId = "engine-unreadable",
+            LeaseSeconds = 1,
+            PollIntervalSeconds = 0.2,
+            MaxRunAttempts = 2,
+            ShutdownGraceSeconds = 0.2,
+        });
+        await engine.StartAsync(CancellationToken.None);
+        try
+        {
+            await engine.Listening.WaitAsync(TimeSpan.FromSeconds(30));
+            var approve = await client.PutAsync($"/api/v1/flow_runs/approve?flow_run_id={run}", null);
+            Assert.True(approve.IsSuccessStatusCode, await approve.Content.ReadAsStringAsync());
+            var failed = await WaitForRunAsync(client, run.ToString());
+            Assert.Equal(RunStatus.Failed, Status(failed));
+
+            // The claim loop survived: a good run approved afterwards still completes.
+            var good = await CreateFlowAsync(client, "readable", [new Op(0, echo, new { message = "fine" })]);
+            var done = await WaitForRunAsync(client, await CreateRunAsync(client, good, await CreateRequestAsync(client, good)));
+            Assert.Equal(RunStatus.Completed, Status(done));
+        }
+        finally
+        {
+            await engine.StopAsync(CancellationToken.None);
+            engine.Dispose();
+        }
+    }
 }
