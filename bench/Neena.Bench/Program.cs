@@ -472,8 +472,9 @@ internal sealed partial class Benchmark(BenchOptions options)
         _markdown.Add("\n## Engine: runs of a 5-task Echo chain, approved together\n\nruns/s and tasks/s: first approval sent → last run ended (the approvals are part of that time).\n");
         _markdown.Add(NeenaClient.Invariant(
             $"Each server: Engine:MaxConcurrentRuns={EngineMaxConcurrentRuns}, MaxConcurrentTasks={EngineMaxConcurrentTasks}. Ceiling: per task 2 UPDATEs, per run 1 UPDATE + 1 INSERT in a transaction, raw Npgsql at the same run concurrency.\n"));
-        _markdown.Add("| setup | runs | approvals/s | runs/s | tasks/s | approve→first task p50 ms | p99 ms | failed runs | ceiling runs/s | ceiling tasks/s | engine ÷ ceiling |");
-        _markdown.Add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        _markdown.Add("Per run, over the round (approvals included): CPU time of the server(s) and of PostgreSQL (/proc), and the database's transactions (pg_stat_database; a batch or an autocommit statement is one).\n");
+        _markdown.Add("| setup | runs | approvals/s | runs/s | tasks/s | approve→first task p50 ms | p99 ms | failed runs | ceiling runs/s | ceiling tasks/s | engine ÷ ceiling | server CPU ms/run | PostgreSQL CPU ms/run | transactions/run |");
+        _markdown.Add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 
         var oneServer = await EngineRoundAsync("one server", [api], seed);
         await CeilingAsync(oneServer, EngineMaxConcurrentRuns);
@@ -492,7 +493,7 @@ internal sealed partial class Benchmark(BenchOptions options)
         }
         else
         {
-            _markdown.Add("| two servers | — | skipped: --url given | | | | | | | | |");
+            _markdown.Add("| two servers | — | skipped: --url given | | | | | | | | | | | |");
         }
         _json["engine"] = engine;
     }
@@ -510,9 +511,12 @@ internal sealed partial class Benchmark(BenchOptions options)
         public long Failed { get; set; }
         public double CeilingRuns { get; set; }
         public double CeilingTasks { get; set; }
+        public double ServerCpuMsPerRun { get; set; }
+        public double PostgresCpuMsPerRun { get; set; }
+        public double TransactionsPerRun { get; set; }
 
         public string Row() => NeenaClient.Invariant(
-            $"| {Setup} | {Runs.Length} | {ApprovalsPerSecond:F0} | {RunsPerSecond:F1} | {TasksPerSecond:F0} | {P50:F0} | {P99:F0} | {Failed} | {CeilingRuns:F1} | {CeilingTasks:F0} | {(CeilingRuns > 0 ? RunsPerSecond / CeilingRuns : 0):F2} |");
+            $"| {Setup} | {Runs.Length} | {ApprovalsPerSecond:F0} | {RunsPerSecond:F1} | {TasksPerSecond:F0} | {P50:F0} | {P99:F0} | {Failed} | {CeilingRuns:F1} | {CeilingTasks:F0} | {(CeilingRuns > 0 ? RunsPerSecond / CeilingRuns : 0):F2} | {ServerCpuMsPerRun:F1} | {PostgresCpuMsPerRun:F1} | {TransactionsPerRun:F1} |");
     }
 
     private async Task<EngineRound> EngineRoundAsync(string setup, IReadOnlyList<NeenaClient> apis, Seed seed)
@@ -525,6 +529,8 @@ internal sealed partial class Benchmark(BenchOptions options)
 
         Log($"engine ({setup}): approving {count} runs with {BenchOptions.ApproveAllConcurrency} clients");
         var approvedAt = new DateTime[count];
+        _postgresPid ??= await FindPostgresPidAsync();
+        var costBefore = await SampleCostAsync();
         var clock = Stopwatch.StartNew();
         var firstApprove = DateTime.UtcNow;
         var statuses = await NeenaClient.ForEachAsync(runs, BenchOptions.ApproveAllConcurrency, async (run, i) =>
@@ -538,6 +544,7 @@ internal sealed partial class Benchmark(BenchOptions options)
             throw new InvalidOperationException($"{statuses.Count(s => s != HttpStatusCode.OK)} approvals failed: {statuses.First(s => s != HttpStatusCode.OK)}");
 
         var finished = await WaitFinalAsync(runs, TimeSpan.FromMinutes(options.Quick ? 3 : 8));
+        var costAfter = await SampleCostAsync();
         if (!finished)
             Log($"warning: not every run finished in time ({setup})");
 
@@ -597,6 +604,8 @@ internal sealed partial class Benchmark(BenchOptions options)
         round.Json["tasks_per_second"] = round.TasksPerSecond;
         round.Json["approve_to_first_task_start_p50_ms"] = Math.Round(round.P50, 1);
         round.Json["approve_to_first_task_start_p99_ms"] = Math.Round(round.P99, 1);
+        AddCost(round.Json, costBefore, costAfter, count, out var serverMs, out var postgresMs, out var transactions);
+        (round.ServerCpuMsPerRun, round.PostgresCpuMsPerRun, round.TransactionsPerRun) = (serverMs, postgresMs, transactions);
         Log($"engine ({setup}): {round.RunsPerSecond} runs/s, {round.TasksPerSecond} tasks/s, first task p50 {round.P50:F0} ms");
         return round;
     }

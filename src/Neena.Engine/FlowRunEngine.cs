@@ -35,6 +35,11 @@ public sealed class FlowRunEngine : BackgroundService
     private readonly ILogger _taskLogger;
     private readonly RunLease _store;
     private readonly ConcurrentDictionary<Guid, RunWorker> _workers = new();
+
+    // Runs named by approval notifications, claimed by id (and read in the same round trip) before any general claim.
+    // Bounded: beyond it the general claim finds them anyway, oldest first.
+    private readonly ConcurrentQueue<Guid> _notified = new();
+    private int _notifiedCount;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
     private readonly SemaphoreSlim _taskGate;
@@ -72,6 +77,9 @@ public sealed class FlowRunEngine : BackgroundService
 
     /// <summary>Whether a worker of this instance still works on the run (tests wait for the engine to let go of a run).</summary>
     internal bool IsWorkingOn(Guid runId) => _workers.ContainsKey(runId);
+
+    /// <summary>Runs named by approval notifications that this instance has not tried to claim yet (tests wait for none).</summary>
+    internal int NotifiedRunsWaiting => Volatile.Read(ref _notifiedCount);
 
     /// <summary>Completes once the notification listener is connected (tests wait for it before relying on wake-ups).</summary>
     public Task Listening => _listening.Task;
@@ -122,7 +130,7 @@ public sealed class FlowRunEngine : BackgroundService
 
         await Task.Yield(); // let the host finish starting; the loop below runs for the life of the instance
         _logger.LogInformation("Flow run engine {InstanceId} started", InstanceId);
-        var runtime = new EngineRuntime(_options, _store, _scopes, _preparer, _catalogue, _invoker, _metrics,
+        var runtime = new EngineRuntime(_options, _store, _dataSource, _scopes, _preparer, _catalogue, _invoker, _metrics,
             _logger, _taskLogger, _taskGate, stoppingToken, _hardStop.Token);
 
         // Renewal outlives the claim loop: leases must stay alive while running tasks finish during the shutdown grace.
@@ -161,6 +169,9 @@ public sealed class FlowRunEngine : BackgroundService
         var free = _options.MaxConcurrentRuns - _workers.Count;
         if (free <= 0)
             return (false, null);
+        if (await ClaimNotifiedAsync(runtime, free, stoppingToken))
+            return (true, null); // look again at once: the general claim follows for the rest, and finds the next retry due
+
         List<ClaimedRun> claimed;
         TimeSpan? nextDue;
         var sentAt = Stopwatch.GetTimestamp();
@@ -175,23 +186,57 @@ public sealed class FlowRunEngine : BackgroundService
         }
 
         foreach (var (runId, claimAttempts) in claimed)
-        {
-            var worker = new RunWorker(runId, claimAttempts, runtime, sentAt);
-            _workers[runId] = worker;
-            _logger.LogInformation("Claimed run {RunId}", runId);
-            worker.Start();
-            _ = worker.Completion.ContinueWith(
-                _ =>
-                {
-                    _workers.TryRemove(new KeyValuePair<Guid, RunWorker>(runId, worker));
-                    worker.Dispose();
-                    Wake(); // capacity freed
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-        }
+            StartWorker(runtime, runId, claimAttempts, sentAt, snapshot: null);
         return (claimed.Count > 0 && claimed.Count == free, nextDue);
+    }
+
+    /// <summary>
+    /// Claims the runs approval notifications named, each by id and read in the same round trip, so an approved run
+    /// starts without a general claim and a second look-up. A run that is no longer claimable is skipped. True when
+    /// any was claimed.
+    /// </summary>
+    private async Task<bool> ClaimNotifiedAsync(EngineRuntime runtime, int free, CancellationToken stoppingToken)
+    {
+        var started = 0;
+        while (started < free && _notified.TryDequeue(out var runId))
+        {
+            Interlocked.Decrement(ref _notifiedCount);
+            if (_workers.ContainsKey(runId))
+                continue;
+            var sentAt = Stopwatch.GetTimestamp();
+            try
+            {
+                if (await RunLoader.ClaimAndLoadAsync(_dataSource, _store, runId, stoppingToken) is not { } claimed)
+                    continue;
+                StartWorker(runtime, claimed.Claim.Id, claimed.Claim.ClaimAttempts, sentAt, claimed.Snapshot);
+                started++;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                // Whether the claim happened is unknown; if it did, the lease runs out and the run is taken over.
+                _logger.LogWarning(ex, "Claiming the approved run {RunId} failed; the general claim looks again", runId);
+                break;
+            }
+        }
+        return started > 0;
+    }
+
+    private void StartWorker(EngineRuntime runtime, Guid runId, int claimAttempts, long sentAt, RunSnapshot? snapshot)
+    {
+        var worker = new RunWorker(runId, claimAttempts, runtime, sentAt, snapshot);
+        _workers[runId] = worker;
+        _logger.LogInformation("Claimed run {RunId}", runId);
+        worker.Start();
+        _ = worker.Completion.ContinueWith(
+            _ =>
+            {
+                _workers.TryRemove(new KeyValuePair<Guid, RunWorker>(runId, worker));
+                worker.Dispose();
+                Wake(); // capacity freed
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private void Wake() => _wake.Writer.TryWrite(true);
@@ -339,6 +384,13 @@ public sealed class FlowRunEngine : BackgroundService
     {
         if (e.Channel == FlowRunNotifications.Approved)
         {
+            if (Guid.TryParse(e.Payload, out var approved))
+            {
+                if (Interlocked.Increment(ref _notifiedCount) <= _options.MaxConcurrentRuns)
+                    _notified.Enqueue(approved);
+                else
+                    Interlocked.Decrement(ref _notifiedCount);
+            }
             Wake();
         }
         else if (e.Channel == FlowRunNotifications.Cancelled && Guid.TryParse(e.Payload, out var runId) && _workers.TryGetValue(runId, out var worker))

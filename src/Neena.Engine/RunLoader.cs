@@ -1,14 +1,15 @@
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
 using Neena.Engine.Preparation;
-using Neena.Persistence;
+using Neena.Persistence.Configurations;
+using Neena.Persistence.FlowRuns;
+using Npgsql;
 
 namespace Neena.Engine;
 
 /// <summary>What a worker needs to execute a claimed run, read once when it starts.</summary>
+/// <param name="RetryDelays">How long until each of the run's waiting tasks is due, by the database's clock (zero when already due).</param>
 internal sealed record RunSnapshot(
     Guid Id,
     Guid OrganizationId,
@@ -17,62 +18,165 @@ internal sealed record RunSnapshot(
     FlowRequestInfo Request,
     List<TaskRun> Tasks,
     IReadOnlyDictionary<Guid, TaskDefinition> Definitions,
-    IReadOnlyList<DependencyInfo> Dependencies);
+    IReadOnlyList<DependencyInfo> Dependencies,
+    IReadOnlyDictionary<Guid, TimeSpan> RetryDelays);
 
+/// <summary>
+/// Reads a claimed run in one round trip: four statements in one batch, so one implicit transaction and one snapshot.
+/// The engine acts for every organization, so no tenant applies; soft deletion is ignored as well: a run keeps executing
+/// with the request, flow and task definitions it was approved with, even if they are deleted later.
+/// </summary>
 internal static class RunLoader
 {
-    // The engine acts for every organization, so the tenant filter is ignored. Soft deletion is ignored as well: a run
-    // keeps executing with the request, flow and task definitions it was approved with, even if they are deleted later.
-    private static readonly string[] RunFilters = [NeenaDbContext.TenantFilter];
-    private static readonly string[] AllFilters = [NeenaDbContext.TenantFilter, NeenaDbContext.SoftDeleteFilter];
+    private const string RunSql = """
+        SELECT r.id, r.organization_id, r.status, coalesce(f.name, ''), q.request_instructions, q.request_name, q.request_metadata::text
+        FROM flow_runs r
+        LEFT JOIN flows f ON f.id = r.flow_id
+        LEFT JOIN flow_requests q ON q.id = r.flow_request_id
+        WHERE r.id = $1
+        """;
 
-    public static async Task<RunSnapshot?> LoadAsync(IServiceScopeFactory scopes, Guid runId, CancellationToken cancellationToken)
+    private const string TasksSql = """
+        SELECT id, organization_id, task_operation_index, status, start_time, end_time, result::text, error, attempt,
+               task_operation_id, task_definition_id, operation_name, instruction, parameters::text, integration_credential_id,
+               depends_on, sorted_index, prompt_tokens, completion_tokens,
+               CASE WHEN status = 'pending' AND next_attempt_at IS NOT NULL THEN greatest(next_attempt_at - now(), interval '0') END
+        FROM task_runs WHERE flow_run_id = $1
+        ORDER BY sorted_index, task_operation_index
+        """;
+
+    // The flow's dependencies with their instructions, for the model's prompt (the task runs hold only the indexes).
+    private const string DependenciesSql = """
+        SELECT d.source_task_operation, d.target_task_operation, d.instruction
+        FROM task_dependencies d WHERE d.flow_id = (SELECT flow_id FROM flow_runs WHERE id = $1)
+        ORDER BY 1, 2
+        """;
+
+    private const string DefinitionsSql = """
+        SELECT id, integration_id, task_name, parameters::text, input_type, input_yml, description, python_method_name,
+               output_type, output_yml, output_parameters::text, output_is_list
+        FROM task_definitions WHERE id IN (SELECT task_definition_id FROM task_runs WHERE flow_run_id = $1)
+        """;
+
+    public static async Task<RunSnapshot?> LoadAsync(NpgsqlDataSource dataSource, Guid runId, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        await using var db = EngineDbContext.Create(scope.ServiceProvider);
+        await using var batch = dataSource.CreateBatch();
+        AddTo(batch, runId);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadAsync(reader, runId, cancellationToken);
+    }
 
-        var run = await db.FlowRuns.IgnoreQueryFilters(RunFilters).AsNoTracking()
-            .Where(r => r.Id == runId)
-            .Select(r => new { r.Id, r.OrganizationId, r.Status, r.FlowId, r.FlowRequestId })
-            .SingleOrDefaultAsync(cancellationToken);
-        if (run is null)
+    /// <summary>
+    /// Claims the run an approval notification named and reads it, in one round trip: the claim first, then the reads,
+    /// which see it. Null when the run was not claimable (another instance has it, it ended or waits for a retry, or it
+    /// does not exist); then nothing was changed.
+    /// </summary>
+    public static async Task<(ClaimedRun Claim, RunSnapshot? Snapshot)?> ClaimAndLoadAsync(
+        NpgsqlDataSource dataSource, RunLease lease, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(lease.ClaimOneCommand(runId));
+        AddTo(batch, runId);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (await RunLease.ReadClaimAsync(reader, cancellationToken) is not { } claim)
             return null;
+        try
+        {
+            await reader.NextResultAsync(cancellationToken);
+            return (claim, await ReadAsync(reader, runId, cancellationToken));
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlException))
+        {
+            // The claim stands, but the run cannot be read (a stored row of the wrong shape): its worker reads it again,
+            // where the error counts against the run's attempts (Engine:MaxRunAttempts), instead of stopping the claim loop.
+            return (claim, null);
+        }
+    }
 
-        var tasks = await db.TaskRuns.IgnoreQueryFilters(RunFilters).AsNoTracking()
-            .Where(t => t.FlowRunId == runId)
-            .OrderBy(t => t.SortedIndex).ThenBy(t => t.TaskOperationIndex)
-            .ToListAsync(cancellationToken);
+    private static void AddTo(NpgsqlBatch batch, Guid runId)
+    {
+        foreach (var sql in new[] { RunSql, TasksSql, DependenciesSql, DefinitionsSql })
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter { Value = runId });
+            batch.BatchCommands.Add(command);
+        }
+    }
 
-        var flowName = await db.Flows.IgnoreQueryFilters(AllFilters)
-            .Where(f => f.Id == run.FlowId)
-            .Select(f => f.Name)
-            .SingleOrDefaultAsync(cancellationToken) ?? "";
+    /// <summary>Reads the four result sets of <see cref="AddTo"/>, the reader standing on the first.</summary>
+    private static async Task<RunSnapshot?> ReadAsync(NpgsqlDataReader reader, Guid runId, CancellationToken cancellationToken)
+    {
+        if (!await reader.ReadAsync(cancellationToken))
+            return null;
+        var organizationId = reader.GetGuid(1);
+        var status = reader.GetString(2);
+        var flowName = reader.GetString(3);
+        var request = new FlowRequestInfo(
+            reader.IsDBNull(4) ? "" : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? [] : (JsonArray)JsonNode.Parse(reader.GetString(6))!);
 
-        var request = await db.FlowRequests.IgnoreQueryFilters(AllFilters).AsNoTracking()
-            .Where(r => r.Id == run.FlowRequestId)
-            .Select(r => new { r.RequestInstructions, r.RequestName, r.RequestMetadata })
-            .SingleOrDefaultAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var tasks = new List<TaskRun>();
+        var retryDelays = new Dictionary<Guid, TimeSpan>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var task = new TaskRun
+            {
+                Id = reader.GetGuid(0),
+                OrganizationId = reader.GetGuid(1),
+                FlowRunId = runId,
+                TaskOperationIndex = reader.GetInt32(2),
+                Status = reader.GetString(3),
+                StartTime = reader.IsDBNull(4) ? null : reader.GetDateTime(4),
+                EndTime = reader.IsDBNull(5) ? null : reader.GetDateTime(5),
+                Result = reader.IsDBNull(6) ? null : JsonNode.Parse(reader.GetString(6)),
+                Error = reader.IsDBNull(7) ? null : reader.GetString(7),
+                Attempt = reader.GetInt32(8),
+                TaskOperationId = reader.GetGuid(9),
+                TaskDefinitionId = reader.GetGuid(10),
+                OperationName = reader.GetString(11),
+                Instruction = reader.IsDBNull(12) ? null : reader.GetString(12),
+                // Cast as EF's mapping does: a stored value of the wrong shape is an error of the run, not silently nothing.
+                Parameters = reader.IsDBNull(13) ? null : (JsonObject?)JsonNode.Parse(reader.GetString(13)),
+                IntegrationCredentialId = reader.IsDBNull(14) ? null : reader.GetGuid(14),
+                DependsOn = [.. reader.GetFieldValue<int[]>(15)],
+                SortedIndex = reader.GetInt32(16),
+                PromptTokens = reader.GetInt64(17),
+                CompletionTokens = reader.GetInt64(18),
+            };
+            if (!reader.IsDBNull(19))
+                retryDelays[task.Id] = reader.GetTimeSpan(19);
+            tasks.Add(task);
+        }
 
-        // The flow's dependencies with their instructions, for the model's prompt (the task runs hold only the indexes).
-        var dependencies = await db.TaskDependencies.AsNoTracking()
-            .Where(d => d.FlowId == run.FlowId)
-            .OrderBy(d => d.SourceTaskOperation).ThenBy(d => d.TargetTaskOperation)
-            .Select(d => new DependencyInfo(d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction))
-            .ToListAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var dependencies = new List<DependencyInfo>();
+        while (await reader.ReadAsync(cancellationToken))
+            dependencies.Add(new DependencyInfo(reader.GetInt32(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
 
-        var definitionIds = tasks.Select(t => t.TaskDefinitionId).Distinct().ToList();
-        var definitions = await db.TaskDefinitions.IgnoreQueryFilters().AsNoTracking()
-            .Where(d => definitionIds.Contains(d.Id))
-            .ToDictionaryAsync(d => d.Id, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var definitions = new Dictionary<Guid, TaskDefinition>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var definition = new TaskDefinition
+            {
+                Id = reader.GetGuid(0),
+                IntegrationId = reader.GetGuid(1),
+                TaskName = reader.GetString(2),
+                Parameters = JsonbColumn.Read<List<ParameterDefinition>>(reader.GetString(3)),
+                InputType = reader.GetString(4),
+                InputYml = reader.GetString(5),
+                Description = reader.GetString(6),
+                PythonMethodName = reader.GetString(7),
+                OutputType = reader.GetString(8),
+                OutputYml = reader.GetString(9),
+                OutputParameters = JsonbColumn.Read<List<ParameterDefinition>>(reader.GetString(10)),
+                OutputIsList = reader.GetBoolean(11),
+            };
+            definitions[definition.Id] = definition;
+        }
 
-        return new RunSnapshot(
-            run.Id,
-            run.OrganizationId,
-            run.Status,
-            flowName,
-            new FlowRequestInfo(request?.RequestInstructions ?? "", request?.RequestName, request?.RequestMetadata ?? new JsonArray()),
-            tasks,
-            definitions,
-            dependencies);
+        return new RunSnapshot(runId, organizationId, status, flowName, request, tasks, definitions, dependencies, retryDelays);
     }
 }

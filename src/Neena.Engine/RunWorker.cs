@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
 using Neena.Engine.Preparation;
 using Neena.Integrations;
@@ -33,6 +34,7 @@ internal enum StopReason
 internal sealed record EngineRuntime(
     EngineOptions Options,
     RunLease Lease,
+    Npgsql.NpgsqlDataSource DataSource,
     IServiceScopeFactory Scopes,
     TaskPreparer Preparer,
     IntegrationCatalogue Catalogue,
@@ -55,14 +57,17 @@ internal sealed class RunWorker : IDisposable
     private int _stopReason;
     private long _leaseConfirmedAt;
     private readonly int _claimAttempts;
+    private RunSnapshot? _snapshot;
 
     /// <param name="leaseConfirmedAt">
     /// <see cref="Stopwatch.GetTimestamp"/> taken before the claim statement was sent: the lease runs at least until then
     /// plus its duration, whatever the database's clock says.
     /// </param>
     /// <param name="claimAttempts">Claims of the run not ended in good order, this one included (see <see cref="EngineOptions.MaxRunAttempts"/>).</param>
-    public RunWorker(Guid runId, int claimAttempts, EngineRuntime runtime, long leaseConfirmedAt)
+    /// <param name="snapshot">The run as read in the claim's round trip, or null to read it when the worker starts.</param>
+    public RunWorker(Guid runId, int claimAttempts, EngineRuntime runtime, long leaseConfirmedAt, RunSnapshot? snapshot = null)
     {
+        _snapshot = snapshot;
         RunId = runId;
         _claimAttempts = claimAttempts;
         _rt = runtime;
@@ -132,14 +137,14 @@ internal sealed class RunWorker : IDisposable
                     token);
                 return;
             }
-            var snapshot = await RunLoader.LoadAsync(_rt.Scopes, RunId, token);
+            var snapshot = _snapshot ?? await RunLoader.LoadAsync(_rt.DataSource, RunId, token);
+            _snapshot = null;
             if (snapshot is null || snapshot.Status != RunStatus.InProgress)
             {
                 finished = true; // cancelled or finished between the claim and now: nothing to do
                 return;
             }
-            var retryDelays = await _rt.Lease.RetryDelaysAsync(RunId, token);
-            finished = await ExecuteAsync(snapshot, retryDelays, token);
+            finished = await ExecuteAsync(snapshot, snapshot.RetryDelays, token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -387,12 +392,25 @@ internal sealed class RunWorker : IDisposable
             if (task.Status == RunStatus.InProgress)
                 _rt.Logger.LogWarning("Task {TaskRunId} was interrupted by a previous owner of the run; attempting it again", task.Id);
 
-            (task.Attempt, task.StartTime) = await _rt.Lease.StartTaskAsync(RunId, task.Id, token);
+            // Local preparation (no model) is quick and needs nothing the start writes: it is done first, and the start
+            // records it in the same statement. Preparation that may ask the model runs after the start, so that the task
+            // reads in_progress while the model answers.
+            PreparedTask? prepared = null;
+            if (!_rt.Preparer.UsesModel && Resolve(task, snapshot) is { } resolved)
+            {
+                prepared = await _rt.Preparer.PrepareAsync(Preparation(task, view, snapshot, resolved.Definition), attempt.Token);
+                (task.Attempt, task.StartTime) = await _rt.Lease.StartPreparedTaskAsync(
+                    RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, token);
+            }
+            else
+            {
+                (task.Attempt, task.StartTime) = await _rt.Lease.StartTaskAsync(RunId, task.Id, token);
+            }
             task.Status = RunStatus.InProgress;
             started = true;
             attempt.CancelAfter(options.TaskTimeout);
 
-            var output = await AttemptAsync(task, view, snapshot, attempt.Token, token);
+            var output = await AttemptAsync(task, view, snapshot, prepared, attempt.Token, token);
             StorableOutput.Ensure(output);
 
             await _rt.Lease.CompleteTaskAsync(RunId, task.Id, output, token);
@@ -413,18 +431,35 @@ internal sealed class RunWorker : IDisposable
         }
     }
 
-    /// <summary>One attempt: find the implementation, prepare the input (recorded), run the task within its time limit.</summary>
-    private async Task<JsonNode?> AttemptAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken attempt, CancellationToken token)
+    /// <summary>The task's definition and implementation, or null when either is missing (the attempt then fails the task).</summary>
+    private (TaskDefinition Definition, TaskDescriptor Descriptor)? Resolve(TaskRun task, RunSnapshot snapshot) =>
+        snapshot.Definitions.TryGetValue(task.TaskDefinitionId, out var definition)
+        && _rt.Catalogue.FindTask(definition.PythonMethodName) is { } descriptor
+            ? (definition, descriptor)
+            : null;
+
+    private static PreparationRequest Preparation(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, TaskDefinition definition) =>
+        new(snapshot.Request, snapshot.FlowName, task,
+            new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters, definition.OutputParameters, definition.OutputIsList),
+            view, snapshot.Dependencies);
+
+    /// <summary>
+    /// One attempt: find the implementation, prepare the input (recorded) unless <paramref name="prepared"/> was already
+    /// (prepared and recorded with the start), run the task within its time limit.
+    /// </summary>
+    private async Task<JsonNode?> AttemptAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, PreparedTask? prepared, CancellationToken attempt, CancellationToken token)
     {
         if (!snapshot.Definitions.TryGetValue(task.TaskDefinitionId, out var definition))
             throw new TaskFailedException($"Task definition {task.TaskDefinitionId} does not exist.");
         var descriptor = _rt.Catalogue.FindTask(definition.PythonMethodName)
             ?? throw new TaskFailedException($"Task '{definition.TaskName}' ({definition.PythonMethodName}) is not implemented by this server.");
-        var definitionInfo = new TaskDefinitionInfo(definition.TaskName, definition.Description, definition.Parameters, definition.OutputParameters, definition.OutputIsList);
 
-        var prepared = await _rt.Preparer.PrepareAsync(new PreparationRequest(snapshot.Request, snapshot.FlowName, task, definitionInfo, view, snapshot.Dependencies), attempt);
-        // The tokens travel with the preparation's own write: no extra round trip per task.
-        await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, token);
+        if (prepared is null)
+        {
+            prepared = await _rt.Preparer.PrepareAsync(Preparation(task, view, snapshot, definition), attempt);
+            // The tokens travel with the preparation's own write: no extra round trip per task.
+            await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, token);
+        }
         if (prepared.Error is not null)
             throw new TaskFailedException(prepared.Error);
 

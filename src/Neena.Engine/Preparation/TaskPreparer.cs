@@ -45,7 +45,11 @@ public sealed record PreparedTask(JsonObject Input, JsonObject? Prompt, JsonObje
 /// </summary>
 public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
 {
-    private bool UsesModel => languageModel is { IsEnabled: true };
+    /// <summary>
+    /// Whether preparation may ask the model (and so take a while). Without it preparation is local and quick, and the
+    /// engine prepares before starting the task, so that starting and recording the preparation are one statement.
+    /// </summary>
+    public bool UsesModel => languageModel is { IsEnabled: true };
 
     /// <exception cref="LanguageModelUnavailableException">The model cannot answer now: the engine retries the task later.</exception>
     /// <exception cref="LanguageModelException">The model endpoint refused the request.</exception>

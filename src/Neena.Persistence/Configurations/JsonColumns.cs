@@ -11,6 +11,9 @@ internal static class JsonColumns
 {
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
+    /// <summary>A value of a <see cref="HasJsonb{T}"/> column read from its text, as EF reads it.</summary>
+    public static T Read<T>(string text) where T : class => JsonSerializer.Deserialize<T>(text, Options)!;
+
     public static PropertyBuilder<T> HasJsonb<T>(this PropertyBuilder<T> property) where T : class
     {
         property.HasColumnType("jsonb").HasConversion(
@@ -35,4 +38,10 @@ internal static class JsonColumns
                 v => v == null ? default! : (TNode)v.DeepClone()));
         return property;
     }
+}
+
+/// <summary>Reads typed <c>jsonb</c> columns (lists of records) as EF maps them, for hand-written SQL outside this assembly.</summary>
+public static class JsonbColumn
+{
+    public static T Read<T>(string text) where T : class => JsonColumns.Read<T>(text);
 }

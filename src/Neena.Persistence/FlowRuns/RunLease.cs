@@ -48,6 +48,10 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     // Approved and in progress: the only state in which an engine works on a run.
     private static readonly string Runnable = $"status = {InProgress} AND approval_status = {Literal(ApprovalStatus.Approved)}";
 
+    // A run an instance may claim: runnable, nobody holds a live lease on it, and no retry it waits for is still ahead.
+    private static readonly string Claimable =
+        $"{Runnable} AND (lease_expires_at IS NULL OR lease_expires_at < now()) AND (next_attempt_at IS NULL OR next_attempt_at <= now())";
+
     // The run row is locked FOR SHARE so that the fence check and the write are atomic with respect to claims,
     // renewals by others, and the API's cancellation, which all update that row.
     private static readonly string Fence =
@@ -69,20 +73,22 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     {
         // SKIP LOCKED: instances claiming at the same moment take different runs instead of queueing on each other.
         // The exclusion keeps this instance from re-claiming a run it still works on whose lease lapsed (e.g. a slow renewal).
+        // MATERIALIZED: the pick runs once. As a subquery of `id IN (…)` the planner may run it again for each row
+        // (a nested loop), and each run skips the rows the update already changed and picks others: a claim of at most
+        // @max runs then took more (found by ClaimTests), and an instance worked on more runs than it has room for.
         var sql = $"""
-            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
-                   claim_attempts = claim_attempts + 1
-            WHERE id IN (
+            WITH picked AS MATERIALIZED (
                 SELECT id FROM flow_runs
-                WHERE {Runnable}
-                  AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                WHERE {Claimable}
                   AND NOT (id = ANY(@exclude))
                 ORDER BY start_time NULLS FIRST, id
                 LIMIT @max
                 FOR UPDATE SKIP LOCKED)
-              AND status = {InProgress}
-            RETURNING id, claim_attempts;
+            UPDATE flow_runs f SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
+                   claim_attempts = f.claim_attempts + 1
+            FROM picked
+            WHERE f.id = picked.id AND f.status = {InProgress}
+            RETURNING f.id, f.claim_attempts;
             SELECT min(next_attempt_at) - now() FROM flow_runs
             WHERE status = {InProgress} AND next_attempt_at > now() AND lease_owner IS NULL;
             """;
@@ -100,6 +106,35 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
         if (await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken))
             nextDue = reader.GetTimeSpan(0);
         return new ClaimResult(claimed, nextDue);
+    }
+
+    /// <summary>
+    /// The claim of one given run (the one an approval notification named), as a batch command, so that the caller can
+    /// read the run in the same round trip: the statements after it in the batch see the claim. Same conditions as
+    /// <see cref="ClaimAsync"/>; a run that is not claimable (taken by another instance, cancelled, finished, waiting for
+    /// a retry, or not there) yields no row and is left alone. Its result: <see cref="ReadClaimAsync"/>.
+    /// </summary>
+    public NpgsqlBatchCommand ClaimOneCommand(Guid runId)
+    {
+        ThrowIfHalted();
+        var command = new NpgsqlBatchCommand($"""
+            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
+                   claim_attempts = claim_attempts + 1
+            WHERE id = (SELECT id FROM flow_runs WHERE id = @run AND {Claimable} FOR UPDATE SKIP LOCKED)
+              AND status = {InProgress}
+            RETURNING id, claim_attempts
+            """);
+        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("lease", lease);
+        command.Parameters.AddWithValue("run", runId);
+        return command;
+    }
+
+    /// <summary>Reads the result of <see cref="ClaimOneCommand"/>: the claimed run, or null when it was not claimable.</summary>
+    public static async Task<ClaimedRun?> ReadClaimAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return await reader.ReadAsync(cancellationToken) ? new ClaimedRun(reader.GetGuid(0), reader.GetInt32(1)) : null;
     }
 
     /// <summary>Extends the leases of <paramref name="runIds"/>; returns those still owned and in progress.</summary>
@@ -153,35 +188,44 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>How long until each of the run's waiting tasks is due, by the database's clock (zero when already due).</summary>
-    public async Task<Dictionary<Guid, TimeSpan>> RetryDelaysAsync(Guid runId, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            SELECT id, greatest(next_attempt_at - now(), interval '0') FROM task_runs
-            WHERE flow_run_id = @run AND status = {Pending} AND next_attempt_at IS NOT NULL
-            """;
-        await using var command = Command(sql, cancellationToken);
-        command.Parameters.AddWithValue("run", runId);
-        var delays = new Dictionary<Guid, TimeSpan>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            delays[reader.GetGuid(0)] = reader.GetTimeSpan(1);
-        return delays;
-    }
-
     /// <summary>
     /// Starts an attempt of an open task: <c>in_progress</c>, <c>attempt + 1</c>; <c>start_time</c> is the first
     /// attempt's (a hand-back clears it).
     /// </summary>
-    public async Task<(int Attempt, DateTime StartTime)> StartTaskAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
+    public Task<(int Attempt, DateTime StartTime)> StartTaskAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken) =>
+        StartAsync(runId, taskRunId, preparation: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="StartTaskAsync"/>, recording in the same statement what preparation (done before the start, when it
+    /// is local and quick) asked and answered, as <see cref="SavePreparationAsync"/> does: one round trip instead of two.
+    /// </summary>
+    public Task<(int Attempt, DateTime StartTime)> StartPreparedTaskAsync(
+        Guid runId, Guid taskRunId, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens, CancellationToken cancellationToken) =>
+        StartAsync(runId, taskRunId, (prompt, answer, promptTokens, completionTokens), cancellationToken);
+
+    private async Task<(int Attempt, DateTime StartTime)> StartAsync(
+        Guid runId, Guid taskRunId, (JsonObject? Prompt, JsonObject Answer, long PromptTokens, long CompletionTokens)? preparation, CancellationToken cancellationToken)
     {
+        var prepared = preparation is null
+            ? ""
+            : """
+              task_prep_prompt = @prompt, task_prep_answer = @answer,
+                     prompt_tokens = t.prompt_tokens + @prompt_tokens, completion_tokens = t.completion_tokens + @completion_tokens,
+              """;
         var sql = $"""
             UPDATE task_runs t SET status = {InProgress}, start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
-                   next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
+                   {prepared} next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
             WHERE t.id = @task AND t.flow_run_id = @run AND t.{Open} AND {Fence}
             RETURNING t.attempt, t.start_time
             """;
         await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        if (preparation is { } p)
+        {
+            command.Parameters.Add(Jsonb("prompt", p.Prompt));
+            command.Parameters.Add(Jsonb("answer", p.Answer));
+            command.Parameters.AddWithValue("prompt_tokens", p.PromptTokens);
+            command.Parameters.AddWithValue("completion_tokens", p.CompletionTokens);
+        }
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
             throw new LeaseLostException();
