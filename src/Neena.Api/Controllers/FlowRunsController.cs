@@ -31,9 +31,10 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
         flowRuns.GetAsync(id, cancellationToken);
 
     /// <summary>The same as <c>GET /flow_runs/?id=</c>, with the id in the path.</summary>
-    [HttpGet("{id:guid}")]
+    [HttpGet("{id}")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "The id is not a uuid (`path.id`).")]
     public Task<FlowRunResponse> GetByPath([FromRoute] Guid id, CancellationToken cancellationToken) =>
         flowRuns.GetAsync(id, cancellationToken);
 

@@ -107,6 +107,9 @@ public sealed class RunFieldsTests(EngineOffFactory factory) : IClassFixture<Eng
             Assert.Equal(HttpStatusCode.OK, byPath.StatusCode);
             Assert.Equal(await byQuery.Content.ReadAsStringAsync(), await byPath.Content.ReadAsStringAsync());
             Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"{prefix}/flow_runs/{Guid.NewGuid()}")).StatusCode);
+            var malformed = await client.GetAsync($"{prefix}/flow_runs/not-a-uuid");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, malformed.StatusCode);
+            Assert.Equal(["path.id"], await malformed.ErrorLocationsAsync());
         }
     }
 
