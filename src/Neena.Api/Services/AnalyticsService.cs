@@ -38,35 +38,40 @@ public sealed class AnalyticsService(NeenaDbContext db)
         if (!await db.Flows.IgnoreQueryFilters([NeenaDbContext.SoftDeleteFilter]).AnyAsync(f => f.Id == flowId, cancellationToken))
             throw ApiException.NotFound("Flow not found");
 
+        // The page's ids first, on the index alone (filters, order, offset), then the row details for those ids only:
+        // computed before the offset, the per-row subqueries would run for every skipped row too.
         await using var command = new NpgsqlCommand();
-        var sql = new StringBuilder($"""
+        var page = new StringBuilder("SELECT r.id, r.triggered_time FROM flow_runs r WHERE r.organization_id = $1 AND r.flow_id = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = organizationId });
+        command.Parameters.Add(new NpgsqlParameter { Value = flowId });
+        if (query.StartDate is { } start)
+            Condition(command, page, "r.triggered_time >= ${0}", AsUtc(start));
+        if (query.EndDate is { } end)
+            Condition(command, page, "r.triggered_time <= ${0}", AsUtc(end));
+        if (query.UserId is { } user)
+            Condition(command, page, "r.ran_by_user_id = ${0}", user);
+        StatesCondition(page, query.States());
+        page.Append(" ORDER BY r.triggered_time DESC, r.id DESC");
+        Condition(command, page, " OFFSET ${0}", (long)query.Page * query.PageSize, where: false);
+        Condition(command, page, " LIMIT ${0}", (long)query.PageSize, where: false);
+        command.CommandText = $"""
+            WITH page AS MATERIALIZED ({page})
             SELECT r.id, r.flow_request_id, coalesce(r.triggered_time, r.created_date), r.status, r.approval_status, r.retry_count,
                    CASE WHEN r.end_time IS NULL THEN NULL ELSE {LatencySeconds} END,
                    r.ran_by_user_id, r.run_type, r.ran_by_type, r.ran_by_id, q.request_instructions, res.body,
-                   (SELECT coalesce(sum(t.prompt_tokens + t.completion_tokens), 0)::bigint FROM task_runs t WHERE t.flow_run_id = r.id),
+                   coalesce(r.prompt_tokens + r.completion_tokens,
+                            (SELECT coalesce(sum(t.prompt_tokens + t.completion_tokens), 0)::bigint FROM task_runs t WHERE t.flow_run_id = r.id)),
                    CASE WHEN r.status = '{RunStatus.Failed}' THEN
                        (SELECT t.error FROM task_runs t WHERE t.flow_run_id = r.id AND t.status = '{RunStatus.Failed}' ORDER BY t.task_operation_index LIMIT 1)
                    END,
                    CASE r.ran_by_type WHEN '{RanByType.User}' THEN (SELECT u.email FROM users u WHERE u.id = r.ran_by_id)
                                       WHEN '{RanByType.ApiKey}' THEN (SELECT k.name FROM api_keys k WHERE k.id = r.ran_by_id) END
-            FROM flow_runs r
+            FROM page
+            JOIN flow_runs r ON r.id = page.id
             JOIN flow_requests q ON q.id = r.flow_request_id
             LEFT JOIN flow_results res ON res.flow_run_id = r.id
-            WHERE r.organization_id = $1 AND r.flow_id = $2
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = organizationId });
-        command.Parameters.Add(new NpgsqlParameter { Value = flowId });
-        if (query.StartDate is { } start)
-            Condition(command, sql, "r.triggered_time >= ${0}", AsUtc(start));
-        if (query.EndDate is { } end)
-            Condition(command, sql, "r.triggered_time <= ${0}", AsUtc(end));
-        if (query.UserId is { } user)
-            Condition(command, sql, "r.ran_by_user_id = ${0}", user);
-        StatesCondition(sql, query.States());
-        sql.Append(" ORDER BY r.triggered_time DESC, r.id DESC");
-        Condition(command, sql, " OFFSET ${0}", (long)query.Page * query.PageSize, where: false);
-        Condition(command, sql, " LIMIT ${0}", (long)query.PageSize, where: false);
-        command.CommandText = sql.ToString();
+            ORDER BY page.triggered_time DESC, page.id DESC
+            """;
 
         return await WithConnectionAsync(async connection =>
         {
@@ -95,19 +100,14 @@ public sealed class AnalyticsService(NeenaDbContext db)
             Condition(filter, where, "r.triggered_time >= ${0}", AsUtc(start));
         if (query.EndDate is { } end)
             Condition(filter, where, "r.triggered_time <= ${0}", AsUtc(end));
-        // Per day and state: counts and tokens (the task runs' tokens summed per run first, joined by run); then the
-        // latency percentiles of the finished runs. Two statements, one round trip.
+        // Per day and state: counts and tokens (an ended run's totals are on its row; only open runs sum their task runs);
+        // then the latency percentiles of the finished runs. Two statements, one round trip.
         var perDay = $"""
-            WITH runs AS (
-                SELECT r.id, r.status, r.approval_status, r.retry_count, (coalesce(r.triggered_time, r.created_date) AT TIME ZONE 'UTC')::date AS day
-                FROM flow_runs r WHERE {where}),
-            tokens AS (
-                SELECT t.flow_run_id, sum(t.prompt_tokens)::bigint AS prompt, sum(t.completion_tokens)::bigint AS completion
-                FROM task_runs t WHERE t.organization_id = $1 AND t.flow_run_id IN (SELECT id FROM runs)
-                GROUP BY t.flow_run_id)
-            SELECT runs.day, runs.status, runs.approval_status IS NULL, runs.retry_count > 0, count(*),
-                   coalesce(sum(tokens.prompt), 0)::bigint, coalesce(sum(tokens.completion), 0)::bigint
-            FROM runs LEFT JOIN tokens ON tokens.flow_run_id = runs.id
+            SELECT (coalesce(r.triggered_time, r.created_date) AT TIME ZONE 'UTC')::date, r.status, r.approval_status IS NULL, r.retry_count > 0,
+                   count(*),
+                   coalesce(sum(coalesce(r.prompt_tokens, (SELECT sum(t.prompt_tokens) FROM task_runs t WHERE t.flow_run_id = r.id))), 0)::bigint,
+                   coalesce(sum(coalesce(r.completion_tokens, (SELECT sum(t.completion_tokens) FROM task_runs t WHERE t.flow_run_id = r.id))), 0)::bigint
+            FROM flow_runs r WHERE {where}
             GROUP BY 1, 2, 3, 4
             ORDER BY 1
             """;

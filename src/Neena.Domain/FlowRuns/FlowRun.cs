@@ -115,6 +115,15 @@ public sealed class FlowRun : ITenantOwned, IAudited, IHasId
     /// <summary>The user behind <see cref="RanById"/> (the key's owner for an API key): analytics' <c>user_id</c>.</summary>
     public Guid? RanByUserId { get; set; }
 
+    /// <summary>
+    /// The prompt tokens of all its task runs, totalled when the run ends (null while it is open: the task runs hold the
+    /// live counts), so that analytics over many runs need not read every task run.
+    /// </summary>
+    public long? PromptTokens { get; set; }
+
+    /// <summary>The completion tokens of all its task runs, totalled when the run ends.</summary>
+    public long? CompletionTokens { get; set; }
+
     /// <summary>How many times the run was retried after it ended failed or cancelled.</summary>
     public int RetryCount { get; set; }
 

@@ -90,7 +90,7 @@ public static class RunLifecycle
         var transition = RunStateMachine.Retry;
         await using (var retry = new NpgsqlCommand($"""
             UPDATE flow_runs SET status = @to, end_time = NULL, lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
-                   claim_attempts = 0, retry_count = retry_count + 1, modified_date = @at, modified_by_email = @by
+                   prompt_tokens = NULL, completion_tokens = NULL, claim_attempts = 0, retry_count = retry_count + 1, modified_date = @at, modified_by_email = @by
             WHERE id = @run AND organization_id = @org AND {Allows(transition)}
             """, connection))
         {
@@ -142,7 +142,7 @@ public static class RunLifecycle
     /// <summary>
     /// Ends a run, in the caller's transaction: the final status (conditional on <paramref name="transition"/>, and on the
     /// scope or fence of <paramref name="ending"/>), its open task runs <c>cancelled</c>, the lease and any retry time
-    /// cleared, and exactly one flow result composed from the task runs as they are now (a retried run's ending rewrites the
+    /// cleared, the run's token totals recorded, and exactly one flow result composed from the task runs as they are now (a retried run's ending rewrites the
     /// result of its earlier ending; two endings of one open run cannot both pass the conditional update). False when the condition did not
     /// hold; nothing is written then.
     /// </summary>
@@ -155,7 +155,9 @@ public static class RunLifecycle
         await using (var run = new NpgsqlCommand($"""
             UPDATE flow_runs SET status = @to, approval_status = coalesce(@approval, approval_status),
                    end_time = coalesce(@at, now()), lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
-                   modified_date = coalesce(@at, now()), modified_by_email = coalesce(@by, modified_by_email)
+                   modified_date = coalesce(@at, now()), modified_by_email = coalesce(@by, modified_by_email),
+                   prompt_tokens = (SELECT coalesce(sum(t.prompt_tokens), 0) FROM task_runs t WHERE t.flow_run_id = @run),
+                   completion_tokens = (SELECT coalesce(sum(t.completion_tokens), 0) FROM task_runs t WHERE t.flow_run_id = @run)
             WHERE id = @run AND {Allows(transition)}
               AND (@org IS NULL OR organization_id = @org)
               AND (@owner IS NULL OR lease_owner = @owner)

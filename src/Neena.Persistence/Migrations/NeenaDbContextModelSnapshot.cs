@@ -638,6 +638,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("claim_attempts");
 
+                    b.Property<long?>("CompletionTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("completion_tokens");
+
                     b.Property<string>("CreatedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");
@@ -691,6 +695,10 @@ namespace Neena.Persistence.Migrations
                     b.Property<Guid>("OrganizationId")
                         .HasColumnType("uuid")
                         .HasColumnName("organization_id");
+
+                    b.Property<long?>("PromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_tokens");
 
                     b.Property<Guid?>("RanById")
                         .HasColumnType("uuid")

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Neena.Persistence.Migrations
 {
     [DbContext(typeof(NeenaDbContext))]
-    [Migration("20261204233027_RunObservability")]
+    [Migration("20261205002226_RunObservability")]
     partial class RunObservability
     {
         /// <inheritdoc />
@@ -641,6 +641,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("claim_attempts");
 
+                    b.Property<long?>("CompletionTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("completion_tokens");
+
                     b.Property<string>("CreatedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");
@@ -694,6 +698,10 @@ namespace Neena.Persistence.Migrations
                     b.Property<Guid>("OrganizationId")
                         .HasColumnType("uuid")
                         .HasColumnName("organization_id");
+
+                    b.Property<long?>("PromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_tokens");
 
                     b.Property<Guid?>("RanById")
                         .HasColumnType("uuid")

@@ -12,6 +12,12 @@ namespace Neena.Persistence.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<long>(
+                name: "completion_tokens",
+                table: "flow_runs",
+                type: "bigint",
+                nullable: true);
+
             migrationBuilder.AddColumn<Guid>(
                 name: "created_by_id",
                 table: "flow_runs",
@@ -23,6 +29,12 @@ namespace Neena.Persistence.Migrations
                 table: "flow_runs",
                 type: "character varying(20)",
                 maxLength: 20,
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "prompt_tokens",
+                table: "flow_runs",
+                type: "bigint",
                 nullable: true);
 
             migrationBuilder.AddColumn<Guid>(
@@ -59,9 +71,16 @@ namespace Neena.Persistence.Migrations
                 nullable: false,
                 defaultValue: "manual");
 
-            // Runs from before this column: a webhook's run says so in triggered_by; the rest were created through the API
-            // and are taken as manual (whether a JWT or a key created them was not recorded then).
+            // Runs from before these columns: a webhook's run says so in triggered_by; the rest were created through the API
+            // and are taken as manual (whether a JWT or a key created them was not recorded then). Ended runs get their
+            // token totals, as an ending now records them.
             migrationBuilder.Sql("UPDATE flow_runs SET run_type = 'webhook' WHERE triggered_by LIKE 'webhook:%'");
+            migrationBuilder.Sql("""
+                UPDATE flow_runs r SET prompt_tokens = t.prompt, completion_tokens = t.completion
+                FROM (SELECT flow_run_id, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion FROM task_runs GROUP BY flow_run_id) t
+                WHERE t.flow_run_id = r.id AND r.end_time IS NOT NULL
+                """);
+            migrationBuilder.Sql("UPDATE flow_runs SET prompt_tokens = 0, completion_tokens = 0 WHERE end_time IS NOT NULL AND prompt_tokens IS NULL");
 
             migrationBuilder.AddColumn<List<string>>(
                 name: "tags",
@@ -105,11 +124,19 @@ namespace Neena.Persistence.Migrations
                 table: "flow_runs");
 
             migrationBuilder.DropColumn(
+                name: "completion_tokens",
+                table: "flow_runs");
+
+            migrationBuilder.DropColumn(
                 name: "created_by_id",
                 table: "flow_runs");
 
             migrationBuilder.DropColumn(
                 name: "created_by_type",
+                table: "flow_runs");
+
+            migrationBuilder.DropColumn(
+                name: "prompt_tokens",
                 table: "flow_runs");
 
             migrationBuilder.DropColumn(
