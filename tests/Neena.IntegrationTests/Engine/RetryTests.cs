@@ -1,6 +1,6 @@
 using System.Net;
-using Neena.IntegrationTests.Infrastructure;
 using Neena.Domain.FlowRuns;
+using Neena.IntegrationTests.Infrastructure;
 using static Neena.IntegrationTests.Engine.EngineTestSupport;
 
 namespace Neena.IntegrationTests.Engine;
