@@ -31,6 +31,14 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     public Task<FlowRunResponse> Get([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
         flowRuns.GetAsync(id, cancellationToken);
 
+    /// <summary>The same as <c>GET /flow_runs/?id=</c>, with the id in the path.</summary>
+    [HttpGet("{id}")]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "The id is not a uuid (`path.id`).")]
+    public Task<FlowRunResponse> GetByPath([FromRoute] Guid id, CancellationToken cancellationToken) =>
+        flowRuns.GetAsync(id, cancellationToken);
+
     /// <summary>The organization's runs, newest first, optionally filtered.</summary>
     [HttpGet("all")]
     [LargeResponse]
@@ -76,6 +84,17 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run has already ended.")]
     public Task<FlowRunResponse> Cancel([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
         flowRuns.CancelAsync(flowRunId, cancellationToken);
+
+    /// <summary>
+    /// Retries a failed or cancelled run where it stopped: completed task runs are kept, the others start again (pending),
+    /// and the run is in progress again; its flow result is rewritten when it ends. 409 for other states.
+    /// </summary>
+    [HttpPut("retry")]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run is not failed or cancelled after having started (it is open, completed, rejected, or never approved).")]
+    public Task<FlowRunResponse> Retry([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
+        flowRuns.RetryAsync(flowRunId, cancellationToken);
 
     /// <summary>The run plus its flow result (null until there is one): under <c>flow_result</c> on /api/v1, under <c>result</c> on the root surface.</summary>
     [HttpGet("with_flow_result")]

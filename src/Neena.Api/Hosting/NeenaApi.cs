@@ -106,6 +106,7 @@ public static class NeenaApi
         services.AddScoped<FlowRequestService>();
         services.AddScoped<FlowService>();
         services.AddScoped<FlowRunService>();
+        services.AddScoped<AnalyticsService>();
         services.AddOptions<PlannerOptions>()
             .BindConfiguration(PlannerOptions.SectionName)
             .Validate(o => o.Validate() is null, "Invalid Planner settings: Candidates 1…50, SimilarityThreshold -1…1, RelativeThreshold 0…1.")

@@ -17,7 +17,8 @@ namespace Neena.Api.Services;
 internal static class FlowRunReads
 {
     private const string RunColumns =
-        "r.id, r.flow_id, r.flow_request_id, r.status, r.approval_status, r.triggered_time, r.end_time, r.triggered_by, r.start_time, r.created_date, r.modified_date";
+        "r.id, r.flow_id, r.flow_request_id, r.status, r.approval_status, r.triggered_time, r.end_time, r.triggered_by, r.start_time, r.created_date, r.modified_date, " +
+        "r.tags, r.run_type, r.ran_by_type, r.ran_by_id, r.created_by_type, r.created_by_id, r.retry_count";
 
     // jsonb as its text's UTF-8 bytes (bytea travels as is): what the response writes, with no string in between.
     private const string TaskColumns =
@@ -50,7 +51,8 @@ internal static class FlowRunReads
 
     /// <summary>A page of runs, newest first (then by id), optionally filtered, with their task runs: two statements whatever the page size.</summary>
     public static async Task<IReadOnlyList<FlowRunResponse>> ListAsync(
-        NeenaDbContext db, PageQuery page, IReadOnlyList<string> statuses, Guid? flowId, DateTime? from, DateTime? to, CancellationToken cancellationToken)
+        NeenaDbContext db, PageQuery page, IReadOnlyList<string> statuses, Guid? flowId, DateTime? from, DateTime? to, CancellationToken cancellationToken,
+        string? tag = null)
     {
         if (db.Tenant.OrganizationId is not { } organization || page.Limit == 0)
             return [];
@@ -69,6 +71,8 @@ internal static class FlowRunReads
                 Condition(runs, sql, "r.triggered_time >= ${0}", start);
             if (to is { } end)
                 Condition(runs, sql, "r.triggered_time <= ${0}", end);
+            if (tag is not null)
+                Condition(runs, sql, "r.tags @> ${0}", new[] { tag });
             sql.Append(" ORDER BY r.created_date DESC, r.id DESC");
             Condition(runs, sql, " OFFSET ${0}", (long)page.Skip, where: false);
             Condition(runs, sql, " LIMIT ${0}", (long)page.Limit, where: false);
@@ -146,7 +150,16 @@ internal static class FlowRunReads
         StartTime: NullableTime(r, 8),
         CreatedDate: r.GetDateTime(9),
         ModifiedDate: r.GetDateTime(10),
-        TotalTokens: 0);
+        TotalTokens: 0,
+        DurationMs: r.IsDBNull(6) ? null : Milliseconds(NullableTime(r, 8) ?? r.GetDateTime(9), r.GetDateTime(6)),
+        FailedTask: null,
+        Tags: r.GetFieldValue<string[]>(11),
+        RunType: r.GetString(12),
+        RanByType: NullableString(r, 13),
+        RanById: r.IsDBNull(14) ? null : r.GetGuid(14),
+        CreatedByType: NullableString(r, 15),
+        CreatedById: r.IsDBNull(16) ? null : r.GetGuid(16),
+        RetryCount: r.GetInt32(17));
 
     private static TaskRunResponse ReadTask(DbDataReader r) => new(
         Id: r.GetGuid(0),
@@ -163,10 +176,24 @@ internal static class FlowRunReads
         OperationName: r.GetString(11),
         PromptTokens: r.GetInt64(12),
         CompletionTokens: r.GetInt64(13),
-        IntegrationCredential: r.IsDBNull(14) ? null : r.GetGuid(14));
+        IntegrationCredential: r.IsDBNull(14) ? null : r.GetGuid(14),
+        DurationMs: r.IsDBNull(4) || r.IsDBNull(5) ? null : Milliseconds(r.GetDateTime(4), r.GetDateTime(5)));
 
-    private static FlowRunResponse WithTasks(FlowRunResponse run, List<TaskRunResponse> tasks) =>
-        run with { TaskRuns = tasks, TotalTokens = tasks.Sum(t => t.PromptTokens + t.CompletionTokens) };
+    /// <summary>The task runs complete the run: its tokens, and its failed task (only a failed run has one; the lowest index if several).</summary>
+    private static FlowRunResponse WithTasks(FlowRunResponse run, List<TaskRunResponse> tasks)
+    {
+        var failed = run.Status == Domain.FlowRuns.RunStatus.Failed
+            ? tasks.FirstOrDefault(t => t.Status == Domain.FlowRuns.RunStatus.Failed)
+            : null;
+        return run with
+        {
+            TaskRuns = tasks,
+            TotalTokens = tasks.Sum(t => t.PromptTokens + t.CompletionTokens),
+            FailedTask = failed is null ? null : new FailedTaskResponse(failed.TaskOperationIndex, failed.OperationName, failed.Error),
+        };
+    }
+
+    private static long Milliseconds(DateTime start, DateTime end) => Math.Max(0, (long)Math.Round((end - start).TotalMilliseconds));
 
     private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 

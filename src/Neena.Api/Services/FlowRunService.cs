@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Errors;
@@ -13,13 +14,14 @@ namespace Neena.Api.Services;
 /// uses). Every transition starts with one conditional UPDATE (the row lock it takes serialises racing requests), so two
 /// approvals, or an approval and a cancel, can never both win.
 /// </summary>
-public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
+public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpContextAccessor http)
 {
     /// <summary>
     /// Creates a run (approved or rejected at once when asked). Joins the caller's transaction when one is open (a webhook's
     /// trigger run records the run it made in the same one), else commits its own.
     /// </summary>
-    public async Task<FlowRunResponse> CreateAsync(CreateFlowRunRequest request, CancellationToken cancellationToken)
+    /// <param name="runType">How the run comes about; null: from the caller's credential (<c>api</c> for an API key, else <c>manual</c>).</param>
+    public async Task<FlowRunResponse> CreateAsync(CreateFlowRunRequest request, CancellationToken cancellationToken, string? runType = null)
     {
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         var problems = new List<KeyValuePair<string, string>>();
@@ -33,6 +35,8 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
             throw new RequestValidationException(problems);
 
         var now = Now();
+        // Recorded now, from the credential of this request: who created the run is not something to work out later.
+        var caller = Caller();
         var run = new FlowRun
         {
             OrganizationId = db.Tenant.OrganizationId!.Value,
@@ -40,6 +44,13 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
             FlowRequestId = request.FlowRequest!.Value,
             TriggeredTime = request.TriggeredTime ?? now,
             TriggeredBy = request.TriggeredBy ?? db.Tenant.UserEmail,
+            Tags = request.Tags is null ? [] : [.. request.Tags],
+            RunType = runType ?? (caller?.Type == RanByType.ApiKey ? RunType.Api : RunType.Manual),
+            CreatedByType = caller?.Type,
+            CreatedById = caller?.Id,
+            RanByType = caller?.Type,
+            RanById = caller?.Id,
+            RanByUserId = caller?.UserId,
         };
         db.FlowRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
@@ -64,7 +75,7 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
 
     public Task<IReadOnlyList<FlowRunResponse>> ListAsync(PageQuery page, FlowRunFilter filter, CancellationToken cancellationToken) =>
         FlowRunReads.ListAsync(db, page, filter.Statuses(), filter.FlowId,
-            filter.StartDate is { } start ? AsUtc(start) : null, filter.EndDate is { } end ? AsUtc(end) : null, cancellationToken);
+            filter.StartDate is { } start ? AsUtc(start) : null, filter.EndDate is { } end ? AsUtc(end) : null, cancellationToken, filter.Tag);
 
     public async Task<IReadOnlyList<FlowRunResponse>> ListForFlowAsync(Guid flowId, PageQuery page, CancellationToken cancellationToken)
     {
@@ -110,6 +121,9 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
     public Task<FlowRunResponse> CancelAsync(Guid id, CancellationToken cancellationToken) =>
         TransitionAsync(id, RunStateMachine.Cancel, RunLifecycle.CancelAsync, cancellationToken);
 
+    public Task<FlowRunResponse> RetryAsync(Guid id, CancellationToken cancellationToken) =>
+        TransitionAsync(id, RunStateMachine.Retry, RunLifecycle.RetryAsync, cancellationToken);
+
     private async Task<FlowRunResponse> TransitionAsync(
         Guid id,
         RunTransition transition,
@@ -132,7 +146,15 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
         throw ApiException.Conflict($"Flow run cannot be {transition.Verb}: its status is '{result.Status}' and its approval status is '{result.ApprovalStatus ?? "null"}'.");
     }
 
-    private RunActor Actor(DateTime now) => new(db.Tenant.OrganizationId!.Value, db.Tenant.UserEmail, now);
+    private RunActor Actor(DateTime now) => new(db.Tenant.OrganizationId!.Value, db.Tenant.UserEmail, now, Caller());
+
+    /// <summary>The request's credential: an API key (its id, and the user it acts as) or a user's JWT; null for background work.</summary>
+    private RunCaller? Caller()
+    {
+        if (http.HttpContext?.User is not { } user || user.GetUserId() is not { } userId)
+            return null;
+        return user.GetApiKeyId() is { } key ? new RunCaller(RanByType.ApiKey, key, userId) : new RunCaller(RanByType.User, userId, userId);
+    }
 
     private static IQueryable<FlowRun> Filter(IQueryable<FlowRun> runs, FlowRunFilter filter)
     {
@@ -151,6 +173,8 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time)
             var to = AsUtc(end);
             runs = runs.Where(r => r.TriggeredTime <= to);
         }
+        if (filter.Tag is { } tag)
+            runs = runs.Where(r => r.Tags.Contains(tag));
         return runs;
     }
 

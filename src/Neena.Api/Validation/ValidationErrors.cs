@@ -37,7 +37,8 @@ public static partial class ValidationErrors
                 else
                 {
                     var parameter = parameters.FirstOrDefault(p => string.Equals(BoundName(p), key, StringComparison.OrdinalIgnoreCase));
-                    var location = parameter?.BindingInfo?.BindingSource == BindingSource.Header ? "header" : "query";
+                    var source = parameter?.BindingInfo?.BindingSource;
+                    var location = source == BindingSource.Header ? "header" : source == BindingSource.Path ? "path" : "query";
                     var message = error.ErrorMessage == FieldRequired ? FieldRequired : TypeMessage(FindType(parameters, key));
                     var name = string.Join('.', key.Split('.').Select(System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName));
                     errors.Add(new($"{location}.{name}", message));

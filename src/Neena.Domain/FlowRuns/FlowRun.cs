@@ -20,6 +20,32 @@ public static class RunStatus
     public static bool IsOpen(string status) => RunStateMachine.IsOpen(status);
 }
 
+/// <summary>How a run was created (<c>run_type</c>): by a user with a JWT, with an API key, or by a webhook's trigger run.</summary>
+public static class RunType
+{
+    public const string Manual = "manual";
+    public const string Api = "api";
+    public const string Webhook = "webhook";
+}
+
+/// <summary>The kind of credential behind a run's creator or approver (<c>ran_by_type</c>).</summary>
+public static class RanByType
+{
+    public const string User = "user";
+    public const string ApiKey = "api_key";
+}
+
+/// <summary>Tags a client sets on a run when creating it: bounded so that they stay labels, and plain so that they filter well.</summary>
+public static class RunTags
+{
+    public const int MaxCount = 20;
+    public const int MaxLength = 64;
+
+    /// <summary>Letters, digits and <c>- _ . : /</c>: what labels such as <c>env:prod</c> or <c>team/billing</c> need, nothing that needs escaping.</summary>
+    public static bool IsValid(string tag) =>
+        tag.Length is > 0 and <= MaxLength && tag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/');
+}
+
 public static class ApprovalStatus
 {
     public const string Approved = "approved";
@@ -64,6 +90,42 @@ public sealed class FlowRun : ITenantOwned, IAudited, IHasId
     /// A run that keeps bringing its workers down (crashes, unexpected errors) fails once this passes the engine's limit.
     /// </summary>
     public int ClaimAttempts { get; set; }
+
+    /// <summary>Labels set on create; the list filter <c>tag=</c> matches them.</summary>
+    public List<string> Tags { get; set; } = [];
+
+    /// <summary>How the run was created (<see cref="FlowRuns.RunType"/>), recorded when it was.</summary>
+    public string RunType { get; set; } = FlowRuns.RunType.Manual;
+
+    /// <summary>The credential that created the run (<see cref="FlowRuns.RanByType"/>); null for a webhook's run.</summary>
+    public string? CreatedByType { get; set; }
+
+    /// <summary>The user id (JWT) or API key id that created the run.</summary>
+    public Guid? CreatedById { get; set; }
+
+    /// <summary>
+    /// Who ran the run: the credential whose approval started it (at creation for a run created approved), until then its
+    /// creator. Recorded at the moment of the creation and of the approval.
+    /// </summary>
+    public string? RanByType { get; set; }
+
+    /// <summary>The user id or API key id of <see cref="RanByType"/>.</summary>
+    public Guid? RanById { get; set; }
+
+    /// <summary>The user behind <see cref="RanById"/> (the key's owner for an API key): analytics' <c>user_id</c>.</summary>
+    public Guid? RanByUserId { get; set; }
+
+    /// <summary>
+    /// The prompt tokens of all its task runs, totalled when the run ends (null while it is open: the task runs hold the
+    /// live counts), so that analytics over many runs need not read every task run.
+    /// </summary>
+    public long? PromptTokens { get; set; }
+
+    /// <summary>The completion tokens of all its task runs, totalled when the run ends.</summary>
+    public long? CompletionTokens { get; set; }
+
+    /// <summary>How many times the run was retried after it ended failed or cancelled.</summary>
+    public int RetryCount { get; set; }
 
     public List<TaskRun> TaskRuns { get; set; } = [];
 

@@ -32,6 +32,16 @@ public static class RunStateMachine
     /// <summary>The engine ends an in-progress run <c>failed</c>.</summary>
     public static readonly RunTransition Fail = new("failed", [RunStatus.InProgress], AwaitingApprovalOnly: false, RunStatus.Failed, Approval: null);
 
+    /// <summary>
+    /// A failed or cancelled run that had been approved resumes where it stopped: <c>in_progress</c> again, its unfinished
+    /// task runs pending (completed ones are kept). A run that never started (rejected, cancelled awaiting approval) has
+    /// nothing to resume.
+    /// </summary>
+    public static readonly RunTransition Retry = new("retried", [RunStatus.Failed, RunStatus.Cancelled], AwaitingApprovalOnly: false, RunStatus.InProgress, ApprovalStatus.Approved)
+    {
+        ApprovedOnly = true,
+    };
+
     public static bool IsOpen(string status) => OpenStatuses.Contains(status);
 
     /// <summary>The engine's ending for an outcome (<c>completed</c> or <c>failed</c>).</summary>
@@ -53,5 +63,9 @@ public sealed record RunTransition(string Verb, IReadOnlyList<string> From, bool
     /// <summary>The transition ends the run: an end time, the open task runs cancelled, one flow result.</summary>
     public bool Ends => RunStatus.IsFinished(To);
 
-    public bool Allows(string status, string? approvalStatus) => From.Contains(status) && (!AwaitingApprovalOnly || approvalStatus is null);
+    /// <summary>Only a run that was approved (and so has task runs to resume) may make the change.</summary>
+    public bool ApprovedOnly { get; init; }
+
+    public bool Allows(string status, string? approvalStatus) =>
+        From.Contains(status) && (!AwaitingApprovalOnly || approvalStatus is null) && (!ApprovedOnly || approvalStatus == ApprovalStatus.Approved);
 }

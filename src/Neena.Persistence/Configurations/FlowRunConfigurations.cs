@@ -22,6 +22,18 @@ internal sealed class FlowRunConfiguration : IEntityTypeConfiguration<FlowRun>
         builder.HasIndex(e => new { e.FlowId, e.CreatedDate }).IsDescending(false, true);
         builder.HasIndex(e => new { e.OrganizationId, e.TriggeredTime });
         builder.HasIndex(e => e.FlowRequestId);
+        builder.Property(e => e.RunType).HasMaxLength(20);
+        builder.Property(e => e.CreatedByType).HasMaxLength(20);
+        builder.Property(e => e.RanByType).HasMaxLength(20);
+        builder.Property(e => e.Tags).HasDefaultValueSql("'{}'::text[]");
+        // tag= : array containment, answered by a GIN index.
+        builder.HasIndex(e => e.Tags).HasMethod("gin");
+        // Analytics: one flow's runs newest first (triggered time), and the organization's runs by triggered time with the
+        // columns the summary aggregates, so that it reads the index alone.
+        builder.HasIndex(e => new { e.OrganizationId, e.FlowId, e.TriggeredTime, e.Id }).IsDescending(false, false, true, true)
+            .HasDatabaseName("ix_flow_runs_analytics_flow");
+        builder.HasIndex(e => new { e.OrganizationId, e.RanByUserId, e.TriggeredTime }).IsDescending(false, false, true)
+            .HasDatabaseName("ix_flow_runs_analytics_user");
         // The engine's claim query: approved runs in progress whose lease is free or expired.
         builder.HasIndex(e => new { e.LeaseExpiresAt, e.StartTime }).HasFilter("status = 'in_progress'").HasDatabaseName("ix_flow_runs_claimable");
         builder.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Restrict);

@@ -8,7 +8,11 @@ using NpgsqlTypes;
 namespace Neena.Persistence.FlowRuns;
 
 /// <summary>Who changes a run from the API: the caller's organization (rows of others are never touched), e-mail and clock.</summary>
-public sealed record RunActor(Guid OrganizationId, string? Email, DateTime At);
+/// <param name="Caller">The caller's credential, recorded as who ran the run when it approves one; null for background work.</param>
+public sealed record RunActor(Guid OrganizationId, string? Email, DateTime At, RunCaller? Caller = null);
+
+/// <summary>A credential acting on a run: <c>user</c> (a JWT: the user's id) or <c>api_key</c> (the key's id), and the user behind it.</summary>
+public sealed record RunCaller(string Type, Guid Id, Guid? UserId);
 
 /// <summary>What a conditional transition found: applied, or the run's current state (null when it does not exist).</summary>
 public sealed record TransitionResult(bool Applied, string? Status, string? ApprovalStatus)
@@ -37,7 +41,8 @@ public static class RunLifecycle
 
     /// <summary>The <c>WHERE</c> condition under which <paramref name="transition"/> may happen (the run row's alias-free columns).</summary>
     internal static string Allows(RunTransition transition) =>
-        "status IN " + In(transition.From) + (transition.AwaitingApprovalOnly ? " AND approval_status IS NULL" : "");
+        "status IN " + In(transition.From) + (transition.AwaitingApprovalOnly ? " AND approval_status IS NULL" : "")
+        + (transition.ApprovedOnly ? " AND approval_status = " + Literal(ApprovalStatus.Approved) : "");
 
     /// <summary>
     /// Approves a run awaiting approval, in the caller's transaction: <c>in_progress</c>, its task runs copied from the
@@ -48,12 +53,18 @@ public static class RunLifecycle
         var transition = RunStateMachine.Approve;
         Guid flowId;
         await using (var approve = new NpgsqlCommand($"""
-            UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by
+            UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by,
+                   ran_by_type = coalesce(@caller_type, ran_by_type), ran_by_id = coalesce(@caller_id, ran_by_id),
+                   ran_by_user_id = CASE WHEN @caller_type IS NULL THEN ran_by_user_id ELSE @caller_user END
             WHERE id = @run AND organization_id = @org AND {Allows(transition)}
             RETURNING flow_id
             """, connection))
         {
             AddActor(approve, actor, runId);
+            // The approval is what runs the run: its credential becomes who ran it (background work leaves the creator's).
+            approve.Parameters.Add(new NpgsqlParameter("caller_type", NpgsqlDbType.Text) { Value = (object?)actor.Caller?.Type ?? DBNull.Value });
+            approve.Parameters.Add(new NpgsqlParameter("caller_id", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.Id ?? DBNull.Value });
+            approve.Parameters.Add(new NpgsqlParameter("caller_user", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.UserId ?? DBNull.Value });
             approve.Parameters.AddWithValue("to", transition.To);
             approve.Parameters.AddWithValue("approval", transition.Approval!);
             if (await approve.ExecuteScalarAsync(cancellationToken) is not Guid flow)
@@ -62,6 +73,41 @@ public static class RunLifecycle
         }
 
         await CreateTaskRunsAsync(connection, actor, runId, flowId, cancellationToken);
+        await NotifyAsync(connection, FlowRunNotifications.Approved, runId, cancellationToken);
+        return new TransitionResult(true, transition.To, transition.Approval);
+    }
+
+    /// <summary>
+    /// Retries a failed or cancelled run that had started, in the caller's transaction: <c>in_progress</c> again with no
+    /// end, lease or crash count, one more retry counted; its task runs that did not complete back to <c>pending</c> (not
+    /// started, no result; the error of the last attempt stays until the next one starts, which counts <c>attempt + 1</c>);
+    /// completed ones are kept, so their work is not done again. The flow result stays until the run ends again, which
+    /// rewrites it. The engines are told at commit, as for an approval. The first statement is the conditional update of
+    /// the run row, so a racing approve, cancel or retry serialises on it and only one of them wins.
+    /// </summary>
+    public static async Task<TransitionResult> RetryAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
+    {
+        var transition = RunStateMachine.Retry;
+        await using (var retry = new NpgsqlCommand($"""
+            UPDATE flow_runs SET status = @to, end_time = NULL, lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
+                   prompt_tokens = NULL, completion_tokens = NULL, claim_attempts = 0, retry_count = retry_count + 1, modified_date = @at, modified_by_email = @by
+            WHERE id = @run AND organization_id = @org AND {Allows(transition)}
+            """, connection))
+        {
+            AddActor(retry, actor, runId);
+            retry.Parameters.AddWithValue("to", transition.To);
+            if (await retry.ExecuteNonQueryAsync(cancellationToken) != 1)
+                return await CurrentAsync(connection, actor, runId, cancellationToken);
+        }
+        await using (var tasks = new NpgsqlCommand($"""
+            UPDATE task_runs SET status = {Literal(RunStatus.Pending)}, start_time = NULL, end_time = NULL, next_attempt_at = NULL, result = NULL,
+                   modified_date = @at, modified_by_email = @by
+            WHERE flow_run_id = @run AND organization_id = @org AND status <> {Literal(RunStatus.Completed)}
+            """, connection))
+        {
+            AddActor(tasks, actor, runId);
+            await tasks.ExecuteNonQueryAsync(cancellationToken);
+        }
         await NotifyAsync(connection, FlowRunNotifications.Approved, runId, cancellationToken);
         return new TransitionResult(true, transition.To, transition.Approval);
     }
@@ -96,7 +142,8 @@ public static class RunLifecycle
     /// <summary>
     /// Ends a run, in the caller's transaction: the final status (conditional on <paramref name="transition"/>, and on the
     /// scope or fence of <paramref name="ending"/>), its open task runs <c>cancelled</c>, the lease and any retry time
-    /// cleared, and exactly one flow result composed from the task runs as they are now. False when the condition did not
+    /// cleared, the run's token totals recorded, and exactly one flow result composed from the task runs as they are now (a retried run's ending rewrites the
+    /// result of its earlier ending; two endings of one open run cannot both pass the conditional update). False when the condition did not
     /// hold; nothing is written then.
     /// </summary>
     internal static async Task<bool> EndAsync(NpgsqlConnection connection, RunTransition transition, Guid runId, RunEnding ending, CancellationToken cancellationToken)
@@ -108,7 +155,9 @@ public static class RunLifecycle
         await using (var run = new NpgsqlCommand($"""
             UPDATE flow_runs SET status = @to, approval_status = coalesce(@approval, approval_status),
                    end_time = coalesce(@at, now()), lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
-                   modified_date = coalesce(@at, now()), modified_by_email = coalesce(@by, modified_by_email)
+                   modified_date = coalesce(@at, now()), modified_by_email = coalesce(@by, modified_by_email),
+                   prompt_tokens = (SELECT coalesce(sum(t.prompt_tokens), 0) FROM task_runs t WHERE t.flow_run_id = @run),
+                   completion_tokens = (SELECT coalesce(sum(t.completion_tokens), 0) FROM task_runs t WHERE t.flow_run_id = @run)
             WHERE id = @run AND {Allows(transition)}
               AND (@org IS NULL OR organization_id = @org)
               AND (@owner IS NULL OR lease_owner = @owner)
@@ -152,7 +201,8 @@ public static class RunLifecycle
                 WHERE t.flow_run_id = @run
                 ORDER BY t.created_date, t.id
                 LIMIT 1) AS origin ON true
-            ON CONFLICT (flow_run_id) DO NOTHING
+            ON CONFLICT (flow_run_id) DO UPDATE SET body = excluded.body, modified_date = excluded.modified_date,
+                   modified_by_email = excluded.modified_by_email
             """, connection))
         {
             result.Parameters.AddWithValue("id", Guid.CreateVersion7());

@@ -638,9 +638,22 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("claim_attempts");
 
+                    b.Property<long?>("CompletionTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("completion_tokens");
+
                     b.Property<string>("CreatedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");
+
+                    b.Property<Guid?>("CreatedById")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by_id");
+
+                    b.Property<string>("CreatedByType")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("created_by_type");
 
                     b.Property<DateTime>("CreatedDate")
                         .HasColumnType("timestamp with time zone")
@@ -683,6 +696,33 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("organization_id");
 
+                    b.Property<long?>("PromptTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("prompt_tokens");
+
+                    b.Property<Guid?>("RanById")
+                        .HasColumnType("uuid")
+                        .HasColumnName("ran_by_id");
+
+                    b.Property<string>("RanByType")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("ran_by_type");
+
+                    b.Property<Guid?>("RanByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("ran_by_user_id");
+
+                    b.Property<int>("RetryCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("retry_count");
+
+                    b.Property<string>("RunType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("run_type");
+
                     b.Property<DateTime?>("StartTime")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("start_time");
@@ -692,6 +732,13 @@ namespace Neena.Persistence.Migrations
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")
                         .HasColumnName("status");
+
+                    b.PrimitiveCollection<List<string>>("Tags")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("tags")
+                        .HasDefaultValueSql("'{}'::text[]");
 
                     b.Property<string>("TriggeredBy")
                         .HasMaxLength(320)
@@ -708,6 +755,11 @@ namespace Neena.Persistence.Migrations
                     b.HasIndex("FlowRequestId")
                         .HasDatabaseName("ix_flow_runs_flow_request_id");
 
+                    b.HasIndex("Tags")
+                        .HasDatabaseName("ix_flow_runs_tags");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Tags"), "gin");
+
                     b.HasIndex("FlowId", "CreatedDate")
                         .IsDescending(false, true)
                         .HasDatabaseName("ix_flow_runs_flow_id_created_date");
@@ -723,9 +775,17 @@ namespace Neena.Persistence.Migrations
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_flow_runs_organization_id_created_date_id");
 
+                    b.HasIndex("OrganizationId", "RanByUserId", "TriggeredTime")
+                        .IsDescending(false, false, true)
+                        .HasDatabaseName("ix_flow_runs_analytics_user");
+
                     b.HasIndex("OrganizationId", "Status", "CreatedDate")
                         .IsDescending(false, false, true)
                         .HasDatabaseName("ix_flow_runs_organization_id_status_created_date");
+
+                    b.HasIndex("OrganizationId", "FlowId", "TriggeredTime", "Id")
+                        .IsDescending(false, false, true, true)
+                        .HasDatabaseName("ix_flow_runs_analytics_flow");
 
                     b.ToTable("flow_runs", (string)null);
                 });

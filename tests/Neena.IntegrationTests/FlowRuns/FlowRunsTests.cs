@@ -284,8 +284,14 @@ public sealed class FlowRunsTests(EngineOffFactory factory) : IClassFixture<Engi
         Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/flow_runs/?id={id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await b.Legacy.GetAsync($"/flow_runs/with_flow_result?id={id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/flow_runs/all_for_flow_id?flow_id={a.FlowId}")).StatusCode);
-        foreach (var action in new[] { "approve", "reject", "cancel" })
+        foreach (var action in new[] { "approve", "reject", "cancel", "retry" })
             Assert.Equal(HttpStatusCode.NotFound, (await b.V1.PutAsync($"/api/v1/flow_runs/{action}?flow_run_id={id}", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/flow_runs/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Legacy.GetAsync($"/flow_runs/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/analytics/org/{a.Tenant.OrganizationId}/flows/{a.FlowId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Legacy.GetAsync($"/analytics/org/{b.Tenant.OrganizationId}/flows/{a.FlowId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Legacy.GetAsync($"/analytics/org/{a.Tenant.OrganizationId}/summary")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/analytics/org/{b.Tenant.OrganizationId}/summary?flow_id={a.FlowId}")).StatusCode);
         Assert.Empty((await (await b.V1.GetAsync("/api/v1/flow_runs/all")).ReadJsonAsync()).AsArray());
         Assert.Empty((await (await b.V1.GetAsync("/api/v1/flow_runs/preview/all")).ReadJsonAsync()).AsArray());
         var foreign = await b.V1.PostJsonAsync("/api/v1/flow_runs/", new { flow = a.FlowId, flow_request = a.RequestId });

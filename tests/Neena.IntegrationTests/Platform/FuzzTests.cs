@@ -267,7 +267,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
                 "flow_run" or "flow_run_id" or "flow_runs" => FlowRun,
                 "task_definition" or "task_definition_id" or "task_definitions" => Echo,
                 "integration" or "integration_id" or "integrations" => Integration,
-                "organization" or "organization_id" => Tenant.OrganizationId,
+                "organization" or "organization_id" or "org_id" => Tenant.OrganizationId,
                 "api_keys" => SpareKey,
                 "webhook_trigger_definition" or "webhook_trigger_definition_id" or "webhook_trigger_definitions" => TriggerDefinition,
                 "webhook_trigger_operation" or "webhook_trigger_operation_id" or "webhook_trigger_operations" => TriggerOperation,

@@ -49,7 +49,7 @@ public sealed class GeneratedClientTests(NeenaFactory factory) : IClassFixture<N
             var run = (Task<List<string>>)scenario.GetMethod("RunAsync")!.Invoke(null, [v1, legacy, jwt, email, subject, webhook, webhookSecret])!;
             var steps = await run;
 
-            Assert.Equal(["users", "catalogue", "api_keys", "integration_credentials", "webhook_trigger_definitions", "webhooks", "v1 flows", "legacy flows", "generation", "webhook_triggers"], steps);
+            Assert.Equal(["users", "catalogue", "api_keys", "integration_credentials", "webhook_trigger_definitions", "webhooks", "v1 flows", "legacy flows", "observing runs", "generation", "webhook_triggers"], steps);
             var documented = Operations(json);
             Assert.True(documented.Count >= 94, $"{documented.Count} operations");
             Assert.Empty(documented.Where(operation => !recorder.Calls.Any(call => Matches(operation, call))).Order());

@@ -75,6 +75,10 @@ public sealed class TriggerProcessingTests(WebhookFactory factory) : IClassFixtu
         Assert.Equal(RunStatus.Completed, Status(run));
         Assert.Equal(ApprovalStatus.Approved, run["approval_status"]!.GetValue<string>());
         Assert.Equal($"webhook:{operation}", run["triggered_by"]!.GetValue<string>());
+        // Made by the trigger run processor: a webhook's run, which no user or key authenticated.
+        Assert.Equal(RunType.Webhook, run["run_type"]!.GetValue<string>());
+        Assert.Null(run["ran_by_type"]);
+        Assert.Null(run["ran_by_id"]);
         Assert.Contains("Noted, @grace: Can we ship on Friday?", factory.Trello.Comments(cardId));
 
         var withResult = await (await client.GetAsync($"/api/v1/flow_runs/with_flow_result?id={run["id"]}")).ReadJsonAsync();

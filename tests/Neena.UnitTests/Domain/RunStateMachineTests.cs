@@ -19,6 +19,13 @@ public sealed class RunStateMachineTests
         { "complete", RunStatus.Pending, null, false },
         { "fail", RunStatus.InProgress, ApprovalStatus.Approved, true },
         { "fail", RunStatus.Failed, ApprovalStatus.Approved, false },
+        { "retry", RunStatus.Failed, ApprovalStatus.Approved, true },
+        { "retry", RunStatus.Cancelled, ApprovalStatus.Approved, true },
+        { "retry", RunStatus.Cancelled, ApprovalStatus.Rejected, false },
+        { "retry", RunStatus.Cancelled, null, false },
+        { "retry", RunStatus.Completed, ApprovalStatus.Approved, false },
+        { "retry", RunStatus.InProgress, ApprovalStatus.Approved, false },
+        { "retry", RunStatus.Pending, null, false },
     };
 
     [Theory]
@@ -31,6 +38,7 @@ public sealed class RunStateMachineTests
             "reject" => RunStateMachine.Reject,
             "cancel" => RunStateMachine.Cancel,
             "complete" => RunStateMachine.Complete,
+            "retry" => RunStateMachine.Retry,
             _ => RunStateMachine.Fail,
         };
 
@@ -41,6 +49,7 @@ public sealed class RunStateMachineTests
     public void Transitions_OnlyApprovalKeepsTheRunOpen()
     {
         Assert.False(RunStateMachine.Approve.Ends);
+        Assert.False(RunStateMachine.Retry.Ends);
         Assert.All(new[] { RunStateMachine.Reject, RunStateMachine.Cancel, RunStateMachine.Complete, RunStateMachine.Fail }, t => Assert.True(t.Ends));
         Assert.Equal([RunStatus.Pending, RunStatus.InProgress], RunStateMachine.OpenStatuses);
         Assert.All(RunStatus.All, s => Assert.NotEqual(RunStatus.IsFinished(s), RunStateMachine.IsOpen(s)));

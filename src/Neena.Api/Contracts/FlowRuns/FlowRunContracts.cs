@@ -32,6 +32,9 @@ public sealed record CreateFlowRunRequest
 
     /// <summary>Who triggered the run (at most 320 characters); defaults to your email.</summary>
     public string? TriggeredBy { get; init; }
+
+    /// <summary>Labels for the run (at most 20, unique, each 1…64 letters, digits or <c>- _ . : /</c>), e.g. <c>["env:prod", "nightly"]</c>; the list filter <c>tag=</c> finds them.</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
 }
 
 public sealed class CreateFlowRunRequestValidator : AbstractValidator<CreateFlowRunRequest>
@@ -46,7 +49,15 @@ public sealed class CreateFlowRunRequestValidator : AbstractValidator<CreateFlow
             .WithMessage("unexpected value; permitted: null, 'approved', 'rejected'");
         RuleFor(r => r.EndTime).Null().WithMessage("must be null: a new run has not ended");
         RuleFor(r => r.TriggeredBy).MaximumLength(320);
+        RuleFor(r => r.Tags).Must(t => t is null || t.Count <= RunTags.MaxCount)
+            .WithMessage($"ensure this value has at most {RunTags.MaxCount} items");
+        RuleFor(r => r.Tags).Must(t => t is null || t.Where(x => x is not null).Distinct(StringComparer.Ordinal).Count() == t.Count(x => x is not null))
+            .WithMessage("tags must be unique");
+        RuleForEach(r => r.Tags).Must(t => t is not null && RunTags.IsValid(t))
+            .WithMessage(TagMessage);
     }
+
+    internal const string TagMessage = "a tag has 1 to 64 characters, each a letter, a digit or one of - _ . : /";
 }
 
 /// <summary>The optional list filters of <c>/flow_runs/all</c> and <c>/flow_runs/preview/all</c>.</summary>
@@ -67,6 +78,10 @@ public sealed record FlowRunFilter
     [FromQuery(Name = "end_date")]
     public DateTime? EndDate { get; init; }
 
+    /// <summary>Runs carrying this tag (set on create).</summary>
+    [FromQuery(Name = "tag")]
+    public string? Tag { get; init; }
+
     public IReadOnlyList<string> Statuses() =>
         Status is null ? [] : Status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
@@ -80,8 +95,16 @@ public sealed class FlowRunFilterValidator : AbstractValidator<FlowRunFilter>
             .MaximumLength(200);
         RuleFor(f => f.EndDate).Must((f, end) => end is null || f.StartDate is null || end >= f.StartDate)
             .WithMessage("end_date must not be before start_date");
+        RuleFor(f => f.Tag).Must(t => t is null || RunTags.IsValid(t)).WithMessage(CreateFlowRunRequestValidator.TagMessage);
     }
 }
+
+/// <summary>The failed task of a failed run.</summary>
+/// <param name="Index">Its task operation index.</param>
+/// <param name="Name">Its task operation's name.</param>
+/// <param name="Error">Why it failed.</param>
+[OutputSchema("FailedTask")]
+public sealed record FailedTaskResponse(int Index, string Name, string? Error);
 
 /// <param name="TaskOperationIndex">The <c>index</c> of the task operation this task run executes.</param>
 /// <param name="TaskPrepPrompt">What preparation asked: <c>{"messages": [{"role", "content"}, …]}</c>, null until the task is prepared.</param>
@@ -93,6 +116,7 @@ public sealed class FlowRunFilterValidator : AbstractValidator<FlowRunFilter>
 /// <param name="PromptTokens">Tokens sent to the language model while preparing this task (all attempts; 0 without a model).</param>
 /// <param name="CompletionTokens">Tokens the language model answered while preparing this task (all attempts).</param>
 /// <param name="IntegrationCredential">The credential the task operation named when the run started (copied, like the rest of the operation); null: the organization's newest for the task's integration.</param>
+/// <param name="DurationMs">Milliseconds from its start to its end; null until it has ended (or if it never started).</param>
 [OutputSchema("TaskRun")]
 public sealed record TaskRunResponse(
     Guid Id,
@@ -109,13 +133,23 @@ public sealed record TaskRunResponse(
     string OperationName,
     long PromptTokens,
     long CompletionTokens,
-    Guid? IntegrationCredential);
+    Guid? IntegrationCredential,
+    long? DurationMs);
 
 /// <param name="Status"><c>pending</c> → <c>in_progress</c> → <c>completed</c>, <c>failed</c> or <c>cancelled</c>.</param>
 /// <param name="ApprovalStatus">Null while the run awaits approval, then <c>approved</c> or <c>rejected</c>.</param>
 /// <param name="TaskRuns">One per task operation once the run is approved, ordered by <c>task_operation_index</c>.</param>
 /// <param name="StartTime">When the run was approved and handed to the engine.</param>
 /// <param name="TotalTokens">Language model tokens of all its task runs (prompt and completion).</param>
+/// <param name="DurationMs">Milliseconds from its start (approval; its creation if it ended without starting) to its end; null while open.</param>
+/// <param name="FailedTask">The failed task run (<c>{index, name, error}</c>, the lowest index if several) of a failed run; else null.</param>
+/// <param name="Tags">Labels set on create.</param>
+/// <param name="RunType">How the run was created: <c>manual</c> (a user's JWT), <c>api</c> (an API key) or <c>webhook</c> (a trigger).</param>
+/// <param name="RanByType">Who ran the run: the credential whose approval started it, or, until it is approved, its creator; <c>user</c> or <c>api_key</c>; null for a webhook's run.</param>
+/// <param name="RanById">The user id (<c>user</c>) or API key id (<c>api_key</c>) of <c>ran_by_type</c>.</param>
+/// <param name="CreatedByType">The credential that created the run (<c>user</c> or <c>api_key</c>); null for a webhook's run.</param>
+/// <param name="CreatedById">The user id or API key id that created the run.</param>
+/// <param name="RetryCount">How many times the run was retried (<c>PUT /flow_runs/retry</c>).</param>
 [OutputSchema("FlowRun")]
 public sealed record FlowRunResponse(
     Guid Flow,
@@ -130,7 +164,16 @@ public sealed record FlowRunResponse(
     DateTime? StartTime,
     DateTime CreatedDate,
     DateTime ModifiedDate,
-    long TotalTokens);
+    long TotalTokens,
+    long? DurationMs,
+    FailedTaskResponse? FailedTask,
+    IReadOnlyList<string> Tags,
+    [property: ApiField(ValuesOf = typeof(Domain.FlowRuns.RunType))] string RunType,
+    [property: ApiField(ValuesOf = typeof(Domain.FlowRuns.RanByType))] string? RanByType,
+    Guid? RanById,
+    [property: ApiField(ValuesOf = typeof(Domain.FlowRuns.RanByType))] string? CreatedByType,
+    Guid? CreatedById,
+    int RetryCount);
 
 [OutputSchema("FlowRunPreview")]
 public sealed record FlowRunPreviewResponse(

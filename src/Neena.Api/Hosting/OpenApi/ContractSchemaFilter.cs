@@ -39,6 +39,15 @@ internal sealed class ContractSchemaFilter : ISchemaFilter
                 .Where(p => p.GetCustomAttribute<ApiFieldAttribute>() is { Required: true })
                 .Select(JsonName);
         schema.Required = new SortedSet<string>(required, StringComparer.Ordinal);
+
+        // A field whose type is another contract is a bare reference, which the field filter never sees and which cannot
+        // say null in OpenAPI 3.0: a nullable one is wrapped, as nullable enums are.
+        foreach (var property in type.GetProperties())
+        {
+            if (schema.Properties.TryGetValue(JsonName(property), out var field) && field is OpenApiSchemaReference reference
+                && !property.PropertyType.IsValueType && new NullabilityInfoContext().Create(property).ReadState != NullabilityState.NotNull)
+                schema.Properties[JsonName(property)] = new OpenApiSchema { AllOf = [reference], Type = JsonSchemaType.Null };
+        }
     }
 
     private static void ApplyField(OpenApiSchema schema, PropertyInfo property, SchemaRepository repository)

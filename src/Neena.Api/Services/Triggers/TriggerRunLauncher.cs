@@ -102,7 +102,7 @@ internal sealed class TriggerRunLauncher(
                 FlowRequest = request.Id,
                 ApprovalStatus = ApprovalStatus.Approved,
                 TriggeredBy = "webhook:" + work.OperationId.ToString("D"),
-            }, cancellationToken);
+            }, cancellationToken, RunType.Webhook);
             await queue.CompleteAsync(db.TransactionConnection(), triggerRunId, request.Id, run.Id, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return (request.Id, run.Id);

@@ -139,6 +139,8 @@ public static class Scenario
         calls.Add("v1 flows");
         await LegacyFlowLifeAsync(new LegacyFlowsClient(baseUrl, legacy), new LegacyFlowRequestsClient(baseUrl, legacy), new LegacyFlowRunsClient(baseUrl, legacy), compose.Id, echo.Id);
         calls.Add("legacy flows");
+        await ObservingRunsAsync(baseUrl, v1, legacy, me.Organization, compose.Id, echo.Id);
+        calls.Add("observing runs");
 
         // Generation without a language model: plan, save and execute on both surfaces.
         var v1Generation = new FlowGenerationClient(baseUrl, v1);
@@ -324,9 +326,9 @@ public static class Scenario
         Check(conflict.StatusCode == 409 && conflict.Result.Detail.Length > 0, "DELETE /api/v1/flows with an open run: 409 " + conflict.StatusCode);
         Check((await runs.CancelAsync(open.Id)).Status == RunStatus.Cancelled, "PUT /api/v1/flow_runs/cancel");
 
-        Check((await runs.ListAsync(0, 100, "completed", flow.Id, null, null)).Single().Id == run.Id, "GET /api/v1/flow_runs/all filtered");
+        Check((await runs.ListAsync(0, 100, "completed", flow.Id, null, null, null)).Single().Id == run.Id, "GET /api/v1/flow_runs/all filtered");
         Check((await runs.ListForFlowAsync(flow.Id, null, null)).Count == 3, "GET /api/v1/flow_runs/all_for_flow_id");
-        Check((await runs.PreviewAsync(null, null, null, flow.Id, DateTimeOffset.UtcNow.AddHours(-1), null)).All(p => p.Flow_name == "Greeting v2"), "GET /api/v1/flow_runs/preview/all");
+        Check((await runs.PreviewAsync(null, null, null, flow.Id, DateTimeOffset.UtcNow.AddHours(-1), null, null)).All(p => p.Flow_name == "Greeting v2"), "GET /api/v1/flow_runs/preview/all");
 
         var missing = await Refused<ErrorDetail>(() => requests.GetAsync(Guid.NewGuid()));
         Check(missing.StatusCode == 404, "an unknown id: 404");
@@ -372,12 +374,50 @@ public static class Scenario
         var twice = await Refused<ErrorDetail>(() => runs.ApproveAsync(open.Id));
         Check(twice.StatusCode == 409, "approving a cancelled run: 409");
 
-        Check((await runs.ListAsync(null, null, "cancelled", flow.Id, null, null)).Count == 2, "GET /flow_runs/all filtered");
+        Check((await runs.ListAsync(null, null, "cancelled", flow.Id, null, null, null)).Count == 2, "GET /flow_runs/all filtered");
         Check((await runs.ListForFlowAsync(flow.Id, 0, 1)).Count == 1, "GET /flow_runs/all_for_flow_id");
-        Check((await runs.PreviewAsync(0, 100, null, null, null, null)).Any(p => p.Id == run.Id && p.Flow_request_instructions == request.Request_instructions), "GET /flow_runs/preview/all");
+        Check((await runs.PreviewAsync(0, 100, null, null, null, null, null)).Any(p => p.Id == run.Id && p.Flow_request_instructions == request.Request_instructions), "GET /flow_runs/preview/all");
 
         Check((await requests.DeleteAsync(request.Id)).Deleted_at != null, "DELETE /flow_requests");
         Check((await flows.DeleteAsync(flow.Id)).Deleted_at != null, "DELETE /flows");
+    }
+
+    /// <summary>§9: run fields and tags, the path alias, retry, and analytics, on both surfaces.</summary>
+    private static async Task ObservingRunsAsync(string baseUrl, HttpClient v1, HttpClient legacy, Guid organization, Guid compose, Guid echo)
+    {
+        var runs = new FlowRunsClient(baseUrl, v1);
+        var legacyRuns = new LegacyFlowRunsClient(baseUrl, legacy);
+        var flow = await new FlowsClient(baseUrl, v1).CreateAsync(NewFlow(compose, echo));
+        var request = await new FlowRequestsClient(baseUrl, v1).CreateAsync(NewRequest("Lin"));
+
+        var run = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id, Approval_status = ApprovalStatus.Approved, Tags = new List<string> { "nightly", "env:test" } });
+        Check(run.Run_type == RunType.Api && run.Ran_by_type == RanByType.Api_key && run.Tags.Contains("nightly"), "POST /api/v1/flow_runs records how and by whom");
+        var cancelled = await legacyRuns.CancelAsync(run.Id);
+        Check(cancelled.Status == RunStatus.Cancelled && cancelled.Duration_ms != null, "a cancelled run has a duration");
+        var retried = await legacyRuns.RetryAsync(run.Id);
+        Check(retried.Status == RunStatus.In_progress && retried.Retry_count == 1, "PUT /flow_runs/retry");
+        FlowRun finished = null;
+        for (var i = 0; i < 300 && finished?.Status != RunStatus.Completed; i++)
+        {
+            await Task.Delay(100);
+            finished = await runs.GetByPathAsync(run.Id);
+        }
+        Check(finished?.Status == RunStatus.Completed && finished.Failed_task == null, "GET /api/v1/flow_runs/{id}: the retried run completes");
+        Check((await legacyRuns.GetByPathAsync(run.Id)).Id == run.Id, "GET /flow_runs/{id}");
+        var again = await Refused<ErrorDetail>(() => runs.RetryAsync(run.Id));
+        Check(again.StatusCode == 409, "PUT /api/v1/flow_runs/retry of a completed run: 409");
+        Check((await runs.ListAsync(0, 100, null, null, null, null, "nightly")).Single().Id == run.Id, "GET /api/v1/flow_runs/all?tag=");
+
+        var rows = await new AnalyticsClient(baseUrl, v1).RunsAsync(organization, flow.Id, 0, 25, null, null, null, "COMPLETED");
+        Check(rows.Single().Run_id == run.Id && rows.Single().Is_flow_successful == true, "GET /api/v1/analytics/org/{org_id}/flows/{flow_id}");
+        var legacyRows = await new LegacyAnalyticsClient(baseUrl, legacy).RunsAsync(organization, flow.Id, null, null, DateTimeOffset.UtcNow.AddHours(-1), null, null, null);
+        Check(legacyRows.Count == 1, "GET /analytics/org/{org_id}/flows/{flow_id}");
+        var summary = await new AnalyticsClient(baseUrl, v1).SummaryAsync(organization, null, null, flow.Id);
+        Check(summary.Total_runs == 1 && summary.Counts.COMPLETED == 1 && summary.Success_rate == 1, "GET /api/v1/analytics/org/{org_id}/summary");
+        var legacySummary = await new LegacyAnalyticsClient(baseUrl, legacy).SummaryAsync(organization, DateTimeOffset.UtcNow.AddDays(-1), null, null);
+        Check(legacySummary.Series.Count >= 1, "GET /analytics/org/{org_id}/summary");
+        var foreign = await Refused<ErrorDetail>(() => new AnalyticsClient(baseUrl, v1).SummaryAsync(Guid.NewGuid(), null, null, null));
+        Check(foreign.StatusCode == 404, "another organization's analytics: 404");
     }
 
     private static async Task<ApiException<T>> Refused<T>(Func<Task> call)
