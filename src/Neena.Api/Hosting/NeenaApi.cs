@@ -11,7 +11,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
+using Neena.Api.Idempotency;
 using Neena.Api.Routing;
+using Neena.Api.RunEvents;
 using Neena.Api.Services;
 using Neena.Api.Services.Generation;
 using Neena.Api.Services.Triggers;
@@ -119,11 +121,14 @@ public static class NeenaApi
         services.AddScoped<TriggerRunService>();
         services.AddScoped<FlowResultService>();
         services.AddNeenaWebhooks(configuration);
+        services.AddNeenaIdempotency();
+        services.AddNeenaRunEvents();
 
         services.AddControllers(options =>
             {
                 options.Conventions.Add(new TwoSurfaceConvention());
                 options.Filters.Add<ValidationFilter>();
+                options.Filters.Add<IdempotencyFilter>();
                 options.ModelBinderProviders.Insert(0, new DecimalIntegerModelBinderProvider());
                 options.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
                 options.ModelBindingMessageProvider.SetMissingBindRequiredValueAccessor(_ => ValidationErrors.FieldRequired);
