@@ -78,6 +78,7 @@ internal static class SwaggerSetup
         options.OperationFilter<WebhookOperationFilter>();
         options.OperationFilter<ResponsesOperationFilter>();
         options.OperationFilter<IdempotencyOperationFilter>();
+        options.OperationFilter<RunEventsOperationFilter>();
         options.DocumentAsyncFilter<CatalogueIdsFilter>();
         var xml = Path.Combine(AppContext.BaseDirectory, "Neena.Api.xml");
         if (File.Exists(xml))
