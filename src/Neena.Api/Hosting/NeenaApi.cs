@@ -12,6 +12,7 @@ using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
 using Neena.Api.Idempotency;
+using Neena.Api.Operations;
 using Neena.Api.Routing;
 using Neena.Api.RunEvents;
 using Neena.Api.Services;
@@ -123,6 +124,7 @@ public static class NeenaApi
         services.AddNeenaWebhooks(configuration);
         services.AddNeenaIdempotency();
         services.AddNeenaRunEvents();
+        services.AddNeenaRetention();
 
         services.AddControllers(options =>
             {

@@ -12,6 +12,7 @@ namespace Neena.Persistence.Migrations
     /// <item>Triggers that NOTIFY <c>neena_flow_run_events</c> on every status change of a run or a task run (and a task
     /// run's creation or new attempt), payload <c>run id:r|t:row id:status</c>, so that every instance's event streams
     /// see changes made by any instance.</item>
+    /// <item><c>ix_flow_runs_retention</c>: finished runs by end, for retention's batches.</item>
     /// </list>
     /// </summary>
     public partial class RunEventsAndIdempotency : Migration
@@ -33,6 +34,10 @@ namespace Neena.Persistence.Migrations
                     expires_at timestamp with time zone NOT NULL,
                     CONSTRAINT pk_idempotency_keys PRIMARY KEY (organization_id, key));
                 CREATE INDEX ix_idempotency_keys_expires_at ON idempotency_keys (expires_at);
+
+                -- Retention's scan: finished runs, oldest end first.
+                CREATE INDEX ix_flow_runs_retention ON flow_runs ((coalesce(end_time, modified_date)))
+                    WHERE status NOT IN ('pending', 'in_progress');
 
                 CREATE FUNCTION neena_notify_run_event() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
@@ -64,6 +69,7 @@ namespace Neena.Persistence.Migrations
                 DROP TRIGGER task_runs_run_event_created ON task_runs;
                 DROP TRIGGER flow_runs_run_event ON flow_runs;
                 DROP FUNCTION neena_notify_run_event();
+                DROP INDEX ix_flow_runs_retention;
                 DROP TABLE idempotency_keys;
                 """);
         }
