@@ -125,6 +125,7 @@ public static class NeenaApi
         services.AddNeenaIdempotency();
         services.AddNeenaRunEvents();
         services.AddNeenaRetention();
+        services.AddNeenaTelemetry(configuration);
 
         services.AddControllers(options =>
             {
@@ -233,6 +234,7 @@ public static class NeenaApi
         app.UseAuthorization();
 
         app.MapControllers();
+        app.MapNeenaTelemetry();
         app.MapWelcome();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
             .AllowAnonymous().DisableRateLimiting();
