@@ -102,7 +102,7 @@ internal sealed class RunWorker : IDisposable
         ? (StopReason)r
         : _rt.HardStop.IsCancellationRequested ? StopReason.Shutdown : StopReason.None;
 
-    public void Start() => Completion = Task.Run(RunAsync);
+    public void Start() => Completion = Task.Run(TracedRunAsync);
 
     /// <summary>Stops the run's tasks through their cancellation token; the first reason given wins (true for the first call).</summary>
     public bool Stop(StopReason reason)
@@ -120,6 +120,22 @@ internal sealed class RunWorker : IDisposable
     }
 
     public void Dispose() => _stop.Dispose();
+
+    private async Task TracedRunAsync()
+    {
+        using var activity = EngineTracing.StartRun(RunId);
+        await RunAsync();
+    }
+
+    private async Task<TaskOutcome> TracedTaskAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken token)
+    {
+        using var activity = EngineTracing.StartTask(RunId, task.Id, task.TaskOperationIndex, task.Attempt);
+        var outcome = await ExecuteTaskAsync(task, view, snapshot, token);
+        activity?.SetTag("neena.task_run.outcome", outcome.Kind.ToString());
+        if (outcome.Kind == OutcomeKind.Failed)
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        return outcome;
+    }
 
     private async Task RunAsync()
     {
@@ -239,7 +255,7 @@ internal sealed class RunWorker : IDisposable
                     dueAt.Remove(task.Id);
                     // The executing task gets copies: this loop keeps the authoritative state and is the only one changing it.
                     var view = tasks.Select(Copy).ToList();
-                    running.Add(ExecuteTaskAsync(Copy(task), view, snapshot, token), task);
+                    running.Add(TracedTaskAsync(Copy(task), view, snapshot, token), task);
                 }
             }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Neena.Api.Contracts.ApiKeys;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
+using Neena.Api.Idempotency;
 using Neena.Api.Services;
 
 namespace Neena.Api.Controllers;
@@ -14,6 +15,7 @@ public sealed class ApiKeysController(ApiKeyService apiKeys) : ControllerBase
 {
     /// <summary>Issues a key for the caller; the plaintext <c>key</c> is in this answer only.</summary>
     [HttpPost("")]
+    [ResponseHoldsSecret]
     [ProducesResponseType<CreatedApiKeyResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status403Forbidden, Description = "`permissions` asks for a permission the calling credential does not have.")]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]

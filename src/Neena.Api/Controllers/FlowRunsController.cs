@@ -8,6 +8,7 @@ using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Errors;
 using Neena.Api.Hosting;
 using Neena.Api.Routing;
+using Neena.Api.RunEvents;
 using Neena.Api.Services;
 
 namespace Neena.Api.Controllers;
@@ -95,6 +96,22 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run is not failed or cancelled after having started (it is open, completed, rejected, or never approved).")]
     public Task<FlowRunResponse> Retry([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
         flowRuns.RetryAsync(flowRunId, cancellationToken);
+
+    /// <summary>
+    /// Live progress of one run as Server-Sent Events (<c>text/event-stream</c>): <c>task_run</c> and <c>run</c> events carrying
+    /// the JSON of the read endpoints on every state change, a heartbeat comment every 15 s, and an <c>end</c> event after
+    /// the run's final <c>run</c> event, when the stream closes. Send <c>Last-Event-ID</c> (the last <c>id:</c> received) to
+    /// resume: only what changed since is sent again. A run that has already ended answers its final state and the end at once.
+    /// </summary>
+    [HttpGet("events")]
+    [ProducesResponseType<string>(StatusCodes.Status200OK, "text/event-stream")]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status503ServiceUnavailable, Description = "This server has as many event streams open as it allows (`RunEvents:MaxStreams`); retry after `Retry-After` seconds.")]
+    public Task Events(
+        [FromQuery, BindRequired] Guid id,
+        [FromHeader(Name = RunEventStreamer.LastEventIdHeader)] string? lastEventId,
+        CancellationToken cancellationToken) =>
+        HttpContext.RequestServices.GetRequiredService<RunEventStreamer>().StreamAsync(HttpContext, id, lastEventId, cancellationToken);
 
     /// <summary>The run plus its flow result (null until there is one): under <c>flow_result</c> on /api/v1, under <c>result</c> on the root surface.</summary>
     [HttpGet("with_flow_result")]

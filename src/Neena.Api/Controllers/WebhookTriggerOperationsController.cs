@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.Triggers;
 using Neena.Api.Errors;
+using Neena.Api.Idempotency;
 using Neena.Api.Services;
 
 namespace Neena.Api.Controllers;
@@ -17,6 +18,7 @@ public sealed class WebhookTriggerOperationsController(WebhookTriggerOperationSe
     /// platform and, for the generic <c>Incoming Webhook</c> trigger, the <c>signing_secret</c>, shown only here.
     /// </summary>
     [HttpPost("")]
+    [ResponseHoldsSecret]
     [ProducesResponseType<CreatedWebhookTriggerOperationResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "The trigger definition is unknown, a template placeholder names no event field of it, `body.flow` or `body.integration_credential` is not one of your organization's (or the credential is for another integration), or a field is invalid.")]
     public Task<CreatedWebhookTriggerOperationResponse> Create([FromBody] CreateWebhookTriggerOperationRequest request, CancellationToken cancellationToken) =>

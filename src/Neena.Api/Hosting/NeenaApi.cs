@@ -11,7 +11,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
+using Neena.Api.Idempotency;
+using Neena.Api.Operations;
 using Neena.Api.Routing;
+using Neena.Api.RunEvents;
 using Neena.Api.Services;
 using Neena.Api.Services.Generation;
 using Neena.Api.Services.Triggers;
@@ -120,6 +123,10 @@ public static class NeenaApi
         services.AddScoped<TriggerRunService>();
         services.AddScoped<FlowResultService>();
         services.AddNeenaWebhooks(configuration);
+        services.AddNeenaIdempotency();
+        services.AddNeenaRunEvents();
+        services.AddNeenaRetention();
+        services.AddNeenaTelemetry(configuration);
 
         services.AddOptions<PerformanceOptions>()
             .BindConfiguration(PerformanceOptions.SectionName)
@@ -131,6 +138,7 @@ public static class NeenaApi
             {
                 options.Conventions.Add(new TwoSurfaceConvention());
                 options.Filters.Add<ValidationFilter>();
+                options.Filters.Add<IdempotencyFilter>();
                 options.ModelBinderProviders.Insert(0, new DecimalIntegerModelBinderProvider());
                 options.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
                 options.ModelBindingMessageProvider.SetMissingBindRequiredValueAccessor(_ => ValidationErrors.FieldRequired);
@@ -233,6 +241,7 @@ public static class NeenaApi
         app.UseAuthorization();
 
         app.MapControllers();
+        app.MapNeenaTelemetry();
         app.MapWelcome();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
             .AllowAnonymous().DisableRateLimiting();

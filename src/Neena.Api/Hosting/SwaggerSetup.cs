@@ -77,6 +77,8 @@ internal static class SwaggerSetup
         options.RequestBodyFilter<RequestExampleFilter>();
         options.OperationFilter<WebhookOperationFilter>();
         options.OperationFilter<ResponsesOperationFilter>();
+        options.OperationFilter<IdempotencyOperationFilter>();
+        options.OperationFilter<RunEventsOperationFilter>();
         options.DocumentAsyncFilter<CatalogueIdsFilter>();
         var xml = Path.Combine(AppContext.BaseDirectory, "Neena.Api.xml");
         if (File.Exists(xml))

@@ -284,6 +284,8 @@ public sealed class FlowRunsTests(EngineOffFactory factory) : IClassFixture<Engi
         Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/flow_runs/?id={id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await b.Legacy.GetAsync($"/flow_runs/with_flow_result?id={id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/flow_runs/all_for_flow_id?flow_id={a.FlowId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/flow_runs/events?id={id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Legacy.GetAsync($"/flow_runs/events?id={id}")).StatusCode);
         foreach (var action in new[] { "approve", "reject", "cancel", "retry" })
             Assert.Equal(HttpStatusCode.NotFound, (await b.V1.PutAsync($"/api/v1/flow_runs/{action}?flow_run_id={id}", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await b.V1.GetAsync($"/api/v1/flow_runs/{id}")).StatusCode);

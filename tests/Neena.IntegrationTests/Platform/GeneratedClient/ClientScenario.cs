@@ -26,8 +26,8 @@ public static class Scenario
         Check(me.Permissions.Contains(Permission.Write), "GET /api/v1/users: permissions");
         var legacyMe = await new LegacyUsersClient(baseUrl, legacy).GetCurrentAsync();
         Check(legacyMe.Id == me.Id, "GET /users: same user");
-        var registered = await new UsersClient(baseUrl, jwt).CreateIfNotExistsAsync(new UserCreate { Email = email, Auth0_id = subject, Full_name = "Grace Hopper" });
-        var again = await new LegacyUsersClient(baseUrl, jwt).CreateIfNotExistsAsync(new UserCreate { Email = email, Auth0_id = subject });
+        var registered = await new UsersClient(baseUrl, jwt).CreateIfNotExistsAsync(null, new UserCreate { Email = email, Auth0_id = subject, Full_name = "Grace Hopper" });
+        var again = await new LegacyUsersClient(baseUrl, jwt).CreateIfNotExistsAsync(null, new UserCreate { Email = email, Auth0_id = subject });
         Check(registered.Id == again.Id && registered.Permissions == null, "create_if_not_exists returns the user once created");
         calls.Add("users");
 
@@ -48,9 +48,9 @@ public static class Scenario
         calls.Add("catalogue");
 
         // API keys
-        var key = await new ApiKeysClient(baseUrl, v1).CreateAsync(new ApiKeyCreate { Name = "generated client", Permissions = new List<Permission> { Permission.Read } });
+        var key = await new ApiKeysClient(baseUrl, v1).CreateAsync(null, new ApiKeyCreate { Name = "generated client", Permissions = new List<Permission> { Permission.Read } });
         Check(key.Key.Length > 20 && key.Permissions.SequenceEqual(new[] { Permission.Read }), "POST /api/v1/api_keys");
-        var legacyKey = await new LegacyApiKeysClient(baseUrl, legacy).CreateAsync(new ApiKeyCreate { Name = "legacy", Expires_at = DateTimeOffset.UtcNow.AddDays(1) });
+        var legacyKey = await new LegacyApiKeysClient(baseUrl, legacy).CreateAsync(null, new ApiKeyCreate { Name = "legacy", Expires_at = DateTimeOffset.UtcNow.AddDays(1) });
         Check(legacyKey.Expires_at != null, "POST /api_keys");
         Check((await new ApiKeysClient(baseUrl, v1).ListAsync(0, 10)).Any(k => k.Id == key.Id), "GET /api/v1/api_keys/all");
         Check((await new LegacyApiKeysClient(baseUrl, legacy).ListAsync(null, 10)).Any(k => k.Id == legacyKey.Id), "GET /api_keys/all");
@@ -63,14 +63,14 @@ public static class Scenario
         var legacyCredentials = new LegacyIntegrationCredentialsClient(baseUrl, legacy);
         var slack = integrations.Single(i => i.Short_name == "slack");
         Check(slack.Credential_fields.Select(f => f.Name).SequenceEqual(new[] { "bot_token", "signing_secret" }), "slack lists its credential fields");
-        var trelloCredential = await credentials.CreateAsync(new IntegrationCredentialCreate
+        var trelloCredential = await credentials.CreateAsync(null, new IntegrationCredentialCreate
         {
             Integration_short_name = "trello",
             Name = "generated client",
             Credentials = new Dictionary<string, string> { ["api_key"] = "k0123456789", ["token"] = "t0123456789", ["app_secret"] = "s0123456789" },
         });
         Check(trelloCredential.Fields.SequenceEqual(new[] { "api_key", "token", "app_secret" }) && trelloCredential.Deleted_at == null, "POST /api/v1/integration_credentials");
-        var slackCredential = await legacyCredentials.CreateAsync(new IntegrationCredentialCreate
+        var slackCredential = await legacyCredentials.CreateAsync(null, new IntegrationCredentialCreate
         {
             Integration = slack.Id,
             Name = "bot",
@@ -83,7 +83,7 @@ public static class Scenario
         Check((await legacyCredentials.ListAsync(null, null)).Count == 2, "GET /integration_credentials/all");
         // A task operation names the credential its task acts with; one of another integration is refused at its location.
         var createBoard = definitions.Single(d => d.Task_name == "Create Board" && d.Belongs_to_integration.Short_name == "trello");
-        var boardFlow = await new FlowsClient(baseUrl, v1).CreateAsync(new FlowCreate
+        var boardFlow = await new FlowsClient(baseUrl, v1).CreateAsync(null, new FlowCreate
         {
             Name = "Board with a chosen credential",
             Task_operations = new List<TaskOperationCreate>
@@ -104,10 +104,10 @@ public static class Scenario
         }));
         Check(wrongCredential.StatusCode == 422 && wrongCredential.Result.Errors.Any(e => e.ContainsKey("body.task_operations.0.integration_credential")), "a credential of another integration: 422 at its location");
         Check((await new FlowsClient(baseUrl, v1).DeleteAsync(boardFlow.Id)).Deleted_at != null, "the board flow is removed again");
-        var unreachable = await credentials.CheckAsync(trelloCredential.Id);
+        var unreachable = await credentials.CheckAsync(trelloCredential.Id, null);
         Check(!unreachable.Ok && unreachable.Detail.Length > 0, "POST /api/v1/integration_credentials/check: " + unreachable.Detail);
-        Check(!(await legacyCredentials.CheckAsync(slackCredential.Id)).Ok, "POST /integration_credentials/check");
-        var incomplete = await Refused<ValidationErrors>(() => credentials.CreateAsync(new IntegrationCredentialCreate
+        Check(!(await legacyCredentials.CheckAsync(slackCredential.Id, null)).Ok, "POST /integration_credentials/check");
+        var incomplete = await Refused<ValidationErrors>(() => credentials.CreateAsync(null, new IntegrationCredentialCreate
         {
             Integration_short_name = "trello",
             Name = "incomplete",
@@ -145,10 +145,10 @@ public static class Scenario
         // Generation without a language model: plan, save and execute on both surfaces.
         var v1Generation = new FlowGenerationClient(baseUrl, v1);
         var v1Requests = new FlowRequestsClient(baseUrl, v1);
-        await GenerationAsync("/api/v1", b => v1Requests.CreateAsync(b), v1Generation.GenerateAsync, v1Generation.GenerateAndSaveAsync, v1Generation.ExecuteAsync);
+        await GenerationAsync("/api/v1", b => v1Requests.CreateAsync(null, b), v1Generation.GenerateAsync, id => v1Generation.GenerateAndSaveAsync(id, null), (f, r) => v1Generation.ExecuteAsync(f, r, "scenario-execute-v1"));
         var legacyGeneration = new LegacyFlowGenerationClient(baseUrl, legacy);
         var legacyRequests = new LegacyFlowRequestsClient(baseUrl, legacy);
-        await GenerationAsync("", b => legacyRequests.CreateAsync(b), legacyGeneration.GenerateAsync, legacyGeneration.GenerateAndSaveAsync, legacyGeneration.ExecuteAsync);
+        await GenerationAsync("", b => legacyRequests.CreateAsync(null, b), legacyGeneration.GenerateAsync, id => legacyGeneration.GenerateAndSaveAsync(id, null), (f, r) => legacyGeneration.ExecuteAsync(f, r, null));
         calls.Add("generation");
 
         // Webhook trigger operations, trigger runs and flow results. Only the webhooks step delivered (a generic event, about
@@ -165,15 +165,15 @@ public static class Scenario
         var operations = new WebhookTriggerOperationsClient(baseUrl, v1);
         var legacyOperations = new LegacyWebhookTriggerOperationsClient(baseUrl, legacy);
 
-        var orders = await operations.CreateAsync(new WebhookTriggerOperationCreate { Name = "shop orders", Webhook_trigger_definition = generic.Id, Template_body = "Handle the order {{ payload }}" });
+        var orders = await operations.CreateAsync(null, new WebhookTriggerOperationCreate { Name = "shop orders", Webhook_trigger_definition = generic.Id, Template_body = "Handle the order {{ payload }}" });
         Check(orders.Signing_secret.StartsWith("whsec_") && orders.Status == TriggerOperationStatus.Inactive && orders.Webhook_url.EndsWith("/webhooks/" + orders.Id), "POST /api/v1/webhook_trigger_operations");
-        var credential = await new IntegrationCredentialsClient(baseUrl, v1).CreateAsync(new IntegrationCredentialCreate
+        var credential = await new IntegrationCredentialsClient(baseUrl, v1).CreateAsync(null, new IntegrationCredentialCreate
         {
             Integration_short_name = "trello",
             Name = "webhooks",
             Credentials = new Dictionary<string, string> { ["api_key"] = "k0123456789", ["token"] = "t0123456789", ["app_secret"] = "s0123456789" },
         });
-        var cards = await legacyOperations.CreateAsync(new WebhookTriggerOperationCreate
+        var cards = await legacyOperations.CreateAsync(null, new WebhookTriggerOperationCreate
         {
             Name = "new cards",
             Webhook_trigger_definition = cardCreated.Id,
@@ -182,7 +182,7 @@ public static class Scenario
             Integration_credential = credential.Id,
         });
         Check(cards.Signing_secret == null && cards.Integration_credential == credential.Id && cards.Status == TriggerOperationStatus.Active, "POST /webhook_trigger_operations");
-        var unknownField = await Refused<ValidationErrors>(() => operations.CreateAsync(new WebhookTriggerOperationCreate { Name = "bad", Webhook_trigger_definition = cardCreated.Id, Template_body = "<{card}>" }));
+        var unknownField = await Refused<ValidationErrors>(() => operations.CreateAsync(null, new WebhookTriggerOperationCreate { Name = "bad", Webhook_trigger_definition = cardCreated.Id, Template_body = "<{card}>" }));
         Check(unknownField.StatusCode == 422 && unknownField.Result.Errors.Any(e => e.ContainsKey("body.template_body")), "an unknown event field: 422 at body.template_body");
         Check((await operations.GetAsync(cards.Id)).Name == "new cards", "GET /api/v1/webhook_trigger_operations");
         Check((await legacyOperations.GetAsync(orders.Id)).Webhook_url == orders.Webhook_url, "GET /webhook_trigger_operations");
@@ -263,6 +263,15 @@ public static class Scenario
         Check(run.Approval_status == ApprovalStatus.Approved, $"POST {surface}/flows/execute");
     }
 
+    /// <summary>An ended run's event stream: its events, then the end, then the server closes it.</summary>
+    private static async Task<bool> EventsAsync(Func<Task<FileResponse>> events)
+    {
+        using var response = await events();
+        using var reader = new System.IO.StreamReader(response.Stream);
+        var text = await reader.ReadToEndAsync();
+        return text.Contains("event: run") && text.Contains("event: task_run") && text.TrimEnd().Split('\n')[^2] == "event: end";
+    }
+
     private static FlowCreate NewFlow(Guid compose, Guid echo) => new()
     {
         Name = "Greeting",
@@ -290,21 +299,23 @@ public static class Scenario
 
     private static async Task V1FlowLifeAsync(FlowsClient flows, FlowRequestsClient requests, FlowRunsClient runs, Guid compose, Guid echo)
     {
-        var flow = await flows.CreateAsync(NewFlow(compose, echo));
+        var flow = await flows.CreateAsync(null, NewFlow(compose, echo));
         Check(flow.Task_operations.Count == 2, "POST /api/v1/flows");
         var updated = await flows.UpdateAsync(new FlowUpdate { Id = flow.Id, Name = "Greeting v2", Task_operations = NewFlow(compose, echo).Task_operations, Dependencies = NewFlow(compose, echo).Dependencies });
         Check(updated.Name == "Greeting v2", "PUT /api/v1/flows");
         Check((await flows.GetAsync(flow.Id)).Name == "Greeting v2", "GET /api/v1/flows");
         Check((await flows.ListAsync(0, 100)).Any(f => f.Id == flow.Id), "GET /api/v1/flows/all");
 
-        var request = await requests.CreateAsync(NewRequest("Ada"));
+        var request = await requests.CreateAsync(null, NewRequest("Ada"));
         var renamed = await requests.UpdateAsync(new FlowRequestUpdate { Id = request.Id, Request_name = "Greeting Ada", Flow = flow.Id });
         Check(renamed.Request_name == "Greeting Ada" && renamed.Request_instructions == request.Request_instructions && renamed.Flow == flow.Id, "PUT /api/v1/flow_requests keeps what it is not sent");
         Check((await requests.GetAsync(request.Id)).Request_metadata.Single()["customer"].ToString() == "Ada", "GET /api/v1/flow_requests");
         Check((await requests.ListAsync(null, null)).Any(r => r.Id == request.Id), "GET /api/v1/flow_requests/all");
 
-        var run = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
+        var idempotencyKey = "scenario-run-" + flow.Id;
+        var run = await runs.CreateAsync(idempotencyKey, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
         Check(run.Status == RunStatus.Pending && run.Approval_status == null, "POST /api/v1/flow_runs");
+        Check((await runs.CreateAsync(idempotencyKey, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id })).Id == run.Id, "POST /api/v1/flow_runs with the same Idempotency-Key: the same run");
         Check((await runs.GetWithResultAsync(run.Id)).Flow_result == null, "GET /api/v1/flow_runs/with_flow_result before the end");
         var approved = await runs.ApproveAsync(run.Id);
         Check(approved.Approval_status == ApprovalStatus.Approved, "PUT /api/v1/flow_runs/approve");
@@ -318,10 +329,11 @@ public static class Scenario
         Check(finished.Flow_result.Flow_run_id == run.Id, "with_flow_result carries the run's flow result");
         Check(finished.Task_runs.Single(t => t.Task_operation_index == 1).Result.ToString().Contains("Hello Ada"), "the echo task returns the composed text");
         Check((await runs.GetAsync(run.Id)).Task_runs.Count == 2, "GET /api/v1/flow_runs");
+        Check(await EventsAsync(() => runs.EventsAsync(run.Id, null)), "GET /api/v1/flow_runs/events of an ended run: its final state and the end");
 
-        var rejected = await runs.RejectAsync((await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id })).Id);
+        var rejected = await runs.RejectAsync((await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id })).Id);
         Check(rejected.Status == RunStatus.Cancelled && rejected.Approval_status == ApprovalStatus.Rejected, "PUT /api/v1/flow_runs/reject");
-        var open = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id, Triggered_by = "scheduler" });
+        var open = await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id, Triggered_by = "scheduler" });
         var conflict = await Refused<ErrorDetail>(() => flows.DeleteAsync(flow.Id));
         Check(conflict.StatusCode == 409 && conflict.Result.Detail.Length > 0, "DELETE /api/v1/flows with an open run: 409 " + conflict.StatusCode);
         Check((await runs.CancelAsync(open.Id)).Status == RunStatus.Cancelled, "PUT /api/v1/flow_runs/cancel");
@@ -332,7 +344,7 @@ public static class Scenario
 
         var missing = await Refused<ErrorDetail>(() => requests.GetAsync(Guid.NewGuid()));
         Check(missing.StatusCode == 404, "an unknown id: 404");
-        var invalid = await Refused<ValidationErrors>(() => requests.CreateAsync(new FlowRequestCreate { Request_instructions = "short" }));
+        var invalid = await Refused<ValidationErrors>(() => requests.CreateAsync(null, new FlowRequestCreate { Request_instructions = "short" }));
         Check(invalid.StatusCode == 422 && invalid.Result.Errors.Single().ContainsKey("body.request_instructions"), "a short instruction: 422 at its location");
 
         Check((await requests.DeleteAsync(request.Id)).Deleted_at != null, "DELETE /api/v1/flow_requests");
@@ -341,20 +353,20 @@ public static class Scenario
 
     private static async Task LegacyFlowLifeAsync(LegacyFlowsClient flows, LegacyFlowRequestsClient requests, LegacyFlowRunsClient runs, Guid compose, Guid echo)
     {
-        var flow = await flows.CreateAsync(NewFlow(compose, echo));
+        var flow = await flows.CreateAsync(null, NewFlow(compose, echo));
         Check(flow.Task_operations.Count == 2, "POST /flows");
         var updated = await flows.UpdateAsync(new FlowUpdate { Id = flow.Id, Name = "Greeting v2", Task_operations = NewFlow(compose, echo).Task_operations, Dependencies = NewFlow(compose, echo).Dependencies });
         Check(updated.Name == "Greeting v2", "PUT /flows");
         Check((await flows.GetAsync(flow.Id)).Name == "Greeting v2", "GET /flows");
         Check((await flows.ListAsync(0, 100)).Any(f => f.Id == flow.Id), "GET /flows/all");
 
-        var request = await requests.CreateAsync(NewRequest("Grace"));
+        var request = await requests.CreateAsync(null, NewRequest("Grace"));
         var renamed = await requests.UpdateAsync(new FlowRequestUpdate { Id = request.Id, Request_name = "Greeting Grace" });
         Check(renamed.Request_name == "Greeting Grace", "PUT /flow_requests");
         Check((await requests.GetAsync(request.Id)).Id == request.Id, "GET /flow_requests");
         Check((await requests.ListAsync(null, null)).Any(r => r.Id == request.Id), "GET /flow_requests/all");
 
-        var run = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
+        var run = await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
         Check((await runs.GetWithResultAsync(run.Id)).Result == null, "GET /flow_runs/with_flow_result before the end");
         await runs.ApproveAsync(run.Id);
         FlowRunWithResult finished = null;
@@ -366,10 +378,11 @@ public static class Scenario
         Check(finished?.Status == RunStatus.Completed, "the run completes: " + finished?.Status);
         Check(finished.Result.Flow_run_id == run.Id, "with_flow_result carries the run's flow result under result");
         Check((await runs.GetAsync(run.Id)).Task_runs.All(t => t.Status == RunStatus.Completed), "GET /flow_runs");
+        Check(await EventsAsync(() => runs.EventsAsync(run.Id, null)), "GET /flow_runs/events of an ended run: its final state and the end");
 
-        var rejected = await runs.RejectAsync((await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id })).Id);
+        var rejected = await runs.RejectAsync((await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id })).Id);
         Check(rejected.Status == RunStatus.Cancelled, "PUT /flow_runs/reject");
-        var open = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
+        var open = await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id });
         Check((await runs.CancelAsync(open.Id)).Status == RunStatus.Cancelled, "PUT /flow_runs/cancel");
         var twice = await Refused<ErrorDetail>(() => runs.ApproveAsync(open.Id));
         Check(twice.StatusCode == 409, "approving a cancelled run: 409");

@@ -1,0 +1,124 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Neena.Persistence;
+using Npgsql;
+
+namespace Neena.Api.RunEvents;
+
+/// <summary>A change a notification announced: a run (<c>r</c>) or task run (<c>t</c>) and its new status; or, with no entity, "look again".</summary>
+internal readonly record struct RunSignal(char Kind, Guid Entity, string Status)
+{
+    public static RunSignal Resync { get; } = new('?', Guid.Empty, "");
+
+    public bool IsResync => Kind == '?';
+}
+
+/// <summary>
+/// One LISTEN connection per instance for <see cref="FlowRunNotifications.Events"/>, fanned out to every open stream
+/// of the run a notification names; and the instance's bound on open streams. Streams subscribe before they read the
+/// run, so no change between their read and their subscription is missed; after every (re)connection of the listener
+/// each stream is told to read again, as notifications sent while nobody listened are lost.
+/// </summary>
+internal sealed class RunEventHub(
+    [FromKeyedServices(PersistenceServiceCollectionExtensions.ListenerDataSource)] NpgsqlDataSource dataSource,
+    IOptions<RunEventOptions> options,
+    ILogger<RunEventHub> logger) : BackgroundService
+{
+    public const string ApplicationName = "neena-run-events";
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Guid, List<Subscription>> _byRun = [];
+    private int _open;
+
+    public int OpenStreams => Volatile.Read(ref _open);
+
+    /// <summary>A place among the instance's streams, subscribed to one run; null when all are taken.</summary>
+    public Subscription? TrySubscribe(Guid runId)
+    {
+        lock (_lock)
+        {
+            if (_open >= options.Value.MaxStreams)
+                return null;
+            _open++;
+            var subscription = new Subscription(this, runId);
+            if (!_byRun.TryGetValue(runId, out var list))
+                _byRun[runId] = list = [];
+            list.Add(subscription);
+            return subscription;
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        NotificationListener.RunAsync(dataSource, ApplicationName, [FlowRunNotifications.Events], OnNotification, Broadcast, logger, stoppingToken);
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        var parts = e.Payload.Split(':');
+        if (parts.Length != 4 || !Guid.TryParse(parts[0], out var run) || parts[1].Length != 1 || !Guid.TryParse(parts[2], out var entity))
+            return;
+        Subscription[] targets;
+        lock (_lock)
+        {
+            if (!_byRun.TryGetValue(run, out var list))
+                return;
+            targets = [.. list];
+        }
+        foreach (var target in targets)
+            target.Post(new RunSignal(parts[1][0], entity, parts[3]));
+    }
+
+    private void Broadcast()
+    {
+        Subscription[] targets;
+        lock (_lock)
+            targets = [.. _byRun.Values.SelectMany(l => l)];
+        foreach (var target in targets)
+            target.Post(RunSignal.Resync);
+    }
+
+    private void Remove(Subscription subscription)
+    {
+        lock (_lock)
+        {
+            _open--;
+            if (_byRun.TryGetValue(subscription.RunId, out var list) && list.Remove(subscription) && list.Count == 0)
+                _byRun.Remove(subscription.RunId);
+        }
+    }
+
+    /// <summary>What one stream receives; disposing it frees its place.</summary>
+    public sealed class Subscription(RunEventHub hub, Guid runId) : IDisposable
+    {
+        // Bounded so that a stalled client cannot grow memory: when it overflows, the stream is told to read the run again.
+        private readonly Channel<RunSignal> _signals = Channel.CreateBounded<RunSignal>(new BoundedChannelOptions(256) { SingleReader = true });
+        private int _disposed;
+        private volatile bool _overflowed;
+
+        public Guid RunId { get; } = runId;
+
+        public ChannelReader<RunSignal> Signals => _signals.Reader;
+
+        /// <summary>True once (and resets) if signals were dropped since the last call: the run must be read afresh.</summary>
+        public bool TakeOverflow()
+        {
+            var overflowed = _overflowed;
+            _overflowed = false;
+            return overflowed;
+        }
+
+        internal void Post(RunSignal signal)
+        {
+            if (!_signals.Writer.TryWrite(signal))
+                _overflowed = true;
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                _signals.Writer.TryComplete();
+                hub.Remove(this);
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Neena.Api.Contracts.FlowRuns;
+using Neena.Api.Errors;
+using Neena.Api.Services;
+using Neena.Domain.FlowRuns;
+using Neena.Persistence;
+
+namespace Neena.Api.RunEvents;
+
+/// <summary>
+/// <c>GET /flow_runs/events?id=</c>: the run's changes as Server-Sent Events. Every event carries the JSON of the read
+/// endpoints (<see cref="FlowRunReads"/>, with the caller's tenancy): <c>task_run</c> for a task run, <c>run</c> for the
+/// run with its task runs. The first events bring the client up to date (all of it, or what changed since its
+/// <c>Last-Event-ID</c>); then each notification makes the stream read the run again and send what changed. A status a
+/// task passed through too quickly to be read (in progress for a millisecond) is still sent, from the notification:
+/// the task run as read, with that status and no end, result or error. The stream ends with an <c>end</c> event after
+/// the run's final <c>run</c> event.
+/// </summary>
+internal sealed class RunEventStreamer(
+    NeenaDbContext db,
+    RunEventHub hub,
+    IOptions<RunEventOptions> options,
+    IOptions<Microsoft.AspNetCore.Mvc.JsonOptions> json,
+    IHostApplicationLifetime lifetime)
+{
+    public const string LastEventIdHeader = "Last-Event-ID";
+
+    private readonly Dictionary<Guid, (string Status, int Attempt, int Index)> _sentTasks = [];
+    private string? _sentRun;
+
+    public async Task StreamAsync(HttpContext http, Guid runId, string? lastEventId, CancellationToken cancellationToken)
+    {
+        char resumeRun = '\0';
+        List<(char Status, int Attempt)>? resumeTasks = null;
+        if (lastEventId is not null && !RunEventId.TryParse(lastEventId, out resumeRun, out resumeTasks))
+            throw new RequestValidationException([new("header." + LastEventIdHeader, "not an event id of this stream")]);
+
+        using var subscription = hub.TrySubscribe(runId);
+        if (subscription is null)
+        {
+            // Written here, not thrown: the exception handler clears the headers, and Retry-After is the point of this answer.
+            http.Response.Headers.RetryAfter = "5";
+            await ErrorWriter.WriteDetailAsync(http, StatusCodes.Status503ServiceUnavailable, "Too many event streams are open on this server; retry later.");
+            return;
+        }
+        var run = await FlowRunReads.GetAsync(db, runId, cancellationToken) ?? throw ApiException.NotFound("Flow run not found");
+        if (resumeTasks is not null)
+            Resume(run, resumeRun, resumeTasks);
+
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        var token = stopping.Token;
+        var response = http.Response;
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.WriteAsync("retry: 3000\n\n", token);
+
+        var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
+        var signals = new List<RunSignal>();
+        try
+        {
+            while (true)
+            {
+                if (await SendChangesAsync(response, run, signals, token))
+                    return;
+                signals.Clear();
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(token))
+                {
+                    wait.CancelAfter(heartbeat);
+                    try
+                    {
+                        if (!await subscription.Signals.WaitToReadAsync(wait.Token))
+                            return;
+                    }
+                    catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                    {
+                        // Quiet for a while: a comment keeps proxies from closing the connection, and the run is read again
+                        // in case a notification was lost (the listener reconnecting).
+                        await response.WriteAsync(": heartbeat\n\n", token);
+                        await response.Body.FlushAsync(token);
+                    }
+                }
+                while (subscription.Signals.TryRead(out var signal))
+                    signals.Add(signal);
+                subscription.TakeOverflow();
+                run = await FlowRunReads.GetAsync(db, runId, token);
+                if (run is null)
+                    return; // Deleted (retention) while watched: nothing more will happen to it.
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // The client went away or the server is stopping; a client reconnects with Last-Event-ID.
+        }
+    }
+
+    /// <summary>Takes what a resuming client says it has seen as sent, so that only what differs is sent again.</summary>
+    private void Resume(FlowRunResponse run, char runLetter, List<(char Status, int Attempt)> tasks)
+    {
+        if (RunEventId.Letter(run.Status) == runLetter)
+            _sentRun = run.Status;
+        foreach (var task in run.TaskRuns)
+        {
+            if (task.TaskOperationIndex < tasks.Count && tasks[task.TaskOperationIndex] is var (status, attempt)
+                && status == RunEventId.Letter(task.Status) && attempt == task.Attempt)
+                _sentTasks[task.Id] = (task.Status, task.Attempt, task.TaskOperationIndex);
+        }
+    }
+
+    /// <summary>Sends what changed since the last events; true once the run has ended and its final events are out.</summary>
+    private async Task<bool> SendChangesAsync(HttpResponse response, FlowRunResponse run, List<RunSignal> signals, CancellationToken token)
+    {
+        var tasks = run.TaskRuns.ToDictionary(t => t.Id);
+        var sent = false;
+        // Statuses that came and went before this read, in the order they happened.
+        foreach (var signal in signals)
+        {
+            if (signal.Kind == 't' && tasks.TryGetValue(signal.Entity, out var task) && IsPassedThrough(signal.Status, Sent(task.Id), task.Status))
+            {
+                var passed = task with { Status = signal.Status, EndTime = null, Result = null, Error = null };
+                await SendAsync(response, "task_run", passed, run, () => _sentTasks[task.Id] = (signal.Status, task.Attempt, task.TaskOperationIndex), token);
+                sent = true;
+            }
+            else if (signal.Kind == 'r' && signal.Entity == run.Id && IsPassedThrough(signal.Status, _sentRun, run.Status))
+            {
+                var passed = run with { Status = signal.Status, EndTime = null };
+                await SendAsync(response, "run", passed, run, () => _sentRun = signal.Status, token);
+                sent = true;
+            }
+        }
+        foreach (var task in run.TaskRuns)
+        {
+            if (_sentTasks.TryGetValue(task.Id, out var last) && last.Status == task.Status && last.Attempt == task.Attempt)
+                continue;
+            await SendAsync(response, "task_run", task, run, () => _sentTasks[task.Id] = (task.Status, task.Attempt, task.TaskOperationIndex), token);
+            sent = true;
+        }
+        if (_sentRun != run.Status)
+        {
+            await SendAsync(response, "run", run, run, () => _sentRun = run.Status, token);
+            sent = true;
+        }
+        var ended = RunStatus.IsFinished(run.Status);
+        if (ended)
+        {
+            await response.WriteAsync($"event: end\ndata: {{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\"}}\n\n", token);
+            sent = true;
+        }
+        if (sent)
+            await response.Body.FlushAsync(token);
+        return ended;
+    }
+
+    private string? Sent(Guid task) => _sentTasks.TryGetValue(task, out var last) ? last.Status : null;
+
+    /// <summary>A status between the last one sent and the one read now (only forward: a late notification of an older status is not news).</summary>
+    private static bool IsPassedThrough(string status, string? sent, string current) =>
+        status != current && status != sent && Rank(status) > (sent is null ? -1 : Rank(sent)) && Rank(status) < Rank(current);
+
+    private static int Rank(string status) => status switch
+    {
+        RunStatus.Pending => 0,
+        RunStatus.InProgress => 1,
+        _ => 2,
+    };
+
+    private async Task SendAsync<T>(HttpResponse response, string name, T data, FlowRunResponse run, Action record, CancellationToken token)
+    {
+        record();
+        var id = RunEventId.Format(
+            _sentRun is null ? '-' : RunEventId.Letter(_sentRun),
+            run.TaskRuns.Select(t => _sentTasks.TryGetValue(t.Id, out var s) ? (t.TaskOperationIndex, RunEventId.Letter(s.Status), s.Attempt) : (t.TaskOperationIndex, '-', 0)));
+        var text = new StringBuilder()
+            .Append("id: ").Append(id).Append('\n')
+            .Append("event: ").Append(name).Append('\n')
+            .Append("data: ").Append(JsonSerializer.Serialize(data, json.Value.JsonSerializerOptions)).Append("\n\n");
+        await response.WriteAsync(text.ToString(), token);
+    }
+}

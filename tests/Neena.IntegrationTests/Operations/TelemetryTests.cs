@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Neena.Engine;
+using Neena.IntegrationTests.Engine;
+using Neena.IntegrationTests.Infrastructure;
+using static Neena.IntegrationTests.Engine.EngineTestSupport;
+
+namespace Neena.IntegrationTests.Operations;
+
+/// <summary>The server with its engine and the Prometheus scrape endpoint on.</summary>
+public sealed class PrometheusFactory : EngineFactory
+{
+    protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>(base.ExtraSettings) { ["Telemetry:Prometheus"] = "true" };
+}
+
+public sealed class TelemetryTests(PrometheusFactory factory) : IClassFixture<PrometheusFactory>
+{
+    [Fact]
+    public async Task Metrics_PrometheusOn_ServesEngineAndHttpMetricsWithoutCredentials()
+    {
+        var (client, _) = await ClientAsync(factory);
+        var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
+        var flow = await CreateFlowAsync(client, "measured", [new Op(0, echo, new { message = "m" })]);
+        var run = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
+        await WaitForRunAsync(client, run);
+
+        // The exporter caches a scrape for a moment; the engine's counters appear once the run has finished.
+        string text = "";
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            var response = await factory.CreateClient().GetAsync("/metrics");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            text = await response.Content.ReadAsStringAsync();
+            if (text.Contains("neena_engine_runs_finished", StringComparison.Ordinal))
+                break;
+            await Task.Delay(500);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Contains("neena_engine_runs_finished", text);
+        Assert.Contains("neena_engine_tasks_finished", text);
+        Assert.Contains("http_server_request_duration_seconds", text);
+    }
+
+    [Fact]
+    public async Task Engine_RunOfTwoTasks_RecordsARunSpanWithATaskSpanPerTask()
+    {
+        var spans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == EngineTracing.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var (client, _) = await ClientAsync(factory);
+        var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
+        var flow = await CreateFlowAsync(client, "traced", [new Op(0, echo, new { message = "a" }), new Op(1, echo, new { message = "b" })], [(0, 1)]);
+
+        var run = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
+        await WaitForRunAsync(client, run);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!spans.Any(s => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run)) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+
+        var runSpan = Assert.Single(spans, s => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run));
+        var taskSpans = spans.Where(s => s.OperationName == "task_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run)).ToList();
+        Assert.Equal([0, 1], taskSpans.Select(s => (int)s.GetTagItem(EngineTracing.TaskIndexAttribute)!).Order());
+        Assert.All(taskSpans, s => Assert.Equal(runSpan.SpanId, s.ParentSpanId));
+        Assert.All(taskSpans, s => Assert.Equal(runSpan.TraceId, s.TraceId));
+        Assert.All(taskSpans, s => Assert.Equal("Completed", s.GetTagItem("neena.task_run.outcome")));
+    }
+}
+
+/// <summary>By default there is no scrape endpoint.</summary>
+public sealed class TelemetryOffTests(FlowRuns.EngineOffFactory factory) : IClassFixture<FlowRuns.EngineOffFactory>
+{
+    [Fact]
+    public async Task Metrics_ByDefault_IsNotServed()
+    {
+        var tenant = await factory.CreateTenantAsync();
+
+        var response = await factory.ClientWithBearer(tenant.ApiKey).GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, (await factory.CreateClient().GetAsync("/metrics")).StatusCode);
+    }
+}
