@@ -400,10 +400,10 @@ public static class Scenario
     {
         var runs = new FlowRunsClient(baseUrl, v1);
         var legacyRuns = new LegacyFlowRunsClient(baseUrl, legacy);
-        var flow = await new FlowsClient(baseUrl, v1).CreateAsync(NewFlow(compose, echo));
-        var request = await new FlowRequestsClient(baseUrl, v1).CreateAsync(NewRequest("Lin"));
+        var flow = await new FlowsClient(baseUrl, v1).CreateAsync(null, NewFlow(compose, echo));
+        var request = await new FlowRequestsClient(baseUrl, v1).CreateAsync(null, NewRequest("Lin"));
 
-        var run = await runs.CreateAsync(new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id, Approval_status = ApprovalStatus.Approved, Tags = new List<string> { "nightly", "env:test" } });
+        var run = await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id, Approval_status = ApprovalStatus.Approved, Tags = new List<string> { "nightly", "env:test" } });
         Check(run.Run_type == RunType.Api && run.Ran_by_type == RanByType.Api_key && run.Tags.Contains("nightly"), "POST /api/v1/flow_runs records how and by whom");
         var cancelled = await legacyRuns.CancelAsync(run.Id);
         Check(cancelled.Status == RunStatus.Cancelled && cancelled.Duration_ms != null, "a cancelled run has a duration");
