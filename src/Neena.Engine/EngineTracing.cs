@@ -14,6 +14,7 @@ public static class EngineTracing
     public const string TaskRunIdAttribute = "neena.task_run.id";
     public const string TaskIndexAttribute = "neena.task_operation.index";
     public const string AttemptAttribute = "neena.task_run.attempt";
+    public const string StartTraceParentAttribute = "neena.flow_run.start_traceparent";
 
     public static ActivitySource Source { get; } = new(SourceName);
 
@@ -23,6 +24,19 @@ public static class EngineTracing
         var activity = Source.StartActivity("flow_run", ActivityKind.Internal, parentContext: default);
         activity?.SetTag(RunIdAttribute, runId.ToString());
         return activity;
+    }
+
+    /// <summary>
+    /// Links the run's span to the trace of the request that started the run (its approval, or a retry), so that a trace
+    /// viewer leads from the <c>PUT /flow_runs/approve</c> request to the run and back. Nothing when that request was not
+    /// traced or the value is not a W3C <c>traceparent</c>.
+    /// </summary>
+    internal static void LinkToStart(Activity? run, string? traceParent)
+    {
+        if (run is null || traceParent is null || !ActivityContext.TryParse(traceParent, null, out var start))
+            return;
+        run.AddLink(new ActivityLink(start));
+        run.SetTag(StartTraceParentAttribute, traceParent);
     }
 
     /// <summary>A task's span, a child of the run's (the ambient activity).</summary>

@@ -19,7 +19,8 @@ internal sealed record RunSnapshot(
     List<TaskRun> Tasks,
     IReadOnlyDictionary<Guid, TaskDefinition> Definitions,
     IReadOnlyList<DependencyInfo> Dependencies,
-    IReadOnlyDictionary<Guid, TimeSpan> RetryDelays);
+    IReadOnlyDictionary<Guid, TimeSpan> RetryDelays,
+    string? StartTraceParent = null);
 
 /// <summary>
 /// Reads a claimed run in one round trip: four statements in one batch, so one implicit transaction and one snapshot.
@@ -29,7 +30,8 @@ internal sealed record RunSnapshot(
 internal static class RunLoader
 {
     private const string RunSql = """
-        SELECT r.id, r.organization_id, r.status, coalesce(f.name, ''), q.request_instructions, q.request_name, q.request_metadata::text
+        SELECT r.id, r.organization_id, r.status, coalesce(f.name, ''), q.request_instructions, q.request_name, q.request_metadata::text,
+               r.start_trace_parent
         FROM flow_runs r
         LEFT JOIN flows f ON f.id = r.flow_id
         LEFT JOIN flow_requests q ON q.id = r.flow_request_id
@@ -115,6 +117,7 @@ internal static class RunLoader
             reader.IsDBNull(4) ? "" : reader.GetString(4),
             reader.IsDBNull(5) ? null : reader.GetString(5),
             reader.IsDBNull(6) ? [] : (JsonArray)JsonNode.Parse(reader.GetString(6))!);
+        var startTraceParent = reader.IsDBNull(7) ? null : reader.GetString(7);
 
         await reader.NextResultAsync(cancellationToken);
         var tasks = new List<TaskRun>();
@@ -177,6 +180,6 @@ internal static class RunLoader
             definitions[definition.Id] = definition;
         }
 
-        return new RunSnapshot(runId, organizationId, status, flowName, request, tasks, definitions, dependencies, retryDelays);
+        return new RunSnapshot(runId, organizationId, status, flowName, request, tasks, definitions, dependencies, retryDelays, startTraceParent);
     }
 }

@@ -121,9 +121,12 @@ internal sealed class RunWorker : IDisposable
 
     public void Dispose() => _stop.Dispose();
 
+    private Activity? _runActivity;
+
     private async Task TracedRunAsync()
     {
         using var activity = EngineTracing.StartRun(RunId);
+        _runActivity = activity;
         await RunAsync();
     }
 
@@ -155,6 +158,8 @@ internal sealed class RunWorker : IDisposable
             }
             var snapshot = _snapshot ?? await RunLoader.LoadAsync(_rt.DataSource, RunId, token);
             _snapshot = null;
+            if (snapshot is not null)
+                EngineTracing.LinkToStart(_runActivity, snapshot.StartTraceParent);
             if (snapshot is null || snapshot.Status != RunStatus.InProgress)
             {
                 finished = true; // cancelled or finished between the claim and now: nothing to do

@@ -127,6 +127,12 @@ public sealed class FlowRun : ITenantOwned, IAudited, IHasId
     /// <summary>How many times the run was retried after it ended failed or cancelled.</summary>
     public int RetryCount { get; set; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the request that last started the run (its approval or retry), when that request was
+    /// traced: the engine links the run's span to it.
+    /// </summary>
+    public string? StartTraceParent { get; set; }
+
     public List<TaskRun> TaskRuns { get; set; } = [];
 
     public DateTime CreatedDate { get; set; }

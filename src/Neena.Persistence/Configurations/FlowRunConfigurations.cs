@@ -25,6 +25,7 @@ internal sealed class FlowRunConfiguration : IEntityTypeConfiguration<FlowRun>
         builder.Property(e => e.RunType).HasMaxLength(20);
         builder.Property(e => e.CreatedByType).HasMaxLength(20);
         builder.Property(e => e.RanByType).HasMaxLength(20);
+        builder.Property(e => e.StartTraceParent).HasMaxLength(64);
         builder.Property(e => e.Tags).HasDefaultValueSql("'{}'::text[]");
         // tag= : array containment, answered by a GIN index.
         builder.HasIndex(e => e.Tags).HasMethod("gin");

@@ -55,7 +55,8 @@ public static class RunLifecycle
         await using (var approve = new NpgsqlCommand($"""
             UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by,
                    ran_by_type = coalesce(@caller_type, ran_by_type), ran_by_id = coalesce(@caller_id, ran_by_id),
-                   ran_by_user_id = CASE WHEN @caller_type IS NULL THEN ran_by_user_id ELSE @caller_user END
+                   ran_by_user_id = CASE WHEN @caller_type IS NULL THEN ran_by_user_id ELSE @caller_user END,
+                   start_trace_parent = @trace
             WHERE id = @run AND organization_id = @org AND {Allows(transition)}
             RETURNING flow_id
             """, connection))
@@ -65,6 +66,7 @@ public static class RunLifecycle
             approve.Parameters.Add(new NpgsqlParameter("caller_type", NpgsqlDbType.Text) { Value = (object?)actor.Caller?.Type ?? DBNull.Value });
             approve.Parameters.Add(new NpgsqlParameter("caller_id", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.Id ?? DBNull.Value });
             approve.Parameters.Add(new NpgsqlParameter("caller_user", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.UserId ?? DBNull.Value });
+            AddTraceParent(approve);
             approve.Parameters.AddWithValue("to", transition.To);
             approve.Parameters.AddWithValue("approval", transition.Approval!);
             if (await approve.ExecuteScalarAsync(cancellationToken) is not Guid flow)
@@ -90,11 +92,13 @@ public static class RunLifecycle
         var transition = RunStateMachine.Retry;
         await using (var retry = new NpgsqlCommand($"""
             UPDATE flow_runs SET status = @to, end_time = NULL, lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
-                   prompt_tokens = NULL, completion_tokens = NULL, claim_attempts = 0, retry_count = retry_count + 1, modified_date = @at, modified_by_email = @by
+                   prompt_tokens = NULL, completion_tokens = NULL, claim_attempts = 0, retry_count = retry_count + 1, modified_date = @at, modified_by_email = @by,
+                   start_trace_parent = @trace
             WHERE id = @run AND organization_id = @org AND {Allows(transition)}
             """, connection))
         {
             AddActor(retry, actor, runId);
+            AddTraceParent(retry);
             retry.Parameters.AddWithValue("to", transition.To);
             if (await retry.ExecuteNonQueryAsync(cancellationToken) != 1)
                 return await CurrentAsync(connection, actor, runId, cancellationToken);
@@ -322,6 +326,14 @@ public static class RunLifecycle
         notify.Parameters.AddWithValue("channel", channel);
         notify.Parameters.AddWithValue("payload", runId.ToString());
         await notify.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The current trace (the approving or retrying request's, when traced) as <c>@trace</c>, for the engine to link the run's span to.</summary>
+    private static void AddTraceParent(NpgsqlCommand command)
+    {
+        var current = System.Diagnostics.Activity.Current;
+        var traceParent = current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C, Id.Length: <= 64 } ? current.Id : null;
+        command.Parameters.Add(new NpgsqlParameter("trace", NpgsqlDbType.Text) { Value = (object?)traceParent ?? DBNull.Value });
     }
 
     private static void AddActor(NpgsqlCommand command, RunActor actor, Guid runId)

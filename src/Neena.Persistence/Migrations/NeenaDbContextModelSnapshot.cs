@@ -727,6 +727,11 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("start_time");
 
+                    b.Property<string>("StartTraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("start_trace_parent");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(20)

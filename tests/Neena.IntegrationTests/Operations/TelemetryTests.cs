@@ -72,6 +72,37 @@ public sealed class TelemetryTests(PrometheusFactory factory) : IClassFixture<Pr
         Assert.All(taskSpans, s => Assert.Equal(runSpan.TraceId, s.TraceId));
         Assert.All(taskSpans, s => Assert.Equal("Completed", s.GetTagItem("neena.task_run.outcome")));
     }
+
+    [Fact]
+    public async Task Run_ApprovedByATracedRequest_ItsSpanLinksToThatRequestsTrace()
+    {
+        var spans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == EngineTracing.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var (client, _) = await ClientAsync(factory);
+        var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
+        var flow = await CreateFlowAsync(client, "linked", [new Op(0, echo, new { message = "a" })]);
+        var run = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow), approved: false);
+        var approvalTrace = ActivityTraceId.CreateRandom();
+        using var approve = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/flow_runs/approve?flow_run_id={run}");
+        approve.Headers.Add("traceparent", $"00-{approvalTrace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(approve)).StatusCode);
+        await WaitForRunAsync(client, run);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!spans.Any(s => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run)) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+
+        var runSpan = Assert.Single(spans, s => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run));
+        var link = Assert.Single(runSpan.Links);
+        Assert.Equal(approvalTrace, link.Context.TraceId);
+        Assert.NotEqual(approvalTrace, runSpan.TraceId);
+    }
 }
 
 /// <summary>By default there is no scrape endpoint.</summary>
