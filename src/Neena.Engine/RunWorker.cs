@@ -479,7 +479,7 @@ internal sealed class RunWorker : IDisposable
         {
             prepared = await _rt.Preparer.PrepareAsync(Preparation(task, view, snapshot, definition), attempt);
             // The tokens travel with the preparation's own write: no extra round trip per task.
-            await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, token);
+            await _rt.Lease.SavePreparationAsync(RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, prepared.Model, token);
         }
         if (prepared.Error is not null)
             throw new TaskFailedException(prepared.Error);

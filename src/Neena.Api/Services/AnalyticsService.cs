@@ -69,7 +69,8 @@ public sealed class AnalyticsService(NeenaDbContext db)
                        (SELECT t.error FROM task_runs t WHERE t.flow_run_id = r.id AND t.status = '{RunStatus.Failed}' ORDER BY t.task_operation_index LIMIT 1)
                    END,
                    CASE r.ran_by_type WHEN '{RanByType.User}' THEN (SELECT u.email FROM users u WHERE u.id = r.ran_by_id)
-                                      WHEN '{RanByType.ApiKey}' THEN (SELECT k.name FROM api_keys k WHERE k.id = r.ran_by_id) END
+                                      WHEN '{RanByType.ApiKey}' THEN (SELECT k.name FROM api_keys k WHERE k.id = r.ran_by_id) END,
+                   (SELECT string_agg(DISTINCT t.model, ', ' ORDER BY t.model) FROM task_runs t WHERE t.flow_run_id = r.id AND t.model IS NOT NULL)
             FROM page
             JOIN flow_runs r ON r.id = page.id
             JOIN flow_requests q ON q.id = r.flow_request_id
@@ -214,7 +215,7 @@ public sealed class AnalyticsService(NeenaDbContext db)
             UserId: r.IsDBNull(7) ? null : r.GetGuid(7).ToString("D"),
             Inputs: r.IsDBNull(11) ? null : r.GetString(11),
             Outputs: r.IsDBNull(12) ? null : r.GetString(12),
-            Llms: null,
+            Llms: r.IsDBNull(16) ? null : r.GetString(16),
             Feedback: null,
             RunType: r.GetString(8),
             RanByType: r.IsDBNull(9) ? null : r.GetString(9),

@@ -172,6 +172,9 @@ public sealed class TaskRun : ITenantOwned, IAudited, IHasId
     /// <summary>Tokens the language model answered while preparing this task, over all its attempts.</summary>
     public long CompletionTokens { get; set; }
 
+    /// <summary>The language model that last prepared this task (its name as the endpoint gave it); null when none was asked.</summary>
+    public string? Model { get; set; }
+
     /// <summary>How many times execution has started (retries and take-overs after a crash included).</summary>
     public int Attempt { get; set; }
 

@@ -56,7 +56,7 @@ public sealed class LanguageModelClient : IDisposable
         {
             var response = await _client.Value.Chat.GetResponseAsync(messages, chatOptions, timeout.Token);
             var usage = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
-            return ModelAnswer.From(response.Text, usage);
+            return ModelAnswer.From(response.Text, usage) with { Model = string.IsNullOrWhiteSpace(response.ModelId) ? ModelName : response.ModelId };
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -9,6 +9,9 @@ namespace Neena.Engine.LanguageModel;
 /// </summary>
 public sealed record ModelAnswer(string Text, JsonNode? Json, string? ParseError, TokenUsage Usage)
 {
+    /// <summary>The model that answered, as the endpoint named it (else as configured).</summary>
+    public string? Model { get; init; }
+
     internal static ModelAnswer From(string? text, TokenUsage usage)
     {
         text ??= "";

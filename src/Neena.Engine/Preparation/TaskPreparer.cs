@@ -35,7 +35,8 @@ public sealed record PreparationRequest(
 /// error when the task cannot run with what could be resolved (never worth retrying: the same data gives the same answer).
 /// </summary>
 /// <param name="Usage">Tokens the model used for this preparation (zero without a model).</param>
-public sealed record PreparedTask(JsonObject Input, JsonObject? Prompt, JsonObject Answer, string? Error, TokenUsage Usage);
+/// <param name="Model">The language model that answered, when one was asked.</param>
+public sealed record PreparedTask(JsonObject Input, JsonObject? Prompt, JsonObject Answer, string? Error, TokenUsage Usage, string? Model = null);
 
 /// <summary>
 /// Fills a task's input parameters, in the contract's order: (1) the operation's explicit bindings
@@ -82,15 +83,17 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
         var messages = PreparationPrompt.Build(request, parameters, values, unresolved, ancestors);
         var usage = TokenUsage.None;
         var asked = false;
+        string? model = null;
 
         if (UsesModel)
         {
             // (2) The model, for what bindings left open; nothing is asked when nothing is open or a binding is broken.
             if (unresolved.Count > 0 && errors.Count == 0)
             {
-                var (answered, problems, spent) = await AskModelAsync(messages, unresolved, cancellationToken);
+                var (answered, problems, spent, answeredBy) = await AskModelAsync(messages, unresolved, cancellationToken);
                 asked = true;
                 usage = spent;
+                model = answeredBy;
                 if (problems.Count > 0)
                     errors.Add("the language model's answer was invalid twice: " + string.Join("; ", problems));
                 foreach (var value in answered)
@@ -153,31 +156,33 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
             ? null
             : $"Preparing task '{request.Definition.TaskName}' failed: {string.Join("; ", errors)}.";
         var prompt = UsesModel && !asked ? null : Record(messages);
-        return new PreparedTask(input, prompt, new JsonObject { ["parameters"] = answerItems }, error, usage);
+        return new PreparedTask(input, prompt, new JsonObject { ["parameters"] = answerItems }, error, usage, model);
     }
 
     /// <summary>
     /// Asks the model, and once more with the problems when its answer does not fit. <paramref name="messages"/> grows
     /// with the first answer and the re-ask, so that it ends as exactly what was sent.
     /// </summary>
-    private async Task<(IReadOnlyList<ModelValue> Values, IReadOnlyList<string> Problems, TokenUsage Usage)> AskModelAsync(
+    private async Task<(IReadOnlyList<ModelValue> Values, IReadOnlyList<string> Problems, TokenUsage Usage, string? Model)> AskModelAsync(
         List<ChatMessage> messages, IReadOnlyList<ParameterDefinition> unresolved, CancellationToken cancellationToken)
     {
         var usage = TokenUsage.None;
+        string? model = null;
         IReadOnlyList<string> problems = [];
         for (var ask = 1; ask <= 2; ask++)
         {
             var answer = await languageModel!.AskAsync(messages, AnswerSchema.TaskParameters, cancellationToken);
             usage = usage.Add(answer.Usage);
+            model = answer.Model ?? model;
             (var values, problems) = ModelAnswerValidator.Validate(answer, unresolved);
             if (problems.Count == 0)
-                return (values, problems, usage);
+                return (values, problems, usage, model);
             if (ask == 2)
                 break;
             messages.Add(new ChatMessage(ChatRole.Assistant, answer.Text));
             messages.Add(PreparationPrompt.Retry(problems));
         }
-        return ([], problems, usage);
+        return ([], problems, usage, model);
     }
 
     private static JsonObject Record(IEnumerable<ChatMessage> messages) => new()

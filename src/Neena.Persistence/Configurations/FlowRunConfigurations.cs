@@ -51,6 +51,7 @@ internal sealed class TaskRunConfiguration : IEntityTypeConfiguration<TaskRun>
         builder.ToTable("task_runs");
         builder.Property(e => e.Status).HasMaxLength(20);
         builder.Property(e => e.OperationName).HasMaxLength(200);
+        builder.Property(e => e.Model).HasMaxLength(200);
         builder.Property(e => e.TaskPrepPrompt).HasJsonbNode();
         builder.Property(e => e.TaskPrepAnswer).HasJsonbNode();
         builder.Property(e => e.Parameters).HasJsonbNode();

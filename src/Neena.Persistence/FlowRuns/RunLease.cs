@@ -252,17 +252,19 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     /// Records what preparation asked and answered. Tokens add up over the task's attempts: each attempt that asked the
     /// model cost them, whichever attempt's prompt is kept.
     /// </summary>
-    public async Task SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens, CancellationToken cancellationToken)
+    /// <param name="model">The model that answered, when one was asked (kept from an earlier attempt otherwise).</param>
+    public async Task SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens, string? model, CancellationToken cancellationToken)
     {
         var sql = $"""
             UPDATE task_runs t SET task_prep_prompt = @prompt, task_prep_answer = @answer,
                    prompt_tokens = t.prompt_tokens + @prompt_tokens, completion_tokens = t.completion_tokens + @completion_tokens,
-                   modified_date = now()
+                   model = coalesce(@model, t.model), modified_date = now()
             WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
             """;
         await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
         command.Parameters.Add(Jsonb("prompt", prompt));
         command.Parameters.Add(Jsonb("answer", answer));
+        command.Parameters.Add(new NpgsqlParameter("model", NpgsqlTypes.NpgsqlDbType.Varchar) { Value = (object?)Truncate(model, 200) ?? DBNull.Value });
         command.Parameters.AddWithValue("prompt_tokens", promptTokens);
         command.Parameters.AddWithValue("completion_tokens", completionTokens);
         Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
@@ -373,4 +375,6 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     {
         Value = value is null ? DBNull.Value : value.ToJsonString((JsonSerializerOptions?)null),
     };
+
+    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }

@@ -843,6 +843,11 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("integration_credential_id");
 
+                    b.Property<string>("Model")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("model");
+
                     b.Property<string>("ModifiedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("modified_by_email");

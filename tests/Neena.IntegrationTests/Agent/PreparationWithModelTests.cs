@@ -39,9 +39,13 @@ public sealed class PreparationWithModelTests : IClassFixture<ModelFactory>
 
     private static Reply WrongType() => Reply.Answer("""{"parameters": [{"name": "message", "value": 42, "explanation": "a number"}, {"name": "invented", "value": 1, "explanation": "?"}]}""");
 
-    private async Task<(HttpClient Client, string RunId)> StartRunAsync()
+    private async Task<(HttpClient Client, string RunId)> StartRunAsync() =>
+        await StartRunAsync(null);
+
+    private async Task<(HttpClient Client, string RunId)> StartRunAsync(Action<TestTenant>? seeTenant)
     {
-        var (client, _) = await ClientAsync(_factory);
+        var (client, tenant) = await ClientAsync(_factory);
+        seeTenant?.Invoke(tenant);
         var compose = await _factory.TaskDefinitionIdAsync("core", "Compose Text");
         var echo = await _factory.TaskDefinitionIdAsync("core", "Echo");
         var flowId = await CreateFlowAsync(
@@ -65,12 +69,16 @@ public sealed class PreparationWithModelTests : IClassFixture<ModelFactory>
     public async Task Execute_InputOnlyTheModelCanFill_RunCompletesWithPromptAnswerAndTokens()
     {
         Model.Enqueue(GreetingFromAncestor());
-        var (client, runId) = await StartRunAsync();
+        TestTenant? tenant = null;
+        var (client, runId) = await StartRunAsync(t => tenant = t);
 
         var run = await WaitForRunAsync(client, runId);
 
         Assert.Equal(RunStatus.Completed, Status(run));
         var echo = TaskRun(run, 1);
+        // Analytics names the model that prepared the run (the stand-in answers as the configured model).
+        var rows = await (await client.GetAsync($"/api/v1/analytics/org/{tenant!.OrganizationId}/flows/{run["flow"]!.GetValue<string>()}")).ReadJsonAsync();
+        Assert.Equal(OpenAiServer.ModelName, Assert.Single(rows.AsArray())!["llms"]!.GetValue<string>());
         Assert.Equal("Hello, Ada!", echo["result"]!["message"]!.GetValue<string>());
 
         // Exactly what was sent, once: the fully bound Compose Text asked nothing.

@@ -114,7 +114,7 @@ public sealed class AnalyticsSummaryQueryValidator : AbstractValidator<Analytics
 /// <param name="UserId">The user who ran it (with a JWT or one of their API keys); null for a webhook's run.</param>
 /// <param name="Inputs">The flow request's instructions.</param>
 /// <param name="Outputs">The flow result's body (a JSON document in a string); null until the run has ended.</param>
-/// <param name="Llms">The language model names used; null: not recorded by this server (see docs/api.md).</param>
+/// <param name="Llms">The language models that prepared the run's tasks, comma-separated (as the model endpoint named them); null when no model was asked.</param>
 /// <param name="Feedback">Always null: runs take no feedback.</param>
 /// <param name="RunType">How the run was created: <c>manual</c>, <c>api</c> or <c>webhook</c>.</param>
 /// <param name="RanByType"><c>user</c> or <c>api_key</c>: the credential that ran it.</param>
