@@ -47,26 +47,15 @@ public sealed class TelemetryTests(PrometheusFactory factory) : IClassFixture<Pr
     [Fact]
     public async Task Engine_RunOfTwoTasks_RecordsARunSpanWithATaskSpanPerTask()
     {
-        var spans = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == EngineTracing.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new EngineSpans();
         var (client, _) = await ClientAsync(factory);
         var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
         var flow = await CreateFlowAsync(client, "traced", [new Op(0, echo, new { message = "a" }), new Op(1, echo, new { message = "b" })], [(0, 1)]);
 
         var run = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
         await WaitForRunAsync(client, run);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!spans.Any(s => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run)) && DateTime.UtcNow < deadline)
-            await Task.Delay(50);
-
-        var runSpan = Assert.Single(spans, s => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run));
-        var taskSpans = spans.Where(s => s.OperationName == "task_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run)).ToList();
+        var runSpan = await spans.RunSpanAsync(run);
+        var taskSpans = spans.Stopped.Where(s => s.OperationName == "task_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run)).ToList();
         Assert.Equal([0, 1], taskSpans.Select(s => (int)s.GetTagItem(EngineTracing.TaskIndexAttribute)!).Order());
         Assert.All(taskSpans, s => Assert.Equal(runSpan.SpanId, s.ParentSpanId));
         Assert.All(taskSpans, s => Assert.Equal(runSpan.TraceId, s.TraceId));
@@ -76,14 +65,7 @@ public sealed class TelemetryTests(PrometheusFactory factory) : IClassFixture<Pr
     [Fact]
     public async Task Run_ApprovedByATracedRequest_ItsSpanLinksToThatRequestsTrace()
     {
-        var spans = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == EngineTracing.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new EngineSpans();
         var (client, _) = await ClientAsync(factory);
         var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
         var flow = await CreateFlowAsync(client, "linked", [new Op(0, echo, new { message = "a" })]);
@@ -94,15 +76,42 @@ public sealed class TelemetryTests(PrometheusFactory factory) : IClassFixture<Pr
 
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(approve)).StatusCode);
         await WaitForRunAsync(client, run);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!spans.Any(s => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run)) && DateTime.UtcNow < deadline)
-            await Task.Delay(50);
-
-        var runSpan = Assert.Single(spans, s => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run));
+        var runSpan = await spans.RunSpanAsync(run);
         var link = Assert.Single(runSpan.Links);
         Assert.Equal(approvalTrace, link.Context.TraceId);
         Assert.NotEqual(approvalTrace, runSpan.TraceId);
     }
+}
+
+/// <summary>Records the engine's spans as they stop, while it lives.</summary>
+internal sealed class EngineSpans : IDisposable
+{
+    private readonly ActivityListener _listener;
+
+    public EngineSpans()
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == EngineTracing.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = Stopped.Add,
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    public ConcurrentBag<Activity> Stopped { get; } = [];
+
+    /// <summary>The run's span, once it has stopped (the run's end is written before its span ends).</summary>
+    public async Task<Activity> RunSpanAsync(string run)
+    {
+        bool IsRun(Activity s) => s.OperationName == "flow_run" && Equals(s.GetTagItem(EngineTracing.RunIdAttribute), run);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!Stopped.Any(IsRun) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        return Assert.Single(Stopped, IsRun);
+    }
+
+    public void Dispose() => _listener.Dispose();
 }
 
 /// <summary>By default there is no scrape endpoint.</summary>
