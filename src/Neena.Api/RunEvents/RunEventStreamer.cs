@@ -133,10 +133,24 @@ internal sealed class RunEventStreamer(
                 sent = true;
             }
         }
+        // A read can be ahead of the notifications (they arrive on the listener's connection a moment after the commit the
+        // read already sees): a run or task this stream showed pending that reads as ended went through in_progress, so
+        // that is sent first. A task or run first seen ended (a late client) is only shown as it is.
+        if (_sentRun == RunStatus.Pending && SkippedInProgress(run.Status))
+        {
+            var passed = run with { Status = RunStatus.InProgress, EndTime = null };
+            await SendAsync(response, "run", passed, run, () => _sentRun = RunStatus.InProgress, token);
+            sent = true;
+        }
         foreach (var task in run.TaskRuns)
         {
             if (_sentTasks.TryGetValue(task.Id, out var last) && last.Status == task.Status && last.Attempt == task.Attempt)
                 continue;
+            if (last.Status == RunStatus.Pending && SkippedInProgress(task.Status))
+            {
+                var passed = task with { Status = RunStatus.InProgress, EndTime = null, Result = null, Error = null };
+                await SendAsync(response, "task_run", passed, run, () => _sentTasks[task.Id] = (RunStatus.InProgress, task.Attempt, task.TaskOperationIndex), token);
+            }
             await SendAsync(response, "task_run", task, run, () => _sentTasks[task.Id] = (task.Status, task.Attempt, task.TaskOperationIndex), token);
             sent = true;
         }
@@ -155,6 +169,8 @@ internal sealed class RunEventStreamer(
             await response.Body.FlushAsync(token);
         return ended;
     }
+
+    private static bool SkippedInProgress(string status) => status is RunStatus.Completed or RunStatus.Failed;
 
     private string? Sent(Guid task) => _sentTasks.TryGetValue(task, out var last) ? last.Status : null;
 
