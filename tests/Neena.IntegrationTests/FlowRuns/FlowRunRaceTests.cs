@@ -87,8 +87,15 @@ public sealed class FlowRunRaceTests(EngineOffFactory factory) : IClassFixture<E
         {
             var flow = (await (await client.PostJsonAsync("/api/v1/flows/", Version($"f{round}", echo, forward: true))).ReadJsonAsync())["id"]!.GetValue<string>();
             flows.Add(flow);
+            // A sweep of head starts, for the creations in even rounds and for the deletion in odd ones: the requests' own
+            // speed decides who wins an even start, and with it alone one side could win every round (it did, once the
+            // request path got faster), so the sweep makes sure both outcomes and the overlaps between them happen.
+            var headStart = TimeSpan.FromMilliseconds(round / 2 % 8 * 2);
+            var creationsWait = round % 2 == 0 ? headStart : TimeSpan.Zero;
+            var deletionWait = round % 2 == 1 ? headStart : TimeSpan.Zero;
             var creations = Enumerable.Range(0, 3).Select(i => Task.Run(async () =>
             {
+                await Task.Delay(creationsWait);
                 var response = await client.PostJsonAsync("/api/v1/flow_runs/", i == 0
                     ? new { flow, flow_request = request, approval_status = "approved" }
                     : (object)new { flow, flow_request = request });
@@ -98,6 +105,7 @@ public sealed class FlowRunRaceTests(EngineOffFactory factory) : IClassFixture<E
             }));
             var deletion = Task.Run(async () =>
             {
+                await Task.Delay(deletionWait);
                 var response = await client.DeleteAsync($"/api/v1/flows/?id={flow}");
                 Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
                 outcomes.Add("delete " + (int)response.StatusCode);
