@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,10 +19,6 @@ namespace Neena.Engine;
 /// </summary>
 public sealed class FlowRunEngine : BackgroundService
 {
-
-    // Waking a little after a retry's due time keeps the claim from finding it a hair early and waiting a whole poll.
-    private static readonly TimeSpan RetryDueSlack = TimeSpan.FromMilliseconds(20);
-
     private readonly IServiceScopeFactory _scopes;
     private readonly NpgsqlDataSource _dataSource;
     private readonly EngineOptions _options;
@@ -40,7 +35,7 @@ public sealed class FlowRunEngine : BackgroundService
     // Bounded: beyond it the general claim finds them anyway, oldest first.
     private readonly ConcurrentQueue<Guid> _notified = new();
     private int _notifiedCount;
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly SemaphoreSlim _taskGate;
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -144,7 +139,7 @@ public sealed class FlowRunEngine : BackgroundService
                 var (claimedAll, nextDue) = await ClaimAsync(runtime, stoppingToken);
                 if (claimedAll)
                     continue; // capacity was the limit and more may be waiting: claim again right away
-                await WaitForWakeAsync(nextDue, stoppingToken);
+                await _wake.WaitAsync(_options.PollInterval, nextDue, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -239,26 +234,7 @@ public sealed class FlowRunEngine : BackgroundService
             TaskScheduler.Default);
     }
 
-    private void Wake() => _wake.Writer.TryWrite(true);
-
-    /// <summary>Waits for a notification, the poll interval, or the moment the nearest waiting retry comes due.</summary>
-    private async Task WaitForWakeAsync(TimeSpan? nextDue, CancellationToken stoppingToken)
-    {
-        var wait = _options.PollInterval;
-        if (nextDue is { } due && due + RetryDueSlack < wait)
-            wait = due + RetryDueSlack;
-        using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        poll.CancelAfter(wait);
-        try
-        {
-            await _wake.Reader.WaitToReadAsync(poll.Token);
-            _wake.Reader.TryRead(out _);
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            // Poll interval elapsed or a retry came due: claim anyway (missed notifications, expired leases of crashed instances).
-        }
-    }
+    private void Wake() => _wake.Wake();
 
     /// <summary>No new claims any more; running tasks get the grace period, then are cancelled and handed back.</summary>
     private async Task DrainAsync()

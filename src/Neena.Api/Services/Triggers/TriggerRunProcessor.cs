@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Neena.Engine;
 using Neena.Persistence;
@@ -19,15 +18,13 @@ namespace Neena.Api.Services.Triggers;
 /// </summary>
 public sealed class TriggerRunProcessor : BackgroundService
 {
-    private static readonly TimeSpan DueSlack = TimeSpan.FromMilliseconds(20);
-
     private readonly IServiceScopeFactory _scopes;
     private readonly NpgsqlDataSource _dataSource;
     private readonly WebhookOptions _options;
     private readonly TriggerRunLease _queue;
     private readonly ILogger<TriggerRunProcessor> _logger;
     private readonly ConcurrentDictionary<Guid, Task> _working = new();
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly WakeSignal _wake = new();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public TriggerRunProcessor(
@@ -69,7 +66,7 @@ public sealed class TriggerRunProcessor : BackgroundService
             {
                 var (claimedAll, nextDue) = await ClaimAsync(stoppingToken);
                 if (!claimedAll)
-                    await WaitForWakeAsync(nextDue, stoppingToken);
+                    await _wake.WaitAsync(_options.PollInterval, nextDue, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -203,25 +200,7 @@ public sealed class TriggerRunProcessor : BackgroundService
         }
     }
 
-    private void Wake() => _wake.Writer.TryWrite(true);
-
-    private async Task WaitForWakeAsync(TimeSpan? nextDue, CancellationToken stoppingToken)
-    {
-        var wait = _options.PollInterval;
-        if (nextDue is { } due && due + DueSlack < wait)
-            wait = due + DueSlack;
-        using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        poll.CancelAfter(wait);
-        try
-        {
-            await _wake.Reader.WaitToReadAsync(poll.Token);
-            _wake.Reader.TryRead(out _);
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            // Poll interval elapsed or a retry came due.
-        }
-    }
+    private void Wake() => _wake.Wake();
 
     /// <summary>Keeps a connection listening for received deliveries, reconnecting with back-off (polling covers the gaps).</summary>
     private Task ListenLoopAsync(CancellationToken cancellationToken) =>
