@@ -140,6 +140,7 @@ public static class NeenaApi
                 options.Filters.Add<ValidationFilter>();
                 options.Filters.Add<IdempotencyFilter>();
                 options.ModelBinderProviders.Insert(0, new DecimalIntegerModelBinderProvider());
+                options.ModelBinderProviders.Insert(1, new UtcDateTimeModelBinderProvider());
                 options.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
                 options.ModelBindingMessageProvider.SetMissingBindRequiredValueAccessor(_ => ValidationErrors.FieldRequired);
                 options.ModelBindingMessageProvider.SetValueMustNotBeNullAccessor(_ => ValidationErrors.FieldRequired);
@@ -236,6 +237,7 @@ public static class NeenaApi
         });
 
         app.UseRouting();
+        app.UseMiddleware<FixedRouteMethodGuard>();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

@@ -13,9 +13,11 @@ public sealed class UtcDateTimeConverter : JsonConverter<DateTime>
     public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         // TryGetDateTimeOffset accepts ISO 8601 only; a message-less JsonException lets the serializer name the path and type.
-        if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out _))
+        // An instant outside UTC's years 1–9999 (0001-01-01T00:00:00+01:00) is refused rather than clamped to another one.
+        if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out _)
+            || !Validation.UtcDateTimeModelBinder.TryParse(reader.GetString()!, out var utc))
             throw new JsonException();
-        return DateTime.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        return utc;
     }
 
     public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options)
