@@ -41,7 +41,6 @@ internal sealed class UtcDateTimeModelBinder : IModelBinder
     {
         utc = default;
         // DateTimeOffset refuses a wall time whose UTC instant falls outside years 1–9999 instead of clamping it.
-        if (text.Length > 0 && !DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out utc)) return false; return true;
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
             return false;
         utc = instant.UtcDateTime;
