@@ -41,6 +41,7 @@ public static class Scenario
         var definitions = await new TaskDefinitionsClient(baseUrl, v1).ListAsync(0, 1000);
         var compose = definitions.Single(d => d.Task_name == "Compose Text" && d.Belongs_to_integration.Short_name == "core");
         var echo = definitions.Single(d => d.Task_name == "Echo" && d.Belongs_to_integration.Short_name == "core");
+        var wait = definitions.Single(d => d.Task_name == "Wait" && d.Belongs_to_integration.Short_name == "core");
         Check(echo.Parameters.Any(p => p.Name == "message"), "Echo takes a message");
         Check((await new TaskDefinitionsClient(baseUrl, v1).GetAsync(echo.Id)).Python_method_name == echo.Python_method_name, "GET /api/v1/task_definitions");
         Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).GetAsync(compose.Id)).Id == compose.Id, "GET /task_definitions");
@@ -139,7 +140,7 @@ public static class Scenario
         calls.Add("v1 flows");
         await LegacyFlowLifeAsync(new LegacyFlowsClient(baseUrl, legacy), new LegacyFlowRequestsClient(baseUrl, legacy), new LegacyFlowRunsClient(baseUrl, legacy), compose.Id, echo.Id);
         calls.Add("legacy flows");
-        await ObservingRunsAsync(baseUrl, v1, legacy, me.Organization, compose.Id, echo.Id);
+        await ObservingRunsAsync(baseUrl, v1, legacy, me.Organization, wait.Id, echo.Id);
         calls.Add("observing runs");
 
         // Generation without a language model: plan, save and execute on both surfaces.
@@ -396,17 +397,34 @@ public static class Scenario
     }
 
     /// <summary>§9: run fields and tags, the path alias, retry, and analytics, on both surfaces.</summary>
-    private static async Task ObservingRunsAsync(string baseUrl, HttpClient v1, HttpClient legacy, Guid organization, Guid compose, Guid echo)
+    private static async Task ObservingRunsAsync(string baseUrl, HttpClient v1, HttpClient legacy, Guid organization, Guid wait, Guid echo)
     {
         var runs = new FlowRunsClient(baseUrl, v1);
         var legacyRuns = new LegacyFlowRunsClient(baseUrl, legacy);
-        var flow = await new FlowsClient(baseUrl, v1).CreateAsync(null, NewFlow(compose, echo));
-        var request = await new FlowRequestsClient(baseUrl, v1).CreateAsync(null, NewRequest("Lin"));
+        var requests = new FlowRequestsClient(baseUrl, v1);
+        // The run must still be open when it is cancelled: its first task waits as long as the request says, ten minutes
+        // until the request is changed to no wait for the retry (a Compose → Echo run often ended before the cancel came).
+        var flow = await new FlowsClient(baseUrl, v1).CreateAsync(null, new FlowCreate
+        {
+            Name = "Wait then echo",
+            Task_operations = new List<TaskOperationCreate>
+            {
+                new() { Name = "Wait", Task_definition = wait, Index = 0, Parameters = new Dictionary<string, object> { ["seconds"] = "{{request.metadata.seconds}}" } },
+                new() { Name = "Echo", Task_definition = echo, Index = 1, Parameters = new Dictionary<string, object> { ["message"] = "waited" } },
+            },
+            Dependencies = new List<TaskDependencyCreate> { new() { Source_task_operation = 0, Target_task_operation = 1 } },
+        });
+        var request = await requests.CreateAsync(null, new FlowRequestCreate
+        {
+            Request_instructions = "Wait, then say so",
+            Request_metadata = new List<IDictionary<string, object>> { new Dictionary<string, object> { ["seconds"] = 600 } },
+        });
 
         var run = await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id, Approval_status = ApprovalStatus.Approved, Tags = new List<string> { "nightly", "env:test" } });
         Check(run.Run_type == RunType.Api && run.Ran_by_type == RanByType.Api_key && run.Tags.Contains("nightly"), "POST /api/v1/flow_runs records how and by whom");
         var cancelled = await legacyRuns.CancelAsync(run.Id);
         Check(cancelled.Status == RunStatus.Cancelled && cancelled.Duration_ms != null, "a cancelled run has a duration");
+        await requests.UpdateAsync(new FlowRequestUpdate { Id = request.Id, Request_metadata = new List<IDictionary<string, object>> { new Dictionary<string, object> { ["seconds"] = 0 } } });
         var retried = await legacyRuns.RetryAsync(run.Id);
         Check(retried.Status == RunStatus.In_progress && retried.Retry_count == 1, "PUT /flow_runs/retry");
         FlowRun finished = null;
