@@ -34,7 +34,7 @@ public sealed class JsonDepthTests(FuzzFactory factory) : IClassFixture<FuzzFact
     [Theory]
     [InlineData(61)]
     [InlineData(JsonDepth.MaxStored - 1)]
-    public async Task RequestMetadata_NestedDeeperThanTheLimit_Is422AtTheField_AndTheListStillReads(int depth)
+    public async Task RequestMetadata_NestedDeeperThanTheLimit_Is422AtTheField_AtTheLimitReadsBackEverywhere(int depth)
     {
         var tenant = await factory.CreateTenantAsync();
         var client = factory.ClientWithBearer(tenant.ApiKey);
@@ -56,22 +56,15 @@ public sealed class JsonDepthTests(FuzzFactory factory) : IClassFixture<FuzzFact
         var list = await client.GetAsync("/api/v1/flow_requests/all");
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
         Assert.Single((await list.ReadJsonAsync()).AsArray());
-    }
 
-    [Fact]
-    public async Task RequestMetadata_AtTheLimit_IsStoredAndReadsBackEverywhere()
-    {
-        var tenant = await factory.CreateTenantAsync();
-        var client = factory.ClientWithBearer(tenant.ApiKey);
+        // At the limit: stored, and it reads back in the list, alone, and deleted.
         var metadata = $$"""[{"x": {{DeepJson.Objects(JsonDepth.MaxStored - 2)}}}]""";
-
-        var created = await client.PostAsJsonAsyncRaw("/api/v1/flow_requests/", $$"""{"request_instructions": "Handle the deep data, please.", "request_metadata": {{metadata}}}""");
-
-        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
-        var id = (await created.ReadJsonAsync())["id"]!.GetValue<string>();
+        var atLimit = await client.PostAsJsonAsyncRaw("/api/v1/flow_requests/", $$"""{"request_instructions": "Handle the deep data, please.", "request_metadata": {{metadata}}}""");
+        Assert.Equal(HttpStatusCode.OK, atLimit.StatusCode);
+        var id = (await atLimit.ReadJsonAsync())["id"]!.GetValue<string>();
         var one = await (await client.GetAsync($"/api/v1/flow_requests/?id={id}")).ReadJsonAsync();
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(metadata), one["request_metadata"]));
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/flow_requests/all")).StatusCode);
+        Assert.Equal(2, (await (await client.GetAsync("/api/v1/flow_requests/all")).ReadJsonAsync()).AsArray().Count);
         Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/v1/flow_requests/?id={id}")).StatusCode);
     }
 
@@ -167,26 +160,20 @@ public sealed class WebhookJsonDepthTests(WebhookFactory factory) : IClassFixtur
         return (client, tenant, operation);
     }
 
-    [Theory]
-    [InlineData(62)]
-    [InlineData(WebhookBodyDepthLimit + 1)]
-    public async Task SignedBody_DeeperThanTheLimit_Is422AndNothingIsStored(int depth)
-    {
-        var (_, tenant, operation) = await EchoOperationAsync();
-
-        var response = await factory.CreateClient().SendAsync(PlatformWebhooks.Neena(Path(operation), DeepJson.Objects(depth), Secret));
-
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
-        Assert.Equal(["body"], await response.ErrorLocationsAsync());
-        Assert.Equal((0, 0, 0), await factory.RowsAsync(tenant));
-    }
-
     private const int WebhookBodyDepthLimit = Neena.Api.Services.Triggers.WebhookBodyDepth.MaxBodyDepth;
 
     [Fact]
-    public async Task SignedBody_AtTheLimit_IsStored_ReadsBack_RunsAndCanBeDeleted()
+    public async Task SignedBody_DeeperThanTheLimit_Is422AndStoresNothing_AtTheLimitIsStoredReadsBackRunsAndCanBeDeleted()
     {
         var (client, tenant, operation) = await EchoOperationAsync();
+        foreach (var depth in new[] { 62, WebhookBodyDepthLimit + 1 })
+        {
+            var refused = await factory.CreateClient().SendAsync(PlatformWebhooks.Neena(Path(operation), DeepJson.Objects(depth), Secret));
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            Assert.Equal(["body"], await refused.ErrorLocationsAsync());
+            Assert.Equal((0, 0, 0), await factory.RowsAsync(tenant));
+        }
+
         var body = DeepJson.Objects(WebhookBodyDepthLimit);
 
         var response = await factory.CreateClient().SendAsync(PlatformWebhooks.Neena(Path(operation), body, Secret));
@@ -208,5 +195,33 @@ public sealed class WebhookJsonDepthTests(WebhookFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/flow_runs/?id={triggerRun.FlowRunId}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/v1/flow_requests/?id={triggerRun.FlowRequestId}")).StatusCode);
         Assert.Equal((1, 1, 1), await factory.RowsAsync(tenant));
+    }
+}
+
+/// <summary>The engine with a run whose stored data no reader takes (written before the limit, or by hand).</summary>
+public sealed class EngineJsonDepthTests(EngineFactory factory) : IClassFixture<EngineFactory>
+{
+    [Fact]
+    public async Task Run_WhoseRequestMetadataIsTooDeepToRead_FailsAtOnceSayingSo()
+    {
+        var (client, _) = await ClientAsync(factory);
+        var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
+        var flow = await CreateFlowAsync(client, "echo", [new Op(0, echo, new { message = "hello" })]);
+        var request = await CreateRequestAsync(client, flow);
+        await using (var connection = new NpgsqlConnection(factory.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("UPDATE flow_requests SET request_metadata = ('[{\"x\": ' || repeat('[', $2) || repeat(']', $2) || '}]')::jsonb WHERE id = $1", connection);
+            command.Parameters.AddWithValue(Guid.Parse(request));
+            command.Parameters.AddWithValue(JsonDepth.MaxRead);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var run = await WaitForRunAsync(client, await CreateRunAsync(client, flow, request));
+
+        Assert.Equal(RunStatus.Failed, Status(run));
+        var result = (await (await client.GetAsync($"/api/v1/flow_runs/with_flow_result?id={run["id"]}")).ReadJsonAsync())["flow_result"]!;
+        Assert.Contains($"request metadata nests deeper than {JsonDepth.MaxRead} levels", result["body"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, await factory.CountAsync("SELECT claim_attempts FROM flow_runs WHERE id = $1", Guid.Parse(run["id"]!.GetValue<string>())));
     }
 }
