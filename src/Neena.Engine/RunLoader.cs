@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Neena.Domain.Catalogue;
+using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
 using Neena.Engine.Preparation;
 using Neena.Persistence.Configurations;
@@ -116,7 +117,7 @@ internal static class RunLoader
         var request = new FlowRequestInfo(
             reader.IsDBNull(4) ? "" : reader.GetString(4),
             reader.IsDBNull(5) ? null : reader.GetString(5),
-            reader.IsDBNull(6) ? [] : (JsonArray)JsonNode.Parse(reader.GetString(6))!);
+            reader.IsDBNull(6) ? [] : (JsonArray)Stored(reader.GetString(6), "request metadata")!);
         var startTraceParent = reader.IsDBNull(7) ? null : reader.GetString(7);
 
         await reader.NextResultAsync(cancellationToken);
@@ -133,7 +134,7 @@ internal static class RunLoader
                 Status = reader.GetString(3),
                 StartTime = reader.IsDBNull(4) ? null : reader.GetDateTime(4),
                 EndTime = reader.IsDBNull(5) ? null : reader.GetDateTime(5),
-                Result = reader.IsDBNull(6) ? null : JsonNode.Parse(reader.GetString(6)),
+                Result = reader.IsDBNull(6) ? null : Stored(reader.GetString(6), "task result"),
                 Error = reader.IsDBNull(7) ? null : reader.GetString(7),
                 Attempt = reader.GetInt32(8),
                 TaskOperationId = reader.GetGuid(9),
@@ -141,7 +142,7 @@ internal static class RunLoader
                 OperationName = reader.GetString(11),
                 Instruction = reader.IsDBNull(12) ? null : reader.GetString(12),
                 // Cast as EF's mapping does: a stored value of the wrong shape is an error of the run, not silently nothing.
-                Parameters = reader.IsDBNull(13) ? null : (JsonObject?)JsonNode.Parse(reader.GetString(13)),
+                Parameters = reader.IsDBNull(13) ? null : (JsonObject?)Stored(reader.GetString(13), "task parameters"),
                 IntegrationCredentialId = reader.IsDBNull(14) ? null : reader.GetGuid(14),
                 DependsOn = [.. reader.GetFieldValue<int[]>(15)],
                 SortedIndex = reader.GetInt32(16),
@@ -182,4 +183,16 @@ internal static class RunLoader
 
         return new RunSnapshot(runId, organizationId, status, flowName, request, tasks, definitions, dependencies, retryDelays, startTraceParent);
     }
+
+    /// <summary>A stored value, read with the depth every reader accepts; one deeper (stored before the limit) fails the run at once.</summary>
+    private static JsonNode? Stored(string text, string what)
+    {
+        var node = JsonDepth.ParseStored(text, out var tooDeep);
+        return tooDeep
+            ? throw new UnreadableRunException($"The run's {what} nests deeper than {JsonDepth.MaxRead} levels of JSON and cannot be read.")
+            : node;
+    }
 }
+
+/// <summary>A run whose stored data can never be read (not a passing error): failing it at once beats claiming it again.</summary>
+internal sealed class UnreadableRunException(string message) : Exception(message);

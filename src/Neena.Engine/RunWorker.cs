@@ -171,6 +171,11 @@ internal sealed class RunWorker : IDisposable
         {
             // Stopped: the reason decides what happens with the lease below.
         }
+        catch (UnreadableRunException ex)
+        {
+            _rt.Logger.LogError("Run {RunId} cannot be read: {Reason}; failing it", RunId, ex.Message);
+            finished = await GiveUpAsync("The run failed: " + ex.Message, CancellationToken.None);
+        }
         catch (Exception ex)
         {
             if (_claimAttempts >= _rt.Options.MaxRunAttempts)

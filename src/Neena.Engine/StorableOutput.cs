@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Neena.Domain.Common;
 using Neena.Integrations;
 
 namespace Neena.Engine;
@@ -8,13 +9,16 @@ namespace Neena.Engine;
 /// A task's output must be storable as PostgreSQL jsonb before it is written: jsonb refuses U+0000 and unpaired
 /// surrogates, and a failed write would look like a database outage (the run handed back and claimed again and again)
 /// instead of what it is, an output this task can never record. The API refuses such values in requests (422); this is
-/// the same rule for what integrations return, such as an HTTP response body.
+/// the same rule for what integrations return, such as an HTTP response body. So is the depth limit
+/// (<see cref="JsonDepth.MaxStored"/>): an output nested deeper would be stored and then break every read of the run.
 /// </summary>
 internal static class StorableOutput
 {
     /// <exception cref="TaskFailedException">The output holds a string or property name jsonb cannot store.</exception>
     public static void Ensure(JsonNode? output)
     {
+        if (JsonDepth.Exceeds(output))
+            throw new TaskFailedException($"The task's output cannot be stored: it nests deeper than {JsonDepth.MaxStored} levels of JSON objects and arrays.");
         if (Problem(output, "$") is { } problem)
             throw new TaskFailedException($"The task's output cannot be stored: {problem}.");
     }

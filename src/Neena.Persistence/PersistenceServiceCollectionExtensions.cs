@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Neena.Persistence;
@@ -33,8 +34,13 @@ public static class PersistenceServiceCollectionExtensions
         services.AddKeyedSingleton(ListenerDataSource, (sp, _) => new NpgsqlDataSourceBuilder(
             new NpgsqlConnectionStringBuilder(connectionString(sp)) { Pooling = false }.ConnectionString).Build());
         services.AddDbContextPool<NeenaDbContext>((sp, options) =>
+        {
+            // Value converters are static: the one place that can report a stored value too deep to read gets the logger here.
+            if (sp.GetService<ILoggerFactory>() is { } logging)
+                Configurations.JsonColumns.Logger = logging.CreateLogger("Neena.Persistence.StoredJson");
             Configure(options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), ConfigureNpgsql))
-                .AddInterceptors(sp.GetRequiredService<AuditInterceptor>()));
+                .AddInterceptors(sp.GetRequiredService<AuditInterceptor>());
+        });
         return services;
     }
 

@@ -19,6 +19,7 @@ using Neena.Api.Services;
 using Neena.Api.Services.Generation;
 using Neena.Api.Services.Triggers;
 using Neena.Api.Validation;
+using Neena.Domain.Common;
 using Neena.Engine;
 using Neena.Engine.Credentials;
 using Neena.Engine.LanguageModel;
@@ -82,7 +83,9 @@ public static class NeenaApi
         json.Converters.Add(new FiniteDoubleConverter());
         json.Converters.Add(new FiniteSingleConverter());
         json.Converters.Add(new SafeJsonTreeConverter());
-        json.MaxDepth = 64;
+        // Deeper than any stored value read back plus its envelope, so that every row reads back; a JSON-tree field deeper
+        // than what may be stored is refused at the field (SafeJsonTreeConverter), a body deeper than this at "body".
+        json.MaxDepth = JsonDepth.MaxDocument;
     }
 
     private static void AddServices(IServiceCollection services, IConfiguration configuration)

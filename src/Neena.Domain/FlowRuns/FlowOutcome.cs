@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Neena.Domain.Common;
 
 namespace Neena.Domain.FlowRuns;
 
@@ -35,7 +35,7 @@ public static class FlowOutcome
             ["outputs"] = outputs,
             ["errors"] = errors,
         };
-        return body.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        return body.ToJsonString(JsonDepth.SerializerOptions);
     }
 
     private static string DefaultMessage(string runStatus, IReadOnlyCollection<TaskRun> taskRuns) => runStatus switch

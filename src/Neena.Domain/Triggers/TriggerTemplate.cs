@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Neena.Domain.Common;
 
 namespace Neena.Domain.Triggers;
 
@@ -19,7 +20,7 @@ public static partial class TriggerTemplate
     private static partial Regex PlaceholderPattern();
 
     // Instructions are plain text for people and the model, not HTML: non-ASCII stays readable.
-    private static readonly JsonSerializerOptions TextOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions TextOptions = new() { MaxDepth = JsonDepth.MaxDocument, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The field names the template refers to, each once, in order of first appearance.</summary>
     public static IReadOnlyList<string> Placeholders(string template)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Neena.Domain.Catalogue;
+using Neena.Domain.Common;
 using Neena.Engine.LanguageModel;
 
 namespace Neena.Engine.Preparation;
@@ -49,6 +50,11 @@ internal static class ModelAnswerValidator
                 // An optional parameter may be declined; its task default applies.
                 if (!parameter.Optional)
                     problems.Add($"'{name}' is required and must not be null");
+                continue;
+            }
+            if (JsonDepth.Exceeds(value))
+            {
+                problems.Add($"'{name}' nests deeper than {JsonDepth.MaxStored} levels of objects and arrays");
                 continue;
             }
             if (!HasType(value, parameter.DataType))

@@ -3,6 +3,9 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Neena.Domain.Common;
 
 namespace Neena.Persistence.Configurations;
 
@@ -26,17 +29,43 @@ internal static class JsonColumns
         return property;
     }
 
-    /// <summary>A <c>jsonb</c> column read and written as a JSON DOM node (object, array or any value), compared by content.</summary>
+    /// <summary>
+    /// A <c>jsonb</c> column read and written as a JSON DOM node (object, array or any value), compared by content. Read and
+    /// written with <see cref="JsonDepth.MaxRead"/> levels (System.Text.Json's default of 64 made rows that the API once
+    /// accepted unreadable, and a list with one such row a 500); a row deeper still reads as <see cref="JsonDepth.Unreadable"/>
+    /// (in an array for an array column), logged, so that one row cannot break a list. An entity read so is saved without
+    /// touching the column unless the column itself is changed: the comparer sees the marker unchanged.
+    /// </summary>
     public static PropertyBuilder<TNode> HasJsonbNode<TNode>(this PropertyBuilder<TNode> property) where TNode : JsonNode?
     {
+        var column = property.Metadata.DeclaringType.ClrType.Name + "." + property.Metadata.Name;
         property.HasColumnType("jsonb").HasConversion(
-            v => v == null ? null : v.ToJsonString((JsonSerializerOptions?)null),
-            s => s == null ? default! : (TNode)JsonNode.Parse(s, null, default)!,
+            v => v == null ? null : v.ToJsonString(JsonDepth.SerializerOptions),
+            s => s == null ? default! : ReadNode<TNode>(s, column),
             new ValueComparer<TNode>(
                 (a, b) => JsonNode.DeepEquals(a, b),
-                v => v == null ? 0 : v.ToJsonString((JsonSerializerOptions?)null).GetHashCode(StringComparison.Ordinal),
+                v => v == null ? 0 : v.ToJsonString(JsonDepth.SerializerOptions).GetHashCode(StringComparison.Ordinal),
                 v => v == null ? default! : (TNode)v.DeepClone()));
         return property;
+    }
+
+    /// <summary>Where a stored value too deep to read is reported; the host's logger once the first context is configured.</summary>
+    internal static ILogger Logger { get; set; } = NullLogger.Instance;
+
+    private static TNode ReadNode<TNode>(string text, string column) where TNode : JsonNode?
+    {
+        var node = JsonDepth.ParseStored(text, out var tooDeep);
+        if (!tooDeep)
+            return (TNode)node!;
+        try
+        {
+            Logger.LogWarning("A stored {Column} value nests deeper than {MaxDepth} levels; it reads as a marker", column, JsonDepth.MaxRead);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host that owned the logger has stopped (tests run several in one process); the marker is the answer anyway.
+        }
+        return typeof(TNode) == typeof(JsonArray) ? (TNode)(JsonNode)new JsonArray(node) : (TNode)node!;
     }
 }
 

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
 using Npgsql;
 using NpgsqlTypes;
@@ -373,7 +373,7 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
 
     private static NpgsqlParameter Jsonb(string name, JsonNode? value) => new(name, NpgsqlDbType.Jsonb)
     {
-        Value = value is null ? DBNull.Value : value.ToJsonString((JsonSerializerOptions?)null),
+        Value = value is null ? DBNull.Value : value.ToJsonString(JsonDepth.SerializerOptions),
     };
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];

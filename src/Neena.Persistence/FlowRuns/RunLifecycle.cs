@@ -1,6 +1,6 @@
 using System.Linq.Expressions;
-using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
 using Npgsql;
 using NpgsqlTypes;
@@ -301,7 +301,8 @@ public static class RunLifecycle
                 TaskOperationIndex = reader.GetInt32(0),
                 OperationName = reader.GetString(1),
                 Status = reader.GetString(2),
-                Result = await reader.IsDBNullAsync(3, cancellationToken) ? null : JsonNode.Parse(reader.GetString(3)),
+                // A result too deep to read (stored before the limit) is shown as the marker in the flow result, not a failure to end the run.
+                Result = await reader.IsDBNullAsync(3, cancellationToken) ? null : JsonDepth.ParseStored(reader.GetString(3), out _),
                 Error = await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
                 DependsOn = [.. reader.GetFieldValue<int[]>(5)],
             });

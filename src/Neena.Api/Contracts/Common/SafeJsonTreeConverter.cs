@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Neena.Domain.Common;
 
 namespace Neena.Api.Contracts.Common;
 
@@ -9,7 +10,9 @@ namespace Neena.Api.Contracts.Common;
 /// <see cref="JsonElement"/>) never meet the <c>string</c> and <c>double</c> converters: the serializer keeps their
 /// text as raw UTF-8 and only PostgreSQL's <c>jsonb</c> input finds a <c>\u0000</c> or a lone surrogate (a 500 after
 /// the fact). This converter checks the whole tree against <see cref="JsonValueRules"/> while binding, property
-/// names included, and answers a refusal at the exact path inside the field.
+/// names included, and answers a refusal at the exact path inside the field. Every JSON-tree field of a request is stored
+/// as it is sent, so a tree nested deeper than <see cref="JsonDepth.MaxStored"/> is refused at the field: once stored, it
+/// would break the reads of the row (and of every list holding it).
 /// </summary>
 public sealed class SafeJsonTreeConverter : JsonConverterFactory
 {
@@ -24,6 +27,8 @@ public sealed class SafeJsonTreeConverter : JsonConverterFactory
     private static JsonElement ReadChecked(ref Utf8JsonReader reader)
     {
         var element = JsonElement.ParseValue(ref reader);
+        if (JsonDepth.Exceeds(element))
+            throw JsonValueRules.Refusal(JsonDepth.TooDeepMessage());
         JsonValueRules.CheckTree(element);
         return element;
     }

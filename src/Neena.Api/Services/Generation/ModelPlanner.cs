@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Neena.Api.Contracts.Flows;
+using Neena.Domain.Common;
 using Neena.Engine.LanguageModel;
 
 namespace Neena.Api.Services.Generation;
@@ -37,6 +38,7 @@ public sealed class ModelPlanner(LanguageModelClient model, FlowDraftValidator v
 
     private static readonly JsonSerializerOptions CompactJson = new()
     {
+        MaxDepth = JsonDepth.MaxDocument,
         WriteIndented = false,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };

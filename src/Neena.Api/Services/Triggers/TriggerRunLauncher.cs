@@ -5,6 +5,7 @@ using Neena.Api.Contracts.FlowRequests;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Errors;
 using Neena.Api.Services.Generation;
+using Neena.Domain.Common;
 using Neena.Domain.FlowRequests;
 using Neena.Domain.FlowRuns;
 using Neena.Domain.Triggers;
@@ -62,12 +63,17 @@ internal sealed class TriggerRunLauncher(
         var trigger = catalogue.Integrations.SelectMany(i => i.Triggers).FirstOrDefault(t => t.TypeName == work.PythonMethodName)
             ?? throw new TriggerRunFailedException($"The trigger '{work.TriggerName}' is no longer part of the catalogue.", permanent: true);
 
+        // Deliveries stored before the depth limit existed may be too deep for a flow request (or to read at all).
+        if (work.Event is JsonObject stored && stored.ContainsKey(JsonDepth.UnreadableProperty))
+            throw new TriggerRunFailedException($"The event nests deeper than {JsonDepth.MaxRead} levels of JSON and cannot be read.", permanent: true);
         var fields = trigger.Extract(work.Event);
         var missing = trigger.EventFields.Where(f => !f.Optional && fields[f.Name] is null).Select(f => $"'{f.Name}' (at {f.JsonPath})").ToList();
         if (missing.Count > 0)
             throw new TriggerRunFailedException($"The event lacks the required field{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}.", permanent: true);
         var instructions = Instructions(RenderTemplate(work.TemplateBody, fields));
         var metadata = new JsonArray(fields);
+        if (JsonDepth.Exceeds(metadata))
+            throw new TriggerRunFailedException($"The event's fields nest too deeply for a flow request's metadata (at most {JsonDepth.MaxStored} levels of objects and arrays).", permanent: true);
         var name = Cut(work.Name, FlowRequest.MaxNameLength);
 
         PlannedFlow? plan = null;

@@ -34,7 +34,7 @@ public sealed class WebhookReceiver(
 {
     public const string NotFound = "Webhook trigger operation not found";
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    private static readonly JsonDocumentOptions DocumentOptions = WebhookBodyDepth.DocumentOptions;
 
     private enum Platform
     {
@@ -82,6 +82,7 @@ public sealed class WebhookReceiver(
             throw new ApiException(StatusCodes.Status401Unauthorized, refusal);
 
         using var document = Parse(body);
+        WebhookBodyDepth.Check(document.RootElement);
         var delivery = JsonNode.Parse(document.RootElement.GetRawText(), new JsonNodeOptions { PropertyNameCaseInsensitive = false });
         var decision = target.Platform switch
         {
