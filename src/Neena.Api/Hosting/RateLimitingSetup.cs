@@ -18,10 +18,12 @@ internal static class RateLimitingSetup
         {
             if (permitLimit <= 0)
                 return RateLimitPartition.GetNoLimiter("off");
-            // After authentication: one budget per API key or user; anonymous callers share one per address. Webhook
-            // deliveries carry no Neena credential and come from a platform's shared addresses: one budget per operation.
-            var key = WebhookPartition(context) is { } webhook ? webhook
-                : context.User.FindFirst(NeenaClaims.ApiKeyId)?.Value is { } apiKeyId ? "key:" + apiKeyId
+            // Webhook deliveries carry no Neena credential: the receiver budgets them once it knows whether they are
+            // authentic (WebhookRateLimits), so that forgeries cannot use up a genuine sender's budget.
+            if (IsWebhook(context))
+                return RateLimitPartition.GetNoLimiter("webhook");
+            // After authentication: one budget per API key or user; anonymous callers share one per address.
+            var key = context.User.FindFirst(NeenaClaims.ApiKeyId)?.Value is { } apiKeyId ? "key:" + apiKeyId
                 : context.User.GetSubject() is { } subject ? "sub:" + subject
                 : "ip:" + context.Connection.RemoteIpAddress;
             return RateLimitPartition.Get(key, _ => new FixedWindowLimiter(permitLimit, window, time));
@@ -35,13 +37,6 @@ internal static class RateLimitingSetup
         };
     }
 
-    /// <summary>The budget of a webhook delivery: its trigger operation's (ids that are no uuid share one, they all answer 404).</summary>
-    private static string? WebhookPartition(HttpContext context)
-    {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<WebhookEndpointAttribute>() is null)
-            return null;
-        return context.GetRouteValue(WebhookEndpointAttribute.OperationRouteValue) is string id && Guid.TryParse(id, out var operation)
-            ? "webhook:" + operation.ToString("D")
-            : "webhook:invalid";
-    }
+    private static bool IsWebhook(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<WebhookEndpointAttribute>() is not null;
 }

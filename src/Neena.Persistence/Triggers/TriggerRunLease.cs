@@ -13,7 +13,14 @@ public static class TriggerRunNotifications
 }
 
 /// <summary>A delivery the receiver accepted, as it is stored.</summary>
-public sealed record TriggerRunDelivery(Guid OrganizationId, Guid OperationId, string EventJson, string? DeliveryId, string? IntegrationEntityId);
+public sealed record TriggerRunDelivery(Guid OrganizationId, Guid OperationId, string EventJson, string? DeliveryId, string? IntegrationEntityId)
+{
+    /// <summary>The signature that verified the delivery, when a replay of it must be recognised whatever its delivery id.</summary>
+    public byte[]? Signature { get; init; }
+
+    /// <summary>When a replay of <see cref="Signature"/> can no longer pass the timestamp check (its row may be deleted then).</summary>
+    public DateTimeOffset SignatureExpiresAt { get; init; }
+}
 
 /// <summary>The trigger run holding a delivery, and whether an earlier delivery of the same event had already stored it.</summary>
 public sealed record StoredDelivery(Guid TriggerRunId, bool Duplicate);
@@ -40,7 +47,8 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
     /// <summary>
     /// Stores a delivery as a <c>received</c> trigger run and notifies the processors at commit; a delivery whose id the
     /// operation has already stored is not stored again (the unique index decides, so two racing copies store one row)
-    /// and the first one's trigger run is returned.
+    /// and the first one's trigger run is returned. So is one whose <see cref="TriggerRunDelivery.Signature"/> was seen before,
+    /// whatever its delivery id: a captured delivery sent again is a replay, not a new event.
     /// </summary>
     public static async Task<StoredDelivery> StoreAsync(NpgsqlDataSource dataSource, TriggerRunDelivery delivery, CancellationToken cancellationToken)
     {
@@ -48,6 +56,12 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
         ArgumentNullException.ThrowIfNull(delivery);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (delivery.Signature is { } signature && await ClaimSignatureAsync(connection, transaction, delivery.OperationId, signature, delivery.SignatureExpiresAt, cancellationToken) is { } replayed)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return new StoredDelivery(replayed, Duplicate: true);
+        }
+
         Guid? inserted;
         await using (var insert = new NpgsqlCommand($"""
             INSERT INTO trigger_runs (id, organization_id, webhook_trigger_operation_id, status, event, delivery_id, integration_entity_id,
@@ -67,24 +81,76 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
             inserted = await insert.ExecuteScalarAsync(cancellationToken) as Guid?;
         }
 
+        StoredDelivery stored;
         if (inserted is { } id)
         {
             await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection, transaction);
             notify.Parameters.AddWithValue("channel", TriggerRunNotifications.Received);
             notify.Parameters.AddWithValue("payload", id.ToString());
             await notify.ExecuteNonQueryAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return new StoredDelivery(id, Duplicate: false);
+            stored = new StoredDelivery(id, Duplicate: false);
+        }
+        else
+        {
+            // ON CONFLICT waited for the conflicting insert to commit, and this statement's snapshot is newer: the row is visible.
+            await using var existing = new NpgsqlCommand(
+                "SELECT id FROM trigger_runs WHERE webhook_trigger_operation_id = @operation AND delivery_id = @delivery", connection, transaction);
+            existing.Parameters.AddWithValue("operation", delivery.OperationId);
+            existing.Parameters.AddWithValue("delivery", delivery.DeliveryId!);
+            stored = new StoredDelivery((Guid)(await existing.ExecuteScalarAsync(cancellationToken))!, Duplicate: true);
         }
 
-        // ON CONFLICT waited for the conflicting insert to commit, and this statement's snapshot is newer: the row is visible.
-        await using var existing = new NpgsqlCommand(
-            "SELECT id FROM trigger_runs WHERE webhook_trigger_operation_id = @operation AND delivery_id = @delivery", connection, transaction);
-        existing.Parameters.AddWithValue("operation", delivery.OperationId);
-        existing.Parameters.AddWithValue("delivery", delivery.DeliveryId!);
-        var first = (Guid)(await existing.ExecuteScalarAsync(cancellationToken))!;
+        if (delivery.Signature is { } seen)
+        {
+            // A replay of this signature (a retry of a repeated delivery included) answers with the same trigger run.
+            await using var link = new NpgsqlCommand(
+                "UPDATE webhook_delivery_signatures SET trigger_run_id = @run WHERE webhook_trigger_operation_id = @operation AND signature = @signature",
+                connection, transaction);
+            link.Parameters.AddWithValue("run", stored.TriggerRunId);
+            link.Parameters.AddWithValue("operation", delivery.OperationId);
+            link.Parameters.AddWithValue("signature", seen);
+            await link.ExecuteNonQueryAsync(cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
-        return new StoredDelivery(first, Duplicate: true);
+        return stored;
+    }
+
+    /// <summary>
+    /// Records a verified signature, in the delivery's transaction, before its trigger run: null when it is new, else the trigger
+    /// run of the delivery that carried it first. The primary key decides, so a copy racing the first waits for its commit
+    /// and then sees its trigger run. Each call also deletes a batch of expired signatures (any instance's, skipping those
+    /// another transaction holds), so the table stays about as large as one timestamp window of deliveries.
+    /// </summary>
+    private static async Task<Guid?> ClaimSignatureAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid operationId, byte[] signature, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        await using (var cleanup = new NpgsqlCommand("""
+            DELETE FROM webhook_delivery_signatures WHERE ctid IN (
+                SELECT ctid FROM webhook_delivery_signatures WHERE expires_at < now() LIMIT 100 FOR UPDATE SKIP LOCKED)
+            """, connection, transaction))
+        {
+            await cleanup.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var claim = new NpgsqlCommand("""
+            INSERT INTO webhook_delivery_signatures (webhook_trigger_operation_id, signature, expires_at)
+            VALUES (@operation, @signature, @expires)
+            ON CONFLICT (webhook_trigger_operation_id, signature) DO NOTHING
+            """, connection, transaction))
+        {
+            claim.Parameters.AddWithValue("operation", operationId);
+            claim.Parameters.AddWithValue("signature", signature);
+            claim.Parameters.AddWithValue("expires", expiresAt);
+            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 1)
+                return null;
+        }
+
+        await using var first = new NpgsqlCommand(
+            "SELECT trigger_run_id FROM webhook_delivery_signatures WHERE webhook_trigger_operation_id = @operation AND signature = @signature",
+            connection, transaction);
+        first.Parameters.AddWithValue("operation", operationId);
+        first.Parameters.AddWithValue("signature", signature);
+        return await first.ExecuteScalarAsync(cancellationToken) as Guid?;
     }
 
     /// <summary>

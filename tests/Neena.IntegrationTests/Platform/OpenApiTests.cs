@@ -36,7 +36,7 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
 
         Assert.All(parameters, name => Assert.Matches("^[a-z][a-z_]*$", name));
         // Headers are named as the platforms send them.
-        Assert.Subset(new HashSet<string> { "X-Neena-Signature", "X-Neena-Timestamp", "X-Neena-Delivery", "X-Slack-Signature", "X-Slack-Request-Timestamp", "X-Trello-Webhook", "Idempotency-Key", "Last-Event-ID" }, headers);
+        Assert.Subset(new HashSet<string> { "X-Neena-Signature", "X-Neena-Timestamp", "X-Neena-Delivery", "X-Slack-Signature", "X-Slack-Request-Timestamp", "X-Trello-Webhook", "webhook-id", "webhook-timestamp", "webhook-signature", "Idempotency-Key", "Last-Event-ID" }, headers);
         Assert.Subset(parameters, new HashSet<string> { "skip", "limit", "id", "flow_id", "flow_run_id", "status", "start_date", "end_date", "webhook_trigger_operation_id", "webhook_trigger_definition_id", "integration_entity_id", "integration_short_name" });
         var list = Operations(doc).Single(o => o.Path == "/api/v1/flow_runs/all").Operation["parameters"]!.AsArray();
         var limit = list.Single(p => p!["name"]!.GetValue<string>() == "limit")!["schema"]!;

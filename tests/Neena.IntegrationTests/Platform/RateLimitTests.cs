@@ -1,6 +1,7 @@
 using System.Net;
 using Neena.IntegrationTests.Infrastructure;
 using Neena.IntegrationTests.Triggers;
+using Neena.StandIns;
 
 namespace Neena.IntegrationTests.Platform;
 
@@ -10,6 +11,8 @@ public sealed class RateLimitedFactory : NeenaFactory
     {
         ["RateLimiting:PermitLimit"] = "3",
         ["RateLimiting:WindowSeconds"] = "60",
+        ["RateLimiting:WebhookFailurePermitLimit"] = "2",
+        ["Webhooks:ProcessorEnabled"] = "false",
     };
 }
 
@@ -38,23 +41,36 @@ public sealed class RateLimitTests(RateLimitedFactory factory) : IClassFixture<R
     }
 
     [Fact]
-    public async Task WebhookDeliveries_AreBudgetedPerTriggerOperation()
+    public async Task WebhookDeliveries_VerifiedOnesAreBudgetedPerTriggerOperation_ForgeriesPerAddress()
     {
         var tenant = await factory.CreateTenantAsync();
         var busy = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", signingSecret: "whsec_a");
         var quiet = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", signingSecret: "whsec_b");
         var platform = factory.CreateClient();
-        // Unsigned deliveries are refused (401), yet they count: a flood of forgeries is limited like any other.
-        Task<HttpResponseMessage> Deliver(Guid operation) => platform.PostAsync($"/webhooks/{operation}", JsonHelpers.RawJson("{}"));
+        Task<HttpResponseMessage> Forge(Guid operation) => platform.PostAsync($"/webhooks/{operation}", JsonHelpers.RawJson("{}"));
+        Task<HttpResponseMessage> Deliver(Guid operation, string secret) =>
+            platform.SendAsync(PlatformWebhooks.Neena($"/webhooks/{operation}", "{\"n\": \"" + Guid.NewGuid() + "\"}", secret));
 
-        var statuses = new List<HttpStatusCode>();
+        // Forgeries (and unknown operations) use up the address's budget of failed verifications, not the operation's.
+        var forged = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+            forged.Add((await Forge(busy)).StatusCode);
+        var unknown = await Forge(Guid.NewGuid());
+        var forgedLimited = await Forge(quiet);
+        var genuine = new List<HttpStatusCode>();
         for (var i = 0; i < 4; i++)
-            statuses.Add((await Deliver(busy)).StatusCode);
-        var other = await Deliver(quiet);
+            genuine.Add((await Deliver(busy, "whsec_a")).StatusCode);
+        var other = await Deliver(quiet, "whsec_b");
         var caller = await factory.ClientWithApiKeyHeader(tenant.ApiKey).GetAsync("/api/v1/users/");
 
-        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
-        Assert.Equal(HttpStatusCode.Unauthorized, other.StatusCode);
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], forged);
+        Assert.Equal(HttpStatusCode.TooManyRequests, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, forgedLimited.StatusCode);
+        Assert.True(forgedLimited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal("Too Many Requests", await forgedLimited.DetailAsync());
+        // Signed deliveries from the same address still go through, three per window to one operation.
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests], genuine);
+        Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
         Assert.Equal(HttpStatusCode.OK, caller.StatusCode);
     }
 

@@ -68,7 +68,7 @@ public static class WebhookTestSupport
         string? signingSecret = null,
         Guid? credentialId = null)
     {
-        _ = factory.Server; // the catalogue is synchronised when the server starts
+        _ = factory.Services; // starts the server (TestServer or Kestrel), which synchronises the catalogue
         await using var db = factory.CreateDbContext(tenant.OrganizationId);
         var definition = await db.WebhookTriggerDefinitions
             .Where(d => d.Integration!.ShortName == integration && d.TriggerName == trigger)
@@ -149,4 +149,31 @@ public static class WebhookTestSupport
         Guid.Parse((await response.ReadJsonAsync())["trigger_run_id"]!.GetValue<string>());
 
     public static JsonObject Json(string text) => JsonNode.Parse(text)!.AsObject();
+}
+
+/// <summary>The receiver alone on a real loopback port, so that Kestrel parses the framing (chunked bodies at the limit).</summary>
+public sealed class KestrelReceiverFactory : WebhookFactory
+{
+    public KestrelReceiverFactory() => UseKestrel(0);
+
+    protected override IDictionary<string, string?> ExtraSettings
+    {
+        get
+        {
+            var settings = base.ExtraSettings;
+            settings["Engine:Enabled"] = "false";
+            settings["Webhooks:ProcessorEnabled"] = "false";
+            return settings;
+        }
+    }
+
+    public Uri Address
+    {
+        get
+        {
+            StartServer();
+            return new Uri(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+                .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
+        }
+    }
 }

@@ -55,10 +55,10 @@ public sealed class WebhookSignaturesTests
         var body = Encoding.UTF8.GetBytes("{\"order\":\"A-1042\",\"note\":\"café ☕\"}");
         var signature = NeenaSignature("whsec_secret", timestamp, body);
 
-        Assert.Null(WebhookSignatures.CheckNeena("whsec_secret", signature, timestamp, body, now));
-        Assert.Null(WebhookSignatures.CheckNeena("whsec_secret", "sha256=" + signature["sha256=".Length..].ToUpperInvariant(), timestamp, body, now));
-        Assert.Equal("Invalid signature", WebhookSignatures.CheckNeena("whsec_other", signature, timestamp, body, now));
-        Assert.Equal("Invalid signature", WebhookSignatures.CheckNeena("whsec_secret", signature, (now.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture), body, now));
+        Assert.Null(WebhookSignatures.CheckNeena("whsec_secret", signature, timestamp, body, now).Problem);
+        Assert.Null(WebhookSignatures.CheckNeena("whsec_secret", "sha256=" + signature["sha256=".Length..].ToUpperInvariant(), timestamp, body, now).Problem);
+        Assert.Equal("Invalid signature", WebhookSignatures.CheckNeena("whsec_other", signature, timestamp, body, now).Problem);
+        Assert.Equal("Invalid signature", WebhookSignatures.CheckNeena("whsec_secret", signature, (now.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture), body, now).Problem);
     }
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class WebhookSignaturesTests
         var timestamp = (now.ToUnixTimeSeconds() + offsetSeconds).ToString(CultureInfo.InvariantCulture);
         var body = Encoding.UTF8.GetBytes("{}");
 
-        var problem = WebhookSignatures.CheckNeena("s", NeenaSignature("s", timestamp, body), timestamp, body, now);
+        var problem = WebhookSignatures.CheckNeena("s", NeenaSignature("s", timestamp, body), timestamp, body, now).Problem;
 
         Assert.Equal(accepted, problem is null);
     }

@@ -59,11 +59,11 @@ internal sealed class ResponsesOperationFilter : IOperationFilter
         if (hasBody || hasQuery)
         {
             Error(responses, 422, validation, (Specific(api, 422) ?? (webhook
-                    ? "The body is not JSON that can be stored (malformed, a NUL character, a lone surrogate, a number that is not finite), a platform's event lacks its id, or `X-Neena-Delivery` is too long."
+                    ? "The body is not JSON that can be stored (malformed, a NUL character, a lone surrogate, a number that is not finite), a platform's event lacks its id, or `X-Neena-Delivery` (or `webhook-id`) is too long."
                     : "A field or parameter is missing or invalid."))
                 + " Each problem is named by its location (`body.…`, `query.…` or `header.…`).");
         }
-        Error(responses, 429, detail, webhook ? "Too many deliveries to this trigger operation in the current window." : "Too many requests for this credential in the current window.")
+        Error(responses, 429, detail, webhook ? "Too many verified deliveries to this trigger operation in the current window, or too many deliveries from this address that failed verification (unknown operation, bad signature)." : "Too many requests for this credential in the current window.")
             .Headers!["Retry-After"] = Header("Seconds until the window frees.", JsonSchemaType.Integer);
 
         if (api.ActionDescriptor is ControllerActionDescriptor { ControllerTypeInfo: var controller, ActionName: nameof(FlowRunsController.GetWithResult) }

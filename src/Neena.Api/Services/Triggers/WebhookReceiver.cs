@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.Webhooks;
 using Neena.Api.Errors;
@@ -29,6 +30,7 @@ public sealed class WebhookReceiver(
     ICredentialResolver credentials,
     SigningSecretProtector signingSecrets,
     WebhookUrls urls,
+    WebhookRateLimits limits,
     TimeProvider time,
     ILogger<WebhookReceiver> logger)
 {
@@ -62,39 +64,50 @@ public sealed class WebhookReceiver(
     }
 
     /// <summary>Answers Trello's check of a callback URL: the operation exists (whatever its status, so it can be registered before it is activated).</summary>
-    public async Task CheckAsync(string operationId, CancellationToken cancellationToken)
+    public async Task CheckAsync(string operationId, HttpRequest request, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
         if (await FindAsync(operationId, cancellationToken) is null)
-            throw ApiException.NotFound(NotFound);
+            throw Unverified(request, ApiException.NotFound(NotFound));
     }
 
-    /// <summary>One delivery: its status code (202 stored, 200 otherwise) and answer; refusals are thrown as <see cref="ApiException"/>.</summary>
+    /// <summary>
+    /// One delivery: its status code (202 stored, 200 otherwise) and answer; refusals are thrown as <see cref="ApiException"/>.
+    /// The signature is checked on the raw bytes whatever the content type says; only then is the body read as JSON.
+    /// </summary>
     public async Task<(int StatusCode, WebhookReceipt Receipt)> ReceiveAsync(string operationId, HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var target = await FindAsync(operationId, cancellationToken);
         if (target is not { Status: TriggerOperationStatus.Active })
-            throw ApiException.NotFound(NotFound);
+            throw Unverified(request, ApiException.NotFound(NotFound));
 
         var body = await ReadBodyAsync(request.Body, cancellationToken)
             ?? throw new ApiException(StatusCodes.Status413PayloadTooLarge, BodySizeLimit.Detail);
-        if (await VerifyAsync(target, request, body, cancellationToken) is { } refusal)
-            throw new ApiException(StatusCodes.Status401Unauthorized, refusal);
+        var (refusal, generic) = await VerifyAsync(target, request, body, cancellationToken);
+        if (refusal is not null)
+            throw Unverified(request, new ApiException(StatusCodes.Status401Unauthorized, refusal));
+        limits.Verified(target.Id);
 
-        using var document = Parse(body);
+        using var document = Parse(body, request.ContentType);
         WebhookBodyDepth.Check(document.RootElement);
         var delivery = JsonNode.Parse(document.RootElement.GetRawText(), new JsonNodeOptions { PropertyNameCaseInsensitive = false });
         var decision = target.Platform switch
         {
             Platform.Slack => SlackDelivery(target, delivery),
             Platform.Trello => TrelloDelivery(target, delivery),
-            _ => NeenaDelivery(request),
+            _ => NeenaDelivery(request, generic!),
         };
         if (decision.Answer is { } answer)
             return (StatusCodes.Status200OK, answer);
 
         var stored = await TriggerRunLease.StoreAsync(dataSource, new TriggerRunDelivery(
-            target.OrganizationId, target.Id, document.RootElement.GetRawText(), decision.DeliveryId, EntityId(target.Trigger, delivery)), cancellationToken);
+            target.OrganizationId, target.Id, document.RootElement.GetRawText(), decision.DeliveryId, EntityId(target.Trigger, delivery))
+        {
+            // The generic scheme's replay guard: the same signed bytes are the same delivery, whatever id comes with them.
+            Signature = generic?.Signature,
+            SignatureExpiresAt = (generic?.SignedAt ?? default) + WebhookSignatures.Tolerance,
+        }, cancellationToken);
         if (stored.Duplicate)
         {
             logger.LogInformation("Delivery {DeliveryId} to trigger operation {OperationId} repeats trigger run {TriggerRunId}; not stored again",
@@ -103,6 +116,13 @@ public sealed class WebhookReceiver(
         }
         logger.LogInformation("Delivery to trigger operation {OperationId} stored as trigger run {TriggerRunId}", target.Id, stored.TriggerRunId);
         return (StatusCodes.Status202Accepted, new WebhookReceipt(stored.TriggerRunId, WebhookReceiptStatus.Received, null));
+    }
+
+    /// <summary>A delivery that failed verification counts against its source address; past that budget it is a 429 instead.</summary>
+    private ApiException Unverified(HttpRequest request, ApiException refusal)
+    {
+        limits.Failed(request.HttpContext.Connection.RemoteIpAddress);
+        return refusal;
     }
 
     /// <summary>A delivery to store (with its id, when it has one), or the answer when there is nothing to store.</summary>
@@ -145,9 +165,14 @@ public sealed class WebhookReceiver(
         return new Decision(actionId, null);
     }
 
-    /// <summary>Any JSON; the sender may name the delivery in <c>X-Neena-Delivery</c> so that a repeat is recognised.</summary>
-    private static Decision NeenaDelivery(HttpRequest request)
+    /// <summary>
+    /// Any JSON. The delivery id is Standard Webhooks' <c>webhook-id</c> (signed) or, in Neena's own scheme, the optional
+    /// <c>X-Neena-Delivery</c> (not signed: the signature itself guards against replays, see <see cref="TriggerRunDelivery.Signature"/>).
+    /// </summary>
+    private static Decision NeenaDelivery(HttpRequest request, GenericCheck check)
     {
+        if (check.SignedId is { } signedId)
+            return new Decision(DeliveryId(signedId, "header." + WebhookSignatures.StandardIdHeader), null);
         var header = request.Headers[WebhookSignatures.NeenaDeliveryHeader];
         if (header.Count == 0)
             return new Decision(null, null);
@@ -199,28 +224,37 @@ public sealed class WebhookReceiver(
     private static string? Text(JsonNode? node, string property) =>
         node is JsonObject o && o[property] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
-    private async Task<string?> VerifyAsync(Target target, HttpRequest request, byte[] body, CancellationToken cancellationToken)
+    /// <summary>Why the delivery is not authentic (null when it is), and for the generic trigger what verified it.</summary>
+    private async Task<(string? Refusal, GenericCheck? Generic)> VerifyAsync(Target target, HttpRequest request, byte[] body, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         switch (target.Platform)
         {
             case Platform.Slack:
                 var slackSecret = await CredentialFieldAsync(target, "signing_secret", cancellationToken);
-                return slackSecret is null
+                return (slackSecret is null
                     ? NoSecret
-                    : WebhookSignatures.CheckSlack(slackSecret, Single(request, WebhookSignatures.SlackSignatureHeader), Single(request, WebhookSignatures.SlackTimestampHeader), body, now);
+                    : WebhookSignatures.CheckSlack(slackSecret, Single(request, WebhookSignatures.SlackSignatureHeader), Single(request, WebhookSignatures.SlackTimestampHeader), body, now), null);
             case Platform.Trello:
                 var appSecret = await CredentialFieldAsync(target, "app_secret", cancellationToken);
-                return appSecret is null
+                return (appSecret is null
                     ? NoSecret
-                    : WebhookSignatures.CheckTrello(appSecret, Single(request, WebhookSignatures.TrelloSignatureHeader), body, CallbackUrls(request, target.Id));
+                    : WebhookSignatures.CheckTrello(appSecret, Single(request, WebhookSignatures.TrelloSignatureHeader), body, CallbackUrls(request, target.Id)), null);
             default:
-                var secret = SigningSecret(target);
-                return secret is null
-                    ? NoSecret
+                if (SigningSecret(target) is not { } secret)
+                    return (NoSecret, null);
+                var check = IsStandardWebhook(request)
+                    ? WebhookSignatures.CheckStandard(secret, Single(request, WebhookSignatures.StandardIdHeader), Single(request, WebhookSignatures.StandardTimestampHeader), Single(request, WebhookSignatures.StandardSignatureHeader), body, now)
                     : WebhookSignatures.CheckNeena(secret, Single(request, WebhookSignatures.NeenaSignatureHeader), Single(request, WebhookSignatures.NeenaTimestampHeader), body, now);
+                return (check.Problem, check);
         }
     }
+
+    /// <summary>Standard Webhooks' headers, unless Neena's own signature is there: then the delivery is checked as before.</summary>
+    private static bool IsStandardWebhook(HttpRequest request) =>
+        request.Headers.ContainsKey(WebhookSignatures.StandardSignatureHeader)
+        || (!request.Headers.ContainsKey(WebhookSignatures.NeenaSignatureHeader)
+            && (request.Headers.ContainsKey(WebhookSignatures.StandardIdHeader) || request.Headers.ContainsKey(WebhookSignatures.StandardTimestampHeader)));
 
     private const string NoSecret = "No signing secret is available for this operation";
 
@@ -301,9 +335,16 @@ public sealed class WebhookReceiver(
         return buffer.ToArray();
     }
 
-    /// <summary>The body as JSON that can be stored (contract §3: no NUL, no lone surrogate, finite numbers); else a 422.</summary>
-    private static JsonDocument Parse(byte[] body)
+    /// <summary>
+    /// The body as JSON that can be stored (contract §3: no NUL, no lone surrogate, finite numbers); else a 422. Deliveries
+    /// are JSON whatever their content type says (<c>curl --data-binary</c> labels JSON as a form), but a body in parts
+    /// (<c>multipart/*</c>) or form data that is not JSON cannot be what a trigger reads: 415.
+    /// </summary>
+    private static JsonDocument Parse(byte[] body, string? contentType)
     {
+        var mediaType = MediaTypeHeaderValue.TryParse(contentType, out var parsed) ? parsed.MediaType.Value ?? "" : "";
+        if (mediaType.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
+            throw new ApiException(StatusCodes.Status415UnsupportedMediaType, UnsupportedMediaType);
         JsonDocument? document = null;
         try
         {
@@ -316,7 +357,11 @@ public sealed class WebhookReceiver(
             document?.Dispose();
             if (JsonValueRules.TryParseRefusal(ex.Message, out var message, out var path))
                 throw new RequestValidationException(path.Length == 0 ? "body" : "body." + path, message);
+            if (mediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+                throw new ApiException(StatusCodes.Status415UnsupportedMediaType, UnsupportedMediaType);
             throw new RequestValidationException("body", "invalid JSON: " + ValidationErrors.JsonSyntaxMessage(ex.Message));
         }
     }
+
+    public const string UnsupportedMediaType = "Unsupported Media Type: a delivery is a JSON document (form data and multipart bodies are not read)";
 }

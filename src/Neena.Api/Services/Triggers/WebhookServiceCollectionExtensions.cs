@@ -17,6 +17,7 @@ public static class WebhookServiceCollectionExtensions
         // The failure names the exact setting and what it must be, so start-up says what to fix.
         services.AddSingleton<IValidateOptions<WebhookOptions>>(new WebhookOptionsValidation());
         services.AddSingleton<WebhookUrls>();
+        services.AddSingleton<WebhookRateLimits>();
         services.AddScoped<WebhookReceiver>();
         services.AddScoped<TriggerRunLauncher>();
         if (configuration.GetSection(WebhookOptions.SectionName).GetValue(nameof(WebhookOptions.ProcessorEnabled), true))
