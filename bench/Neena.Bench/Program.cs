@@ -20,7 +20,7 @@ if (options is null)
           --url U           measure an already running server (needs --database: its database, for ceilings and checks)
           --quick           a 1–2 minute smoke run with shorter cells and fewer runs
           --output F        where the JSON goes (default bench/results/latest.json)
-          --sections LIST   only these, comma-separated: reads, allocation, writes, latency, engine, generation, analytics (default: all)
+          --sections LIST   only these, comma-separated: reads, allocation, writes, latency, engine, largerun, generation, analytics (default: all)
           --server-env K=V  an environment variable for servers A and B (repeatable), e.g. DOTNET_GCHeapCount=2 to compare GC settings
         """);
     return 2;
@@ -37,7 +37,7 @@ finally
 
 internal sealed record BenchOptions(Uri? Url, string? Database, bool Quick, string? Output, IReadOnlySet<string> Sections, IReadOnlyDictionary<string, string> ServerEnvironment)
 {
-    public static readonly string[] AllSections = ["reads", "allocation", "writes", "latency", "engine", "generation", "analytics"];
+    public static readonly string[] AllSections = ["reads", "allocation", "writes", "latency", "engine", "largerun", "generation", "analytics"];
 
     public bool Runs(string section) => Sections.Contains(section);
 
@@ -149,6 +149,8 @@ internal sealed partial class Benchmark(BenchOptions options)
             if (options.Runs("engine"))
                 await EngineAsync(api, seed);
             SampleMemory();
+            if (options.Runs("largerun"))
+                await LargeRunMemoryAsync(api);
             if (options.Runs("generation"))
                 await GenerationAsync();
             // Last: its 100,000 runs would change what the other sections measure.

@@ -44,12 +44,23 @@ public static class PersistenceServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The connection string with automatic preparation on, unless it says otherwise.</summary>
+    /// <summary>
+    /// Connections the pool may open, unless the connection string sets <c>Maximum Pool Size</c>. Npgsql's own default
+    /// (100) plus the listeners' connections is more than PostgreSQL's default <c>max_connections</c> (100, some of them
+    /// reserved for superusers), so a busy instance would be refused connections ("53300: sorry, too many clients
+    /// already") instead of waiting for one of its own. <see cref="ConnectionBudget"/> checks the sum at start-up.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 50;
+
+    /// <summary>The connection string with automatic preparation on and the pool sized, unless it says otherwise.</summary>
     public static string Tune(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        var keywords = connectionString.Replace(" ", "", StringComparison.Ordinal);
+        if (!keywords.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
             builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        if (!keywords.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase) && !keywords.Contains("MaximumPoolSize", StringComparison.OrdinalIgnoreCase))
+            builder.MaxPoolSize = DefaultMaxPoolSize;
         return builder.ConnectionString;
     }
 

@@ -106,7 +106,8 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [HttpGet("events")]
     [ProducesResponseType<string>(StatusCodes.Status200OK, "text/event-stream")]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status503ServiceUnavailable, Description = "This server has as many event streams open as it allows (`RunEvents:MaxStreams`); retry after `Retry-After` seconds.")]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status429TooManyRequests, Description = "The caller's credential (`RunEvents:MaxStreamsPerCredential`) or organization (`RunEvents:MaxStreamsPerOrganization`) has as many event streams open on this server as it may; close one, or retry after `Retry-After` seconds.")]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status503ServiceUnavailable, Description = "This server has as many event streams open as it allows (`RunEvents:MaxStreams`), or the database is out of connections; retry after `Retry-After` seconds.")]
     public Task Events(
         [FromQuery, BindRequired] Guid id,
         [FromHeader(Name = RunEventStreamer.LastEventIdHeader)] string? lastEventId,

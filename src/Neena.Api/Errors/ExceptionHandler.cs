@@ -32,10 +32,11 @@ internal sealed class ExceptionHandler(ILogger<ExceptionHandler> logger) : IExce
             case DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } }:
                 await ErrorWriter.WriteDetailAsync(context, StatusCodes.Status409Conflict, "A resource with the same unique value already exists.");
                 return true;
-            case NpgsqlException { IsTransient: true }:
+            case var unavailable when DatabaseUnavailable.Is(unavailable):
+                // Out of connections or restarting: the request may succeed in a moment, so it is not a server error (500).
                 logger.LogWarning(exception, "Database unavailable");
-                context.Response.Headers.RetryAfter = "1";
-                await ErrorWriter.WriteDetailAsync(context, StatusCodes.Status503ServiceUnavailable, "Service Unavailable");
+                context.Response.Headers.RetryAfter = DatabaseUnavailable.RetryAfterSeconds;
+                await ErrorWriter.WriteDetailAsync(context, StatusCodes.Status503ServiceUnavailable, DatabaseUnavailable.Detail);
                 return true;
             default:
                 logger.LogError(exception, "Unhandled exception");

@@ -99,6 +99,7 @@ public static class NeenaApi
         services.AddSingleton<HttpTenantContext>();
         services.AddSingleton<ITenantContext>(sp => sp.GetRequiredService<HttpTenantContext>());
         services.AddNeenaPersistence(sp => sp.GetRequiredService<DatabaseBootstrap>().ConnectionString);
+        services.AddHostedService<ConnectionBudgetCheck>();
         services.AddPrincipalCache();
 
         services.AddScoped<UserService>();

@@ -13,9 +13,24 @@ internal readonly record struct RunSignal(char Kind, Guid Entity, string Status)
     public bool IsResync => Kind == '?';
 }
 
+/// <summary>Why a stream was not given a place.</summary>
+internal enum StreamRefusal
+{
+    None,
+
+    /// <summary>The caller's credential holds as many streams as it may (429).</summary>
+    Credential,
+
+    /// <summary>The caller's organization holds as many streams as it may (429).</summary>
+    Organization,
+
+    /// <summary>The instance serves as many streams as it may (503).</summary>
+    Instance,
+}
+
 /// <summary>
 /// One LISTEN connection per instance for <see cref="FlowRunNotifications.Events"/>, fanned out to every open stream
-/// of the run a notification names; and the instance's bound on open streams. Streams subscribe before they read the
+/// of the run a notification names; and the bounds on open streams: per instance, per organization and per credential. Streams subscribe before they read the
 /// run, so no change between their read and their subscription is missed; after every (re)connection of the listener
 /// each stream is told to read again, as notifications sent while nobody listened are lost.
 /// </summary>
@@ -28,23 +43,44 @@ internal sealed class RunEventHub(
 
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, List<Subscription>> _byRun = [];
+    private readonly Dictionary<Guid, int> _byOrganization = [];
+    private readonly Dictionary<string, int> _byCredential = new(StringComparer.Ordinal);
     private int _open;
 
     public int OpenStreams => Volatile.Read(ref _open);
 
-    /// <summary>A place among the instance's streams, subscribed to one run; null when all are taken.</summary>
-    public Subscription? TrySubscribe(Guid runId)
+    /// <summary>Streams the organization holds open on this instance.</summary>
+    public int OpenStreamsOf(Guid organizationId)
     {
         lock (_lock)
+            return _byOrganization.GetValueOrDefault(organizationId);
+    }
+
+    /// <summary>
+    /// A place among the instance's streams, subscribed to one run, or why there is none. The caller's own limits
+    /// (credential, then organization) are checked before the instance's, so a tenant over its share is told so (429)
+    /// rather than that the server is full.
+    /// </summary>
+    /// <param name="credential">The credential's identity (an API key's id, a user's); never the secret itself.</param>
+    public (Subscription? Subscription, StreamRefusal Refusal) TrySubscribe(Guid runId, Guid organizationId, string credential)
+    {
+        var limits = options.Value;
+        lock (_lock)
         {
-            if (_open >= options.Value.MaxStreams)
-                return null;
+            if (_byCredential.GetValueOrDefault(credential) >= limits.MaxStreamsPerCredential)
+                return (null, StreamRefusal.Credential);
+            if (_byOrganization.GetValueOrDefault(organizationId) >= limits.MaxStreamsPerOrganization)
+                return (null, StreamRefusal.Organization);
+            if (_open >= limits.MaxStreams)
+                return (null, StreamRefusal.Instance);
             _open++;
-            var subscription = new Subscription(this, runId);
+            _byOrganization[organizationId] = _byOrganization.GetValueOrDefault(organizationId) + 1;
+            _byCredential[credential] = _byCredential.GetValueOrDefault(credential) + 1;
+            var subscription = new Subscription(this, runId, organizationId, credential);
             if (!_byRun.TryGetValue(runId, out var list))
                 _byRun[runId] = list = [];
             list.Add(subscription);
-            return subscription;
+            return (subscription, StreamRefusal.None);
         }
     }
 
@@ -81,13 +117,25 @@ internal sealed class RunEventHub(
         lock (_lock)
         {
             _open--;
+            Release(_byOrganization, subscription.OrganizationId);
+            Release(_byCredential, subscription.Credential);
             if (_byRun.TryGetValue(subscription.RunId, out var list) && list.Remove(subscription) && list.Count == 0)
                 _byRun.Remove(subscription.RunId);
         }
     }
 
+    // Entries at zero are removed, so the counts never outgrow the callers that hold streams now.
+    private static void Release<TKey>(Dictionary<TKey, int> counts, TKey key)
+        where TKey : notnull
+    {
+        if (counts.TryGetValue(key, out var count) && count > 1)
+            counts[key] = count - 1;
+        else
+            counts.Remove(key);
+    }
+
     /// <summary>What one stream receives; disposing it frees its place.</summary>
-    public sealed class Subscription(RunEventHub hub, Guid runId) : IDisposable
+    public sealed class Subscription(RunEventHub hub, Guid runId, Guid organizationId, string credential) : IDisposable
     {
         // Bounded so that a stalled client cannot grow memory: when it overflows, the stream is told to read the run again.
         private readonly Channel<RunSignal> _signals = Channel.CreateBounded<RunSignal>(new BoundedChannelOptions(256) { SingleReader = true });
@@ -95,6 +143,10 @@ internal sealed class RunEventHub(
         private volatile bool _overflowed;
 
         public Guid RunId { get; } = runId;
+
+        public Guid OrganizationId { get; } = organizationId;
+
+        public string Credential { get; } = credential;
 
         public ChannelReader<RunSignal> Signals => _signals.Reader;
 

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Neena.Api.Auth;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Errors;
 using Neena.Api.Services;
@@ -17,14 +19,17 @@ namespace Neena.Api.RunEvents;
 /// <c>Last-Event-ID</c>); then each notification makes the stream read the run again and send what changed. A status a
 /// task passed through too quickly to be read (in progress for a millisecond) is still sent, from the notification:
 /// the task run as read, with that status and no end, result or error. The stream ends with an <c>end</c> event after
-/// the run's final <c>run</c> event.
+/// the run's final <c>run</c> event. A client slower than <see cref="RunEventOptions.SlowReaderSeconds"/> to take an event
+/// is dropped (the connection closed); a stream whose run cannot be read any more (the database gone) ends with an
+/// <c>end</c> event whose status is not final and whose <c>detail</c> says why.
 /// </summary>
 internal sealed class RunEventStreamer(
     NeenaDbContext db,
     RunEventHub hub,
     IOptions<RunEventOptions> options,
     IOptions<Microsoft.AspNetCore.Mvc.JsonOptions> json,
-    IHostApplicationLifetime lifetime)
+    IHostApplicationLifetime lifetime,
+    ILogger<RunEventStreamer> logger)
 {
     public const string LastEventIdHeader = "Last-Event-ID";
 
@@ -38,12 +43,21 @@ internal sealed class RunEventStreamer(
         if (lastEventId is not null && !RunEventId.TryParse(lastEventId, out resumeRun, out resumeTasks))
             throw new RequestValidationException([new("header." + LastEventIdHeader, "not an event id of this stream")]);
 
-        using var subscription = hub.TrySubscribe(runId);
+        var organization = http.User.GetOrganizationId() ?? Guid.Empty;
+        var (subscription, refusal) = hub.TrySubscribe(runId, organization, CredentialOf(http.User));
+        using var _ = subscription;
         if (subscription is null)
         {
             // Written here, not thrown: the exception handler clears the headers, and Retry-After is the point of this answer.
+            // The caller's own share is a 429 (it may close one of its streams); a full instance is the server's limit, 503.
             http.Response.Headers.RetryAfter = "5";
-            await ErrorWriter.WriteDetailAsync(http, StatusCodes.Status503ServiceUnavailable, "Too many event streams are open on this server; retry later.");
+            var (status, detail) = refusal switch
+            {
+                StreamRefusal.Credential => (StatusCodes.Status429TooManyRequests, $"This credential has {options.Value.MaxStreamsPerCredential} event streams open, as many as it may; close one or retry later."),
+                StreamRefusal.Organization => (StatusCodes.Status429TooManyRequests, $"This organization has {options.Value.MaxStreamsPerOrganization} event streams open, as many as it may; close one or retry later."),
+                _ => (StatusCodes.Status503ServiceUnavailable, "Too many event streams are open on this server; retry later."),
+            };
+            await ErrorWriter.WriteDetailAsync(http, status, detail);
             return;
         }
         var run = await FlowRunReads.GetAsync(db, runId, cancellationToken) ?? throw ApiException.NotFound("Flow run not found");
@@ -58,7 +72,7 @@ internal sealed class RunEventStreamer(
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-        await response.WriteAsync("retry: 3000\n\n", token);
+        await WriteAsync(response, "retry: 3000\n\n"u8.ToArray(), token);
 
         var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         var signals = new List<RunSignal>();
@@ -81,23 +95,82 @@ internal sealed class RunEventStreamer(
                     {
                         // Quiet for a while: a comment keeps proxies from closing the connection, and the run is read again
                         // in case a notification was lost (the listener reconnecting).
-                        await response.WriteAsync(": heartbeat\n\n", token);
-                        await response.Body.FlushAsync(token);
+                        await WriteAsync(response, ": heartbeat\n\n"u8.ToArray(), token);
+                        await FlushAsync(response, token);
                     }
                 }
                 while (subscription.Signals.TryRead(out var signal))
                     signals.Add(signal);
                 subscription.TakeOverflow();
-                run = await FlowRunReads.GetAsync(db, runId, token);
-                if (run is null)
+                FlowRunResponse? read;
+                try
+                {
+                    read = await FlowRunReads.GetAsync(db, runId, token);
+                }
+                catch (Exception e) when (!token.IsCancellationRequested)
+                {
+                    // The answer has started, so no error status can be sent; ending with `end` (the run's status as last
+                    // read, not final, and why) closes the stream properly, and the client may resume with Last-Event-ID.
+                    logger.LogWarning(e, "Run event stream of {RunId} ended: the run could not be read", runId);
+                    var detail = DatabaseUnavailable.Is(e) ? DatabaseUnavailable.Detail : "The run could not be read; retry later.";
+                    await WriteAsync(response, Encoding.UTF8.GetBytes(
+                        $"event: end\ndata: {{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\",\"detail\":{JsonSerializer.Serialize(detail)}}}\n\n"), token);
+                    await FlushAsync(response, token);
+                    return;
+                }
+                if (read is null)
                     return; // Deleted (retention) while watched: nothing more will happen to it.
+                run = read;
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // The client went away or the server is stopping; a client reconnects with Last-Event-ID.
         }
+        catch (SlowReaderException)
+        {
+            // Its place and whatever is waiting to be sent to it are given back; a client that reads again reconnects with Last-Event-ID.
+            logger.LogInformation("Run event stream of {RunId} dropped: the client took no event for {Seconds} s", runId, options.Value.SlowReaderSeconds);
+            http.Abort();
+        }
     }
+
+    private static string CredentialOf(System.Security.Claims.ClaimsPrincipal user) =>
+        user.GetApiKeyId() is { } key ? "api_key:" + key
+        : user.GetUserId() is { } id ? "user:" + id
+        : "sub:" + user.GetSubject();
+
+    /// <summary>Writes to the client, which must take the bytes within <see cref="RunEventOptions.SlowReaderSeconds"/>.</summary>
+    /// <exception cref="SlowReaderException">It did not.</exception>
+    private async Task WriteAsync(HttpResponse response, ReadOnlyMemory<byte> bytes, CancellationToken token)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.SlowReaderSeconds));
+        try
+        {
+            await response.Body.WriteAsync(bytes, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            throw new SlowReaderException();
+        }
+    }
+
+    private async Task FlushAsync(HttpResponse response, CancellationToken token)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.SlowReaderSeconds));
+        try
+        {
+            await response.Body.FlushAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            throw new SlowReaderException();
+        }
+    }
+
+    private sealed class SlowReaderException : Exception;
 
     /// <summary>Takes what a resuming client says it has seen as sent, so that only what differs is sent again.</summary>
     private void Resume(FlowRunResponse run, char runLetter, List<(char Status, int Attempt)> tasks)
@@ -162,11 +235,11 @@ internal sealed class RunEventStreamer(
         var ended = RunStatus.IsFinished(run.Status);
         if (ended)
         {
-            await response.WriteAsync($"event: end\ndata: {{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\"}}\n\n", token);
+            await WriteAsync(response, Encoding.UTF8.GetBytes($"event: end\ndata: {{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\"}}\n\n"), token);
             sent = true;
         }
         if (sent)
-            await response.Body.FlushAsync(token);
+            await FlushAsync(response, token);
         return ended;
     }
 
@@ -191,10 +264,12 @@ internal sealed class RunEventStreamer(
         var id = RunEventId.Format(
             _sentRun is null ? '-' : RunEventId.Letter(_sentRun),
             run.TaskRuns.Select(t => _sentTasks.TryGetValue(t.Id, out var s) ? (t.TaskOperationIndex, RunEventId.Letter(s.Status), s.Attempt) : (t.TaskOperationIndex, '-', 0)));
-        var text = new StringBuilder()
-            .Append("id: ").Append(id).Append('\n')
-            .Append("event: ").Append(name).Append('\n')
-            .Append("data: ").Append(JsonSerializer.Serialize(data, json.Value.JsonSerializerOptions)).Append("\n\n");
-        await response.WriteAsync(text.ToString(), token);
+        // Serialized straight to UTF-8, once: a large run is held as one byte buffer, not as a string, a builder and their bytes.
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.Write(Encoding.UTF8.GetBytes($"id: {id}\nevent: {name}\ndata: "));
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = json.Value.JsonSerializerOptions.Encoder }))
+            JsonSerializer.Serialize(writer, data, json.Value.JsonSerializerOptions);
+        buffer.Write("\n\n"u8);
+        await WriteAsync(response, buffer.WrittenMemory, token);
     }
 }

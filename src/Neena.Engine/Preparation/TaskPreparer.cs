@@ -30,7 +30,7 @@ public sealed record PreparationRequest(
     IReadOnlyList<DependencyInfo>? Dependencies = null);
 
 /// <summary>
-/// The prepared input, what was recorded as asked (<see cref="Prompt"/>: with a model, exactly the messages sent, null
+/// The prepared input, what was recorded as asked (<see cref="Prompt"/>: with a model, the messages sent, null
 /// when nothing had to be asked; without one, the prompt a model would have been given) and answered (<see cref="Answer"/>), and an
 /// error when the task cannot run with what could be resolved (never worth retrying: the same data gives the same answer).
 /// </summary>
@@ -187,11 +187,11 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
 
     private static JsonObject Record(IEnumerable<ChatMessage> messages) => new()
     {
-        ["messages"] = new JsonArray(messages.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role.Value, ["content"] = m.Text }).ToArray()),
+        ["messages"] = new JsonArray(messages.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role.Value, ["content"] = PreparationRecord.Cap(m.Text) }).ToArray()),
     };
 
     private static JsonObject AnswerItem(string name, JsonNode? value, string explanation) =>
-        new() { ["name"] = name, ["value"] = value?.DeepClone(), ["explanation"] = explanation };
+        new() { ["name"] = name, ["value"] = PreparationRecord.Cap(value), ["explanation"] = explanation };
 
     /// <summary>
     /// The completed ancestors of the task, latest first by <c>sorted_index</c> (the flow's topological order). Only

@@ -23,14 +23,18 @@ internal sealed class RunEventsOperationFilter : IOperationFilter
             success.Description = "Server-Sent Events, as they happen: `event: task_run` (a task run's JSON, as in the run's `task_runs`) and " +
                 "`event: run` (the run's JSON, as `GET /flow_runs/?id=` answers it) for every state change, each with an `id:` to send back as " +
                 "`Last-Event-ID`; a `: heartbeat` comment every 15 s; `event: end` (`{\"id\", \"status\"}`) after the run's final `run` event, " +
-                "then the server closes the stream.";
+                "then the server closes the stream. A stream that can no longer read the run (the database unavailable) also ends with " +
+                "`end`, whose `status` is then not final and whose `detail` says why: reconnect with `Last-Event-ID`. A client that takes " +
+                "no event for `RunEvents:SlowReaderSeconds` (30) is dropped.";
             success.Content = new Dictionary<string, OpenApiMediaType>
             {
                 ["text/event-stream"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
             };
         }
-        if (responses.TryGetValue("503", out var full) && full is OpenApiResponse unavailable)
+        foreach (var code in new[] { "429", "503" })
         {
+            if (!responses.TryGetValue(code, out var refused) || refused is not OpenApiResponse unavailable)
+                continue;
             var detail = context.SchemaGenerator.GenerateSchema(typeof(DetailResponse), context.SchemaRepository);
             unavailable.Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = detail } };
             unavailable.Headers ??= new Dictionary<string, IOpenApiHeader>();
