@@ -52,8 +52,9 @@ public sealed class WebhooksController(WebhookReceiver receiver) : ControllerBas
     /// <summary>
     /// Receives a delivery for a trigger operation. An authentic new event is stored as a trigger run before the answer
     /// (<c>202 {"trigger_run_id"}</c>) and processed in the background into a flow request and an approved run. A repeated
-    /// delivery (same <c>X-Neena-Delivery</c>, Slack <c>event_id</c> or Trello <c>action.id</c>) answers 200 with the first
-    /// one's trigger run and is processed once. Slack's <c>url_verification</c> is answered with its <c>challenge</c>; events
+    /// delivery (same <c>X-Neena-Delivery</c> or <c>webhook-id</c>, Slack <c>event_id</c> or Trello <c>action.id</c>), and a
+    /// replay of a core delivery's signature whatever its delivery id, answers 200 with the first one's trigger run and is
+    /// processed once. The signature is checked on the raw bytes whatever the content type. Slack's <c>url_verification</c> is answered with its <c>challenge</c>; events
     /// the trigger is not for are answered 200 and not stored.
     /// </summary>
     /// <param name="operationId">The trigger operation's id (its <c>webhook_url</c> ends with it).</param>

@@ -78,6 +78,26 @@ public sealed class WebhookSignaturesTests
     }
 
     [Fact]
+    public void CheckStandard_SignsIdTimestampAndBody_WithTheBase64KeyOfAWhsecSecret()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var body = Encoding.UTF8.GetBytes("{\"order\":\"A-1042\"}");
+        const string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        using var hmac = new HMACSHA256(Convert.FromBase64String("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        var signature = "v1," + Convert.ToBase64String(hmac.ComputeHash([.. Encoding.UTF8.GetBytes($"msg_1.{timestamp}."), .. body]));
+
+        var check = WebhookSignatures.CheckStandard(secret, "msg_1", timestamp, "v1a,ignored " + signature, body, now);
+
+        Assert.Null(check.Problem);
+        Assert.Equal("msg_1", check.SignedId);
+        Assert.Equal("Invalid signature", WebhookSignatures.CheckStandard(secret, "msg_2", timestamp, signature, body, now).Problem);
+        Assert.Equal("Missing webhook-id header", WebhookSignatures.CheckStandard(secret, null, timestamp, signature, body, now).Problem);
+        // A secret that is not whsec_ + base64 keys with its own text.
+        Assert.Equal(Encoding.UTF8.GetBytes("whsec_not base64!"), WebhookSignatures.StandardKey("whsec_not base64!"));
+    }
+
+    [Fact]
     public void CheckTrello_SignedWithTheCallbackUrl_IsAuthentic_AndAnotherUrlIsNot()
     {
         var body = Encoding.UTF8.GetBytes("{\"action\":{\"id\":\"1\",\"type\":\"commentCard\"},\"model\":{}}");
