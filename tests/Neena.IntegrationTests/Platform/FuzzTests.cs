@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Neena.Domain.Common;
 using Neena.IntegrationTests.Authoring;
 using Neena.IntegrationTests.Infrastructure;
 using Neena.IntegrationTests.Triggers;
@@ -72,7 +73,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
                 {
                     foreach (var (kind, json) in BodyValues(field.Schema, run.Random))
                     {
-                        await run.SendAsync(operation, Body(baseline!, rich!, field.Path, json), null, $"body.{field.Location} ← {kind}");
+                        var (status, _) = await run.SendAsync(operation, Body(baseline!, rich!, field.Path, json), null, $"body.{field.Location} ← {kind}");
+                        if (kind == DeepKind && status is >= 200 and < 300)
+                            run.Failures.Add($"{operation} body.{field.Location} ← {kind}: accepted ({status}) a value nested deeper than {JsonDepth.MaxStored} levels");
                         sent++;
                     }
                 }
@@ -80,6 +83,10 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             if (sent == 0)
                 await run.SendAsync(operation, null, null, "as documented");
         }
+
+        // Whatever was accepted reads back: every list of the surface answers, with a body a default JSON parser takes.
+        foreach (var list in operations.Where(o => o.Method == "GET" && o.Path.EndsWith("/all", StringComparison.Ordinal)))
+            await run.ReadBackAsync(list);
 
         output.WriteLine($"{run.Requests} requests to {operations.Count} operations in {clock.Elapsed.TotalSeconds:0.0} s (snapshots {run.SnapshotTime.Elapsed.TotalSeconds:0.0} s); answers: "
             + string.Join(", ", run.Statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} × {s.Value}")));
@@ -145,8 +152,15 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             yield return ("tree duplicate", "{\"key\": 1, \"key\": 2}");
             yield return ("tree invalid UTF-8", $"{{\"key\": \"a{BadUtf8}\"}}");
         }
+        if (type is "object" or null)
+        {
+            // One level over what may be stored, and far over what any reader takes: both must be refused (contract §3).
+            yield return (DeepKind, "{\"key\": " + Nested(JsonDepth.MaxStored) + "}");
+            yield return (DeepKind, "{\"key\": " + Nested(JsonDepth.MaxDocument + 10) + "}");
+        }
         if (type is "object" or "array" or null)
         {
+            yield return (DeepKind, "[{\"key\": " + Nested(JsonDepth.MaxStored - 1) + "}]");
             yield return ("items NUL", "[{\"key\": \"\\u0000\"}]");
             yield return ("items name surrogate", "[{\"\\udbff\": 1}]");
             yield return ("items overflow", Pick(random, "[1e400]", "[{\"key\": -1e400}]"));
@@ -154,6 +168,12 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
     }
 
     private static string Pick(Random random, params string[] choices) => choices[random.Next(choices.Length)];
+
+    /// <summary>Kind of the values nested deeper than may be stored: never accepted, whatever the field.</summary>
+    private const string DeepKind = "tree too deep";
+
+    /// <summary><c>{"a": {"a": … }}</c>: <paramref name="depth"/> objects (depth + 1 with the value's own container).</summary>
+    private static string Nested(int depth) => string.Concat(Enumerable.Repeat("{\"a\": ", depth)) + "0" + new string('}', depth);
 
     /// <summary>The baseline with <paramref name="json"/> at <paramref name="path"/> (containers the baseline lost are taken from the full sample).</summary>
     private static byte[] Body(JsonNode baseline, JsonNode rich, IReadOnlyList<object>? path, string json)
@@ -416,6 +436,27 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
                     Failures.Add($"{label}: refused with {status} but the database changed");
             }
             return (status, json);
+        }
+
+        /// <summary>A list read after the hostile writes: a 200 whose body parses with System.Text.Json's default depth (64).</summary>
+        public async Task ReadBackAsync(ApiOperation operation)
+        {
+            Requests++;
+            using var response = await _client.SendAsync(Build(operation, null, null));
+            var text = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != System.Net.HttpStatusCode.OK)
+            {
+                Failures.Add($"{operation} read back: {(int)response.StatusCode} {Shorten(text)}");
+                return;
+            }
+            try
+            {
+                JsonNode.Parse(text);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                Failures.Add($"{operation} read back: the answer does not parse: {e.Message}");
+            }
         }
 
         private HttpRequestMessage Build(ApiOperation operation, byte[]? body, (ApiParameter Parameter, string Value)? hostile)
