@@ -228,13 +228,13 @@ public static class Scenario
         using (var hmac = new System.Security.Cryptography.HMACSHA256(System.Text.Encoding.UTF8.GetBytes(secret)))
             signature = "sha256=" + Convert.ToHexString(hmac.ComputeHash(System.Text.Encoding.UTF8.GetBytes(timestamp + "." + raw))).ToLowerInvariant();
 
-        var received = await v1.ReceiveAsync(operation, signature, timestamp, "order-A-1042", null, null, null, body);
+        var received = await v1.ReceiveAsync(operation, signature, timestamp, "order-A-1042", null, null, null, null, null, null, body);
         Check(received.Status == WebhookReceiptStatus.Received && received.Trigger_run_id != null && received.Challenge == null, "POST /api/v1/webhooks/{operation_id}");
-        var repeated = await legacy.ReceiveAsync(operation, signature, timestamp, "order-A-1042", null, null, null, body);
+        var repeated = await legacy.ReceiveAsync(operation, signature, timestamp, "order-A-1042", null, null, null, null, null, null, body);
         Check(repeated.Status == WebhookReceiptStatus.Duplicate && repeated.Trigger_run_id == received.Trigger_run_id, "POST /webhooks/{operation_id}: a repeated delivery");
-        var forged = await Refused<ErrorDetail>(() => v1.ReceiveAsync(operation, "sha256=" + new string('0', 64), timestamp, null, null, null, null, body));
+        var forged = await Refused<ErrorDetail>(() => v1.ReceiveAsync(operation, "sha256=" + new string('0', 64), timestamp, null, null, null, null, null, null, null, body));
         Check(forged.StatusCode == 401 && forged.Result.Detail == "Invalid signature", "a forged signature: 401");
-        var unknown = await Refused<ErrorDetail>(() => legacy.ReceiveAsync(Guid.NewGuid(), signature, timestamp, null, null, null, null, body));
+        var unknown = await Refused<ErrorDetail>(() => legacy.ReceiveAsync(Guid.NewGuid(), signature, timestamp, null, null, null, null, null, null, null, body));
         Check(unknown.StatusCode == 404, "an unknown operation: 404");
         await v1.CheckAsync(operation);
         await legacy.CheckAsync(operation);
