@@ -56,6 +56,7 @@ public sealed class WebhooksController(WebhookReceiver receiver) : ControllerBas
     /// replay of a core delivery's signature whatever its delivery id, answers 200 with the first one's trigger run and is
     /// processed once. The signature is checked on the raw bytes whatever the content type. Slack's <c>url_verification</c> is answered with its <c>challenge</c>; events
     /// the trigger is not for are answered 200 and not stored.
+    /// A body nested deeper than 30 levels of objects and arrays (the flow request holds it two levels deeper) is 422 and not stored.
     /// </summary>
     /// <param name="operationId">The trigger operation's id (its <c>webhook_url</c> ends with it).</param>
     /// <param name="neenaSignature">Core Incoming Webhook: <c>sha256=</c> and the lowercase hex HMAC-SHA256, keyed with the operation's signing secret, of the timestamp, a dot and the raw body.</param>

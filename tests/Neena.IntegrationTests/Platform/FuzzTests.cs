@@ -71,7 +71,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             {
                 foreach (var field in document.Fields(operation.BodySchema))
                 {
-                    foreach (var (kind, json) in BodyValues(field.Schema, run.Random))
+                    foreach (var (kind, json) in BodyValues(field.Schema, run.Random).Concat(DeepUnderSampleKeys(rich!, field.Path)))
                     {
                         var (status, _) = await run.SendAsync(operation, Body(baseline!, rich!, field.Path, json), null, $"body.{field.Location} ← {kind}");
                         if (kind == DeepKind && status is >= 200 and < 300)
@@ -168,6 +168,32 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
     }
 
     private static string Pick(Random random, params string[] choices) => choices[random.Next(choices.Length)];
+
+    /// <summary>
+    /// The documented example of the field with one of its values made too deep (a container's, else the first): a flow
+    /// operation's parameters must name the task's inputs with values of their types, so <c>{"key": …}</c> is refused for
+    /// its name or type before its depth is looked at.
+    /// </summary>
+    private static IEnumerable<(string Kind, string Json)> DeepUnderSampleKeys(JsonNode rich, IReadOnlyList<object> path)
+    {
+        JsonNode? sample = rich;
+        foreach (var segment in path)
+            sample = sample is null ? null : Child(sample, segment);
+        var target = sample switch
+        {
+            JsonObject o => o,
+            JsonArray { Count: > 0 } a when a[0] is JsonObject first => first,
+            _ => null,
+        };
+        if (target is not { Count: > 0 })
+            yield break;
+        var deep = JsonNode.Parse(Nested(JsonDepth.MaxStored), documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 256 });
+        var copy = target.DeepClone().AsObject();
+        var name = target.FirstOrDefault(p => p.Value is JsonObject or JsonArray).Key ?? target.First().Key;
+        copy[name] = deep;
+        JsonNode json = sample is JsonArray ? new JsonArray(copy) : copy;
+        yield return (DeepKind, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { MaxDepth = 256 }));
+    }
 
     /// <summary>Kind of the values nested deeper than may be stored: never accepted, whatever the field.</summary>
     private const string DeepKind = "tree too deep";

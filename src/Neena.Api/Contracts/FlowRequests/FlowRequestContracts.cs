@@ -12,7 +12,7 @@ public sealed record CreateFlowRequestRequest
     [ApiField(Required = true)]
     public string? RequestInstructions { get; init; }
 
-    /// <summary>Data for the flow: an array of JSON objects. Bindings read it as <c>{{request.metadata.KEY}}</c>.</summary>
+    /// <summary>Data for the flow: an array of JSON objects, nested at most 32 levels in all. Bindings read it as <c>{{request.metadata.KEY}}</c>.</summary>
     [ApiField(Shape = JsonShape.ArrayOfObjects)]
     public JsonNode? RequestMetadata { get; init; }
 
@@ -38,7 +38,7 @@ public sealed record UpdateFlowRequestRequest
     [ApiField(NotNull = true)]
     public FieldUpdate<string> RequestInstructions { get; init; }
 
-    /// <summary>Data for the flow: an array of JSON objects; null empties it.</summary>
+    /// <summary>Data for the flow: an array of JSON objects, nested at most 32 levels in all; null empties it.</summary>
     [ApiField(Shape = JsonShape.ArrayOfObjects)]
     public FieldUpdate<JsonNode> RequestMetadata { get; init; }
 

@@ -58,7 +58,7 @@ public sealed record TaskOperationBody
     /// <summary>
     /// Explicit bindings of the task's inputs, by parameter name: JSON literals, or strings with references
     /// (<c>{{request.instructions}}</c>, <c>{{request.name}}</c>, <c>{{request.metadata.KEY}}</c>,
-    /// <c>{{tasks.INDEX.result.PATH}}</c> for an ancestor operation).
+    /// <c>{{tasks.INDEX.result.PATH}}</c> for an ancestor operation). Nested at most 32 levels in all.
     /// </summary>
     public JsonObject? Parameters { get; init; }
 
