@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 
 /// <summary>
@@ -31,57 +30,6 @@ internal sealed partial class Benchmark
             transactions = (long)(await fallback.ExecuteScalarAsync())!;
         }
         return new CostSample(server, postgres, transactions);
-    }
-
-    /// <summary>
-    /// The postmaster's pid when PostgreSQL runs on this machine (found from a backend's parent), so that its CPU time can
-    /// be read from /proc; null for a remote server.
-    /// </summary>
-    private async Task<int?> FindPostgresPidAsync()
-    {
-        await using var cmd = Db.CreateCommand("SELECT pg_backend_pid()");
-        var backend = (int)(await cmd.ExecuteScalarAsync())!;
-        var stat = $"/proc/{backend}/stat";
-        if (!File.Exists(stat))
-            return null;
-        var text = File.ReadAllText(stat);
-        if (!text.Contains("(postgres)", StringComparison.Ordinal))
-            return null;
-        return int.Parse(text[(text.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>
-    /// The postmaster's CPU time with that of its children: the live ones (backends of pooled connections) from their own
-    /// /proc entries, the ended ones from the postmaster's cutime/cstime, which takes them over when it reaps them.
-    /// </summary>
-    private static double PostgresCpuMilliseconds(int postmaster)
-    {
-        static long[]? Fields(string path)
-        {
-            try
-            {
-                var text = File.ReadAllText(path);
-                return text[(text.LastIndexOf(')') + 2)..].Split(' ').Select(f => long.TryParse(f, CultureInfo.InvariantCulture, out var v) ? v : 0).ToArray();
-            }
-            catch (IOException)
-            {
-                return null; // the process ended meanwhile
-            }
-        }
-
-        var own = Fields($"/proc/{postmaster}/stat");
-        if (own is null)
-            return double.NaN;
-        long ticks = own[11] + own[12] + own[13] + own[14];
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            var name = Path.GetFileName(dir);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
-                continue;
-            if (Fields(Path.Combine(dir, "stat")) is { } child && child[1] == postmaster)
-                ticks += child[11] + child[12];
-        }
-        return ticks * 10.0;
     }
 
     private int? _postgresPid;

@@ -75,14 +75,4 @@ internal sealed partial class Benchmark
         await Task.Delay(TimeSpan.FromSeconds(5));
         Row("server A RSS after the clients closed, MiB", "rss_after_close_mb", Rss() / 1024.0, "F0");
     }
-
-    /// <summary>Resident memory now (VmRSS), unlike <see cref="NeenaServerProcess.SamplePeakRssKb"/> (the peak).</summary>
-    private static long CurrentRssKb(int processId)
-    {
-        var status = $"/proc/{processId}/status";
-        if (!File.Exists(status))
-            return 0;
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-    }
 }
