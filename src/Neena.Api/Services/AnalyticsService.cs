@@ -6,6 +6,7 @@ using Neena.Api.Contracts.Analytics;
 using Neena.Api.Errors;
 using Neena.Domain.FlowRuns;
 using Neena.Persistence;
+using Neena.Persistence.FlowRuns;
 using Npgsql;
 
 namespace Neena.Api.Services;
@@ -17,16 +18,9 @@ namespace Neena.Api.Services;
 /// </summary>
 public sealed class AnalyticsService(NeenaDbContext db)
 {
-    // The analytics states as SQL conditions on a run row (alias r). Constants of the domain, never input.
-    private static readonly Dictionary<string, string> StateConditions = new(StringComparer.Ordinal)
-    {
-        [AnalyticsState.Paused] = $"(r.status = '{RunStatus.Pending}' AND r.approval_status IS NULL)",
-        [AnalyticsState.Pending] = $"(r.status IN ('{RunStatus.Pending}', '{RunStatus.InProgress}') AND r.approval_status IS NOT NULL AND r.retry_count = 0)",
-        [AnalyticsState.Resumed] = $"(r.status IN ('{RunStatus.Pending}', '{RunStatus.InProgress}') AND r.approval_status IS NOT NULL AND r.retry_count > 0)",
-        [AnalyticsState.Completed] = $"r.status = '{RunStatus.Completed}'",
-        [AnalyticsState.Failed] = $"r.status = '{RunStatus.Failed}'",
-        [AnalyticsState.Cancelled] = $"r.status = '{RunStatus.Cancelled}'",
-    };
+    // The analytics states as SQL conditions on a run row (alias r), from the domain's definitions.
+    private static readonly Dictionary<string, string> StateConditions =
+        AnalyticsState.Conditions.ToDictionary(c => c.Key, c => RunConditionSql.For(c.Value), StringComparer.Ordinal);
 
     // Seconds from the start (approval, else creation) to the end, as runs' duration_ms measures it.
     private const string LatencySeconds = "extract(epoch FROM (r.end_time - coalesce(r.start_time, r.created_date)))::float8";

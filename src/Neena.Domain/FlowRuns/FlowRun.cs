@@ -14,7 +14,8 @@ public static class RunStatus
 
     public static readonly IReadOnlyList<string> All = [Pending, InProgress, Completed, Failed, Cancelled];
 
-    public static bool IsFinished(string status) => status is Completed or Failed or Cancelled;
+    /// <summary>Ended: see <see cref="RunConditions.Finished"/>.</summary>
+    public static bool IsFinished(string status) => RunConditions.Finished.Statuses.Contains(status);
 
     /// <summary>Not finished: see <see cref="RunStateMachine.OpenStatuses"/>.</summary>
     public static bool IsOpen(string status) => RunStateMachine.IsOpen(status);

@@ -4,6 +4,7 @@ using Neena.Domain.FlowRequests;
 using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
 using Neena.Domain.Organizations;
+using Neena.Persistence.FlowRuns;
 
 namespace Neena.Persistence.Configurations;
 
@@ -36,7 +37,7 @@ internal sealed class FlowRunConfiguration : IEntityTypeConfiguration<FlowRun>
         builder.HasIndex(e => new { e.OrganizationId, e.RanByUserId, e.TriggeredTime }).IsDescending(false, false, true)
             .HasDatabaseName("ix_flow_runs_analytics_user");
         // The engine's claim query: approved runs in progress whose lease is free or expired.
-        builder.HasIndex(e => new { e.LeaseExpiresAt, e.StartTime }).HasFilter("status = 'in_progress'").HasDatabaseName("ix_flow_runs_claimable");
+        builder.HasIndex(e => new { e.LeaseExpiresAt, e.StartTime }).HasFilter(RunConditionSql.For(RunConditions.Claimable, alias: null)).HasDatabaseName("ix_flow_runs_claimable");
         builder.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Flow>().WithMany().HasForeignKey(e => e.FlowId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<FlowRequest>().WithMany().HasForeignKey(e => e.FlowRequestId).OnDelete(DeleteBehavior.Restrict);

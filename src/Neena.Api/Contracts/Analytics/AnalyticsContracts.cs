@@ -5,33 +5,6 @@ using Neena.Domain.FlowRuns;
 
 namespace Neena.Api.Contracts.Analytics;
 
-/// <summary>
-/// The states of analytics (seed 003), mapped from a run's status: awaiting approval = <c>PAUSED</c>, approved and
-/// unfinished = <c>PENDING</c>, unfinished after a retry = <c>RESUMED</c>, and the three endings.
-/// </summary>
-public static class AnalyticsState
-{
-    public const string Pending = "PENDING";
-    public const string Paused = "PAUSED";
-    public const string Resumed = "RESUMED";
-    public const string Completed = "COMPLETED";
-    public const string Failed = "FAILED";
-    public const string Cancelled = "CANCELLED";
-
-    public static readonly IReadOnlyList<string> All = [Pending, Paused, Resumed, Completed, Failed, Cancelled];
-
-    /// <summary>The state of a run with this status, approval and number of retries.</summary>
-    public static string Of(string status, string? approval, int retries) => status switch
-    {
-        RunStatus.Completed => Completed,
-        RunStatus.Failed => Failed,
-        RunStatus.Cancelled => Cancelled,
-        _ when approval is null => Paused,
-        _ when retries > 0 => Resumed,
-        _ => Pending,
-    };
-}
-
 /// <summary>The filters and page of <c>GET /analytics/org/{org_id}/flows/{flow_id}</c>.</summary>
 public sealed record AnalyticsRunsQuery
 {

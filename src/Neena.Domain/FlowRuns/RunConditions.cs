@@ -1,0 +1,66 @@
+namespace Neena.Domain.FlowRuns;
+
+/// <summary>
+/// A named condition on a run's row: its status is one of <paramref name="Statuses"/> and, when set, whether an approval
+/// decision exists (<c>approval_status</c> not null) and whether it was retried (<c>retry_count</c> above 0). The C#
+/// form is <see cref="Matches"/>; <c>Neena.Persistence.FlowRuns.RunConditionSql</c> writes the SQL form of the same
+/// definition, and a test checks that the two agree on every state.
+/// </summary>
+public sealed record RunCondition(string Name, IReadOnlyList<string> Statuses, bool? Decided = null, bool? Retried = null)
+{
+    public bool Matches(string status, string? approvalStatus, int retryCount) =>
+        Statuses.Contains(status)
+        && (Decided is null || Decided == (approvalStatus is not null))
+        && (Retried is null || Retried == (retryCount > 0));
+}
+
+/// <summary>The conditions on runs that code asks for by name instead of restating a status rule.</summary>
+public static class RunConditions
+{
+    /// <summary>Not ended: see <see cref="RunStateMachine.OpenStatuses"/>.</summary>
+    public static readonly RunCondition Open = new("open", RunStateMachine.OpenStatuses);
+
+    /// <summary>Ended, with exactly one flow result.</summary>
+    public static readonly RunCondition Finished = new("finished", [RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled]);
+
+    /// <summary>Created and waiting for a person's approval or rejection.</summary>
+    public static readonly RunCondition AwaitingApproval = new("awaiting approval", [RunStatus.Pending], Decided: false);
+
+    /// <summary>What the engine claims: approved runs in progress (the lease decides which of them are free).</summary>
+    public static readonly RunCondition Claimable = new("claimable", [RunStatus.InProgress]);
+
+    public static readonly IReadOnlyList<RunCondition> All = [Open, Finished, AwaitingApproval, Claimable];
+}
+
+/// <summary>
+/// The states of analytics (seed 003), each a condition on a run: awaiting approval = <c>PAUSED</c>, approved and
+/// unfinished = <c>PENDING</c>, unfinished after a retry = <c>RESUMED</c>, and the three endings. Every run is in exactly one.
+/// </summary>
+public static class AnalyticsState
+{
+    public const string Pending = "PENDING";
+    public const string Paused = "PAUSED";
+    public const string Resumed = "RESUMED";
+    public const string Completed = "COMPLETED";
+    public const string Failed = "FAILED";
+    public const string Cancelled = "CANCELLED";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Paused, Resumed, Completed, Failed, Cancelled];
+
+    /// <summary>Each state's condition, in the order <see cref="All"/> lists the states.</summary>
+    public static readonly IReadOnlyDictionary<string, RunCondition> Conditions = new Dictionary<string, RunCondition>(StringComparer.Ordinal)
+    {
+        [Pending] = new(Pending, RunStateMachine.OpenStatuses, Decided: true, Retried: false),
+        [Paused] = RunConditions.AwaitingApproval with { Name = Paused },
+        [Resumed] = new(Resumed, RunStateMachine.OpenStatuses, Decided: true, Retried: true),
+        [Completed] = new(Completed, [RunStatus.Completed]),
+        [Failed] = new(Failed, [RunStatus.Failed]),
+        [Cancelled] = new(Cancelled, [RunStatus.Cancelled]),
+    };
+
+    /// <summary>The state of a run with this status, approval and number of retries.</summary>
+    /// <exception cref="InvalidOperationException">The row is in no state (an open run in progress without approval cannot exist).</exception>
+    public static string Of(string status, string? approval, int retries) =>
+        All.FirstOrDefault(s => Conditions[s].Matches(status, approval, retries))
+        ?? throw new InvalidOperationException($"A run that is {status} with approval '{approval}' has no analytics state.");
+}

@@ -1,0 +1,30 @@
+using System.Text;
+using Neena.Domain.FlowRuns;
+
+namespace Neena.Persistence.FlowRuns;
+
+/// <summary>
+/// The SQL form of a <see cref="RunCondition"/>, written from the same definition as its C# form, so a state rule is
+/// never spelled twice. The statuses are the domain's constants (never input), so they are written as literals: a
+/// partial index's filter and the planner need them in the text.
+/// </summary>
+public static class RunConditionSql
+{
+    /// <param name="alias">The run row's alias (<c>r</c> gives <c>r.status</c>); null for bare column names, as in an index filter.</param>
+    public static string For(RunCondition condition, string? alias = "r")
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var column = alias is null ? "" : alias + ".";
+        var parts = new List<string>
+        {
+            condition.Statuses.Count == 1
+                ? $"{column}status = '{condition.Statuses[0]}'"
+                : $"{column}status IN ({string.Join(", ", condition.Statuses.Select(s => $"'{s}'"))})",
+        };
+        if (condition.Decided is { } decided)
+            parts.Add($"{column}approval_status IS {(decided ? "NOT NULL" : "NULL")}");
+        if (condition.Retried is { } retried)
+            parts.Add($"{column}retry_count {(retried ? "> 0" : "= 0")}");
+        return parts.Count == 1 ? parts[0] : new StringBuilder("(").AppendJoin(" AND ", parts).Append(')').ToString();
+    }
+}

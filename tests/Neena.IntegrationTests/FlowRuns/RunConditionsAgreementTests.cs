@@ -1,0 +1,57 @@
+using Neena.Domain.FlowRuns;
+using Neena.Persistence.FlowRuns;
+using Npgsql;
+
+namespace Neena.IntegrationTests.FlowRuns;
+
+/// <summary>
+/// Every named condition on runs has one definition with two forms, C# and SQL: on every state a run row can be in
+/// (each status, with and without an approval decision, retried or not) PostgreSQL and C# must agree.
+/// </summary>
+public sealed class RunConditionsAgreementTests(EngineOffFactory factory) : IClassFixture<EngineOffFactory>
+{
+    private static readonly string?[] Approvals = [null, ApprovalStatus.Approved, ApprovalStatus.Rejected];
+    private static readonly int[] RetryCounts = [0, 1, 3];
+
+    private static IEnumerable<(string Status, string? Approval, int Retries)> EveryRowState() =>
+        from status in RunStatus.All from approval in Approvals from retries in RetryCounts select (status, approval, retries);
+
+    private static IEnumerable<RunCondition> EveryCondition() => RunConditions.All.Concat(AnalyticsState.Conditions.Values);
+
+    [Fact]
+    public async Task EveryCondition_OnEveryRowState_SqlAndCSharpAgree()
+    {
+        await using var connection = new NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        var disagreements = new List<string>();
+        foreach (var condition in EveryCondition())
+        {
+            var sql = RunConditionSql.For(condition);
+            foreach (var (status, approval, retries) in EveryRowState())
+            {
+                await using var command = new NpgsqlCommand(
+                    $"SELECT {sql} FROM (VALUES ($1::text, $2::text, $3::int)) AS r(status, approval_status, retry_count)", connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = status });
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)approval ?? DBNull.Value });
+                command.Parameters.Add(new NpgsqlParameter { Value = retries });
+                var inSql = (bool)(await command.ExecuteScalarAsync())!;
+                if (inSql != condition.Matches(status, approval, retries))
+                    disagreements.Add($"{condition.Name} on ({status}, {approval ?? "null"}, {retries}): SQL {inSql}, C# {!inSql}");
+            }
+        }
+        Assert.Empty(disagreements);
+    }
+
+    [Fact]
+    public void AnalyticsStates_EveryPossibleRun_IsInExactlyOne()
+    {
+        // A run awaiting approval is pending; approval or retry makes it in progress; only in_progress without a decision cannot exist.
+        var possible = EveryRowState().Where(s => !(s.Approval is null && s.Status == RunStatus.InProgress));
+        foreach (var (status, approval, retries) in possible)
+            Assert.Single(AnalyticsState.All, s => AnalyticsState.Conditions[s].Matches(status, approval, retries));
+    }
+
+    [Fact]
+    public void ClaimableIndexFilter_IsTheClaimableCondition() =>
+        Assert.Equal("status = 'in_progress'", RunConditionSql.For(RunConditions.Claimable, alias: null));
+}
