@@ -7,6 +7,7 @@ using Neena.Integrations.Http;
 using Neena.Integrations.Platforms;
 using Neena.Integrations.Slack;
 using Neena.Integrations.Trello;
+using Neena.Integrations.Webhooks;
 
 namespace Neena.Integrations;
 
@@ -16,7 +17,8 @@ public static class IntegrationServiceCollectionExtensions
     /// Registers the task invoker, the built-in catalogue, the address-guarded HTTP client, the Slack and Trello clients and
     /// the credential protector, binding their options from the <c>Integrations:Http</c>, <c>Integrations:Slack</c> and
     /// <c>Integrations:Trello</c> sections of <paramref name="configuration"/> (the application's root configuration) when
-    /// one is given. The protector needs ASP.NET Core Data Protection, whose key ring the host chooses.
+    /// one is given. The protector needs ASP.NET Core Data Protection, whose key ring the host chooses. Every
+    /// <see cref="IWebhookPlatform"/> of this assembly is registered, so a new platform is a new class.
     /// </summary>
     public static IServiceCollection AddNeenaIntegrations(this IServiceCollection services, IConfiguration? configuration = null)
     {
@@ -61,7 +63,17 @@ public static class IntegrationServiceCollectionExtensions
         services.TryAddSingleton<Triggers.SigningSecretProtector>();
         AddPlatformClient<SlackClient, SlackOptions>(services, configuration, SlackOptions.SectionName);
         AddPlatformClient<TrelloClient, TrelloOptions>(services, configuration, TrelloOptions.SectionName);
+        AddWebhookPlatforms(services);
         return services;
+    }
+
+    private static void AddWebhookPlatforms(IServiceCollection services)
+    {
+        var platforms = typeof(IWebhookPlatform).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IWebhookPlatform).IsAssignableFrom(t));
+        foreach (var platform in platforms)
+            services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IWebhookPlatform), platform));
+        services.TryAddSingleton<WebhookPlatforms>();
     }
 
     private static void AddPlatformClient<TClient, TOptions>(IServiceCollection services, IConfiguration? configuration, string section)

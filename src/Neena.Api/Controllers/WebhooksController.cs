@@ -5,6 +5,9 @@ using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Neena.Api.Contracts.Webhooks;
 using Neena.Api.Errors;
 using Neena.Api.Services.Triggers;
+using Neena.Integrations.Core;
+using Neena.Integrations.Slack;
+using Neena.Integrations.Trello;
 
 namespace Neena.Api.Controllers;
 
@@ -77,15 +80,15 @@ public sealed class WebhooksController(WebhookReceiver receiver) : ControllerBas
     [ProducesResponseType<DetailResponse>(StatusCodes.Status415UnsupportedMediaType, Description = "Correctly signed, but a multipart body, or form data that is not JSON: a delivery is a JSON document. Nothing is stored.")]
     public async Task<IActionResult> Receive(
         [FromRoute(Name = WebhookEndpointAttribute.OperationRouteValue)] string operationId,
-        [FromHeader(Name = WebhookSignatures.NeenaSignatureHeader)] string? neenaSignature,
-        [FromHeader(Name = WebhookSignatures.NeenaTimestampHeader)] string? neenaTimestamp,
-        [FromHeader(Name = WebhookSignatures.NeenaDeliveryHeader)] string? neenaDelivery,
-        [FromHeader(Name = WebhookSignatures.StandardIdHeader)] string? standardId,
-        [FromHeader(Name = WebhookSignatures.StandardTimestampHeader)] string? standardTimestamp,
-        [FromHeader(Name = WebhookSignatures.StandardSignatureHeader)] string? standardSignature,
-        [FromHeader(Name = WebhookSignatures.SlackSignatureHeader)] string? slackSignature,
-        [FromHeader(Name = WebhookSignatures.SlackTimestampHeader)] string? slackTimestamp,
-        [FromHeader(Name = WebhookSignatures.TrelloSignatureHeader)] string? trelloSignature,
+        [FromHeader(Name = IncomingWebhookPlatform.NeenaSignatureHeader)] string? neenaSignature,
+        [FromHeader(Name = IncomingWebhookPlatform.NeenaTimestampHeader)] string? neenaTimestamp,
+        [FromHeader(Name = IncomingWebhookPlatform.NeenaDeliveryHeader)] string? neenaDelivery,
+        [FromHeader(Name = IncomingWebhookPlatform.StandardIdHeader)] string? standardId,
+        [FromHeader(Name = IncomingWebhookPlatform.StandardTimestampHeader)] string? standardTimestamp,
+        [FromHeader(Name = IncomingWebhookPlatform.StandardSignatureHeader)] string? standardSignature,
+        [FromHeader(Name = SlackWebhookPlatform.SignatureHeader)] string? slackSignature,
+        [FromHeader(Name = SlackWebhookPlatform.TimestampHeader)] string? slackTimestamp,
+        [FromHeader(Name = TrelloWebhookPlatform.SignatureHeader)] string? trelloSignature,
         CancellationToken cancellationToken)
     {
         // The headers are declared for the document; the receiver reads them (and the raw body) from the request itself.

@@ -11,6 +11,7 @@ using Neena.Domain.Triggers;
 using Neena.Integrations;
 using Neena.Integrations.Credentials;
 using Neena.Integrations.Triggers;
+using Neena.Integrations.Webhooks;
 using Neena.Persistence;
 using Neena.Persistence.Triggers;
 using Npgsql;
@@ -18,15 +19,17 @@ using Npgsql;
 namespace Neena.Api.Services.Triggers;
 
 /// <summary>
-/// Receives platform deliveries for trigger operations (<c>POST /webhooks/{operation_id}</c>): finds the operation, checks
-/// the platform's signature on the raw body, takes only the events the trigger is for, and stores each delivery once as a
-/// trigger run (committed before the answer), which the <see cref="TriggerRunProcessor"/> turns into a run. Nothing is
-/// stored for a refused or ignored delivery.
+/// Receives platform deliveries for trigger operations (<c>POST /webhooks/{operation_id}</c>): finds the operation, has the
+/// integration's <see cref="IWebhookPlatform"/> check the signature on the raw body and say which deliveries are the
+/// trigger's events and what identifies them, and stores each delivery once as a trigger run (committed before the
+/// answer), which the <see cref="TriggerRunProcessor"/> turns into a run. The platforms answer plainly; the HTTP answers
+/// (refusals, status codes) are made here. Nothing is stored for a refused or ignored delivery.
 /// </summary>
 public sealed class WebhookReceiver(
     NeenaDbContext db,
     NpgsqlDataSource dataSource,
     IntegrationCatalogue catalogue,
+    WebhookPlatforms platforms,
     ICredentialResolver credentials,
     SigningSecretProtector signingSecrets,
     WebhookUrls urls,
@@ -38,13 +41,6 @@ public sealed class WebhookReceiver(
 
     private static readonly JsonDocumentOptions DocumentOptions = WebhookBodyDepth.DocumentOptions;
 
-    private enum Platform
-    {
-        Neena,
-        Slack,
-        Trello,
-    }
-
     /// <summary>What the receiver needs of an operation; read across organizations (the caller is a platform, not a tenant).</summary>
     private sealed record Target(
         Guid Id,
@@ -53,15 +49,7 @@ public sealed class WebhookReceiver(
         string? ProtectedSigningSecret,
         Guid? IntegrationCredentialId,
         string IntegrationShortName,
-        TriggerDescriptor Trigger)
-    {
-        public Platform Platform => IntegrationShortName switch
-        {
-            "slack" => Platform.Slack,
-            "trello" => Platform.Trello,
-            _ => Platform.Neena,
-        };
-    }
+        TriggerDescriptor Trigger);
 
     /// <summary>Answers Trello's check of a callback URL: the operation exists (whatever its status, so it can be registered before it is activated).</summary>
     public async Task CheckAsync(string operationId, HttpRequest request, CancellationToken cancellationToken)
@@ -84,34 +72,42 @@ public sealed class WebhookReceiver(
 
         var body = await ReadBodyAsync(request.Body, cancellationToken)
             ?? throw new ApiException(StatusCodes.Status413PayloadTooLarge, BodySizeLimit.Detail);
-        var (refusal, generic) = await VerifyAsync(target, request, body, cancellationToken);
-        if (refusal is not null)
+        var platform = platforms.For(target.IntegrationShortName);
+        var headers = Headers(request);
+        var verification = await VerifyAsync(target, platform, request, headers, body, cancellationToken);
+        if (verification.Problem is { } refusal)
             throw Unverified(request, new ApiException(StatusCodes.Status401Unauthorized, refusal));
         limits.Verified(target.Id);
 
         using var document = Parse(body, request.ContentType);
         WebhookBodyDepth.Check(document.RootElement);
         var delivery = JsonNode.Parse(document.RootElement.GetRawText(), new JsonNodeOptions { PropertyNameCaseInsensitive = false });
-        var decision = target.Platform switch
+        var classification = platform.Classify(delivery, target.Trigger);
+        switch (classification.Kind)
         {
-            Platform.Slack => SlackDelivery(target, delivery),
-            Platform.Trello => TrelloDelivery(target, delivery),
-            _ => NeenaDelivery(request, generic!),
-        };
-        if (decision.Answer is { } answer)
-            return (StatusCodes.Status200OK, answer);
+            case WebhookDeliveryKind.Invalid:
+                throw Invalid(classification.Problem!);
+            case WebhookDeliveryKind.Challenge:
+                return (StatusCodes.Status200OK, new WebhookReceipt(null, WebhookReceiptStatus.Challenge, classification.Challenge));
+            case WebhookDeliveryKind.Ignored:
+                return (StatusCodes.Status200OK, Ignored);
+        }
+        // An event the trigger does not take is still checked for a well-formed id: a malformed event is refused, not ignored.
+        var deliveryId = DeliveryId(platform.DeliveryId(delivery, headers, verification));
+        if (classification.Kind != WebhookDeliveryKind.Event)
+            return (StatusCodes.Status200OK, Ignored);
 
         var stored = await TriggerRunLease.StoreAsync(dataSource, new TriggerRunDelivery(
-            target.OrganizationId, target.Id, document.RootElement.GetRawText(), decision.DeliveryId, EntityId(target.Trigger, delivery))
+            target.OrganizationId, target.Id, document.RootElement.GetRawText(), deliveryId, EntityId(target.Trigger, delivery))
         {
-            // The generic scheme's replay guard: the same signed bytes are the same delivery, whatever id comes with them.
-            Signature = generic?.Signature,
-            SignatureExpiresAt = (generic?.SignedAt ?? default) + WebhookSignatures.Tolerance,
+            // A scheme's replay guard: the same signed bytes are the same delivery, whatever id comes with them.
+            Signature = verification.Signature,
+            SignatureExpiresAt = verification.SignedAt + WebhookSignature.Tolerance,
         }, cancellationToken);
         if (stored.Duplicate)
         {
             logger.LogInformation("Delivery {DeliveryId} to trigger operation {OperationId} repeats trigger run {TriggerRunId}; not stored again",
-                decision.DeliveryId, target.Id, stored.TriggerRunId);
+                deliveryId, target.Id, stored.TriggerRunId);
             return (StatusCodes.Status200OK, new WebhookReceipt(stored.TriggerRunId, WebhookReceiptStatus.Duplicate, null));
         }
         logger.LogInformation("Delivery to trigger operation {OperationId} stored as trigger run {TriggerRunId}", target.Id, stored.TriggerRunId);
@@ -125,61 +121,21 @@ public sealed class WebhookReceiver(
         return refusal;
     }
 
-    /// <summary>A delivery to store (with its id, when it has one), or the answer when there is nothing to store.</summary>
-    private sealed record Decision(string? DeliveryId, WebhookReceipt? Answer);
+    private static readonly WebhookReceipt Ignored = new(null, WebhookReceiptStatus.Ignored, null);
 
-    private static Decision Ignore() => new(null, new WebhookReceipt(null, WebhookReceiptStatus.Ignored, null));
+    private static RequestValidationException Invalid(WebhookInputProblem problem) =>
+        new(problem.Location, problem.Message ?? ValidationErrors.FieldRequired);
 
-    /// <summary>
-    /// The Events API (https://api.slack.com/apis/events-api): <c>url_verification</c> is answered with its challenge;
-    /// an <c>event_callback</c> of the trigger's event type is stored under its <c>event_id</c>; anything else is ignored.
-    /// Messages that are not a person's new message (edits, deletions, bots' messages, the flow's own replies among them)
-    /// start nothing, so a flow that answers in a channel does not trigger itself.
-    /// </summary>
-    private static Decision SlackDelivery(Target target, JsonNode? delivery)
+    /// <summary>The request's headers for a platform (plain values; a platform sees no HTTP types).</summary>
+    private static WebhookHeaders Headers(HttpRequest request) =>
+        new(name => request.Headers.TryGetValue(name, out var values) ? values.Select(v => v ?? "").ToArray() : null);
+
+    /// <summary>The delivery id a platform found, if it can be stored (contract §3); else a 422 at its location.</summary>
+    private static string? DeliveryId(WebhookDeliveryId id)
     {
-        var type = Text(delivery, "type");
-        if (type == "url_verification")
-        {
-            var challenge = Text(delivery, "challenge") ?? throw new RequestValidationException("body.challenge", ValidationErrors.FieldRequired);
-            return new Decision(null, new WebhookReceipt(null, WebhookReceiptStatus.Challenge, challenge));
-        }
-        if (type != "event_callback")
-            return Ignore();
-        var eventId = DeliveryId(Text(delivery, "event_id"), "body.event_id");
-        var slackEvent = (delivery as JsonObject)?["event"] as JsonObject;
-        if (target.Trigger.EventType is { } wanted && Text(slackEvent, "type") != wanted)
-            return Ignore();
-        if (Text(slackEvent, "type") == "message" && (slackEvent!.ContainsKey("subtype") || slackEvent.ContainsKey("bot_id")))
-            return Ignore();
-        return new Decision(eventId, null);
-    }
-
-    /// <summary>Trello's webhook deliveries <c>{"action": …, "model": …}</c>: the trigger's action type, stored under <c>action.id</c>.</summary>
-    private static Decision TrelloDelivery(Target target, JsonNode? delivery)
-    {
-        var action = (delivery as JsonObject)?["action"] as JsonObject;
-        var actionId = DeliveryId(Text(action, "id"), "body.action.id");
-        if (target.Trigger.EventType is { } wanted && Text(action, "type") != wanted)
-            return Ignore();
-        return new Decision(actionId, null);
-    }
-
-    /// <summary>
-    /// Any JSON. The delivery id is Standard Webhooks' <c>webhook-id</c> (signed) or, in Neena's own scheme, the optional
-    /// <c>X-Neena-Delivery</c> (not signed: the signature itself guards against replays, see <see cref="TriggerRunDelivery.Signature"/>).
-    /// </summary>
-    private static Decision NeenaDelivery(HttpRequest request, GenericCheck check)
-    {
-        if (check.SignedId is { } signedId)
-            return new Decision(DeliveryId(signedId, "header." + WebhookSignatures.StandardIdHeader), null);
-        var header = request.Headers[WebhookSignatures.NeenaDeliveryHeader];
-        if (header.Count == 0)
-            return new Decision(null, null);
-        var location = "header." + WebhookSignatures.NeenaDeliveryHeader;
-        if (header.Count > 1)
-            throw new RequestValidationException(location, "give the header once");
-        return new Decision(DeliveryId(header[0], location), null);
+        if (id.Problem is { } problem)
+            throw Invalid(problem);
+        return id.Location is { } location ? DeliveryId(id.Value, location) : null;
     }
 
     private static string DeliveryId(string? value, string location)
@@ -221,40 +177,18 @@ public sealed class WebhookReceiver(
         return text is { Length: > 0 and <= TriggerRun.MaxEntityIdLength } ? text : null;
     }
 
-    private static string? Text(JsonNode? node, string property) =>
-        node is JsonObject o && o[property] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
-    /// <summary>Why the delivery is not authentic (null when it is), and for the generic trigger what verified it.</summary>
-    private async Task<(string? Refusal, GenericCheck? Generic)> VerifyAsync(Target target, HttpRequest request, byte[] body, CancellationToken cancellationToken)
+    /// <summary>Whether the delivery is authentic, checked by its platform with the secret the platform needs.</summary>
+    private async Task<WebhookVerification> VerifyAsync(
+        Target target, IWebhookPlatform platform, HttpRequest request, WebhookHeaders headers, byte[] body, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        switch (target.Platform)
-        {
-            case Platform.Slack:
-                var slackSecret = await CredentialFieldAsync(target, "signing_secret", cancellationToken);
-                return (slackSecret is null
-                    ? NoSecret
-                    : WebhookSignatures.CheckSlack(slackSecret, Single(request, WebhookSignatures.SlackSignatureHeader), Single(request, WebhookSignatures.SlackTimestampHeader), body, now), null);
-            case Platform.Trello:
-                var appSecret = await CredentialFieldAsync(target, "app_secret", cancellationToken);
-                return (appSecret is null
-                    ? NoSecret
-                    : WebhookSignatures.CheckTrello(appSecret, Single(request, WebhookSignatures.TrelloSignatureHeader), body, CallbackUrls(request, target.Id)), null);
-            default:
-                if (SigningSecret(target) is not { } secret)
-                    return (NoSecret, null);
-                var check = IsStandardWebhook(request)
-                    ? WebhookSignatures.CheckStandard(secret, Single(request, WebhookSignatures.StandardIdHeader), Single(request, WebhookSignatures.StandardTimestampHeader), Single(request, WebhookSignatures.StandardSignatureHeader), body, now)
-                    : WebhookSignatures.CheckNeena(secret, Single(request, WebhookSignatures.NeenaSignatureHeader), Single(request, WebhookSignatures.NeenaTimestampHeader), body, now);
-                return (check.Problem, check);
-        }
+        var secret = platform.CredentialField is { } field
+            ? await CredentialFieldAsync(target, field, cancellationToken)
+            : SigningSecret(target);
+        return secret is null
+            ? WebhookVerification.Refused(NoSecret)
+            : platform.Verify(new WebhookVerificationInput(body, headers, secret, now, CallbackUrls(request, target.Id)));
     }
-
-    /// <summary>Standard Webhooks' headers, unless Neena's own signature is there: then the delivery is checked as before.</summary>
-    private static bool IsStandardWebhook(HttpRequest request) =>
-        request.Headers.ContainsKey(WebhookSignatures.StandardSignatureHeader)
-        || (!request.Headers.ContainsKey(WebhookSignatures.NeenaSignatureHeader)
-            && (request.Headers.ContainsKey(WebhookSignatures.StandardIdHeader) || request.Headers.ContainsKey(WebhookSignatures.StandardTimestampHeader)));
 
     private const string NoSecret = "No signing secret is available for this operation";
 
@@ -262,14 +196,11 @@ public sealed class WebhookReceiver(
     /// The URL Trello was given when the webhook was registered: the operation's webhook URL, or the address the delivery
     /// came to (under the public base), which differs only when the webhook was registered with the /api/v1 path or a query.
     /// </summary>
-    private IEnumerable<string> CallbackUrls(HttpRequest request, Guid operationId)
-    {
-        yield return urls.For(request, operationId);
-        yield return urls.BaseUrl(request) + request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
-    }
-
-    private static string? Single(HttpRequest request, string header) =>
-        request.Headers[header] is { Count: 1 } values ? values[0] : null;
+    private string[] CallbackUrls(HttpRequest request, Guid operationId) =>
+    [
+        urls.For(request, operationId),
+        urls.BaseUrl(request) + request.Path.ToUriComponent() + request.QueryString.ToUriComponent(),
+    ];
 
     private string? SigningSecret(Target target)
     {
