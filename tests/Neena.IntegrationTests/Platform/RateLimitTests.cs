@@ -1,4 +1,9 @@
 using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 using Neena.IntegrationTests.Infrastructure;
 using Neena.IntegrationTests.Triggers;
 using Neena.StandIns;
@@ -14,6 +19,22 @@ public sealed class RateLimitedFactory : NeenaFactory
         ["RateLimiting:WebhookFailurePermitLimit"] = "2",
         ["Webhooks:ProcessorEnabled"] = "false",
     };
+
+    /// <summary>
+    /// The server's clock, standing still unless a test moves it, so that windows are measured exactly. It starts at the
+    /// real time: deliveries are signed with real timestamps, and keys and audit columns compare with it.
+    /// </summary>
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+        });
+    }
 }
 
 public sealed class RateLimitTests(RateLimitedFactory factory) : IClassFixture<RateLimitedFactory>
@@ -79,18 +100,22 @@ public sealed class RateLimitTests(RateLimitedFactory factory) : IClassFixture<R
     {
         var tenant = await factory.CreateTenantAsync();
         var client = factory.ClientWithApiKeyHeader(tenant.ApiKey);
-        var sinceBeforeFirst = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 3; i++)
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/users/")).StatusCode);
 
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        factory.Clock.Advance(TimeSpan.FromSeconds(3));
         var limited = await client.GetAsync("/api/v1/users/");
-        var elapsed = sinceBeforeFirst.Elapsed;
+        factory.Clock.Advance(TimeSpan.FromSeconds(56));
+        var justBefore = await client.GetAsync("/api/v1/users/");
+        factory.Clock.Advance(TimeSpan.FromSeconds(1));
+        var afterwards = await client.GetAsync("/api/v1/users/");
 
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
-        var retryAfter = (int)limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
-        // The window opened with the first request (after the stopwatch started) and lasts 60 s, so at least
-        // 60 - elapsed seconds are left; and at least the 3 s waited have passed, so at most 57 (the full 60 is wrong).
-        Assert.InRange(retryAfter, (int)Math.Floor(60 - elapsed.TotalSeconds), 57);
+        // The window opened with the first request and lasts 60 s; 3 s later 57 are left (the full 60 is wrong).
+        Assert.Equal(TimeSpan.FromSeconds(57), limited.Headers.RetryAfter?.Delta);
+        // A client that honours it is let in just then, not before.
+        Assert.Equal(HttpStatusCode.TooManyRequests, justBefore.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), justBefore.Headers.RetryAfter?.Delta);
+        Assert.Equal(HttpStatusCode.OK, afterwards.StatusCode);
     }
 }

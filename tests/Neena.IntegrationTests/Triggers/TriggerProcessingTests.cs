@@ -148,6 +148,32 @@ public sealed class TriggerProcessingTests(WebhookFactory factory) : IClassFixtu
         return (client, tenant, operation);
     }
 
+    /// <summary>
+    /// Stores a fresh delivery (to an operation of another organization) and waits until it is processed: claims take the
+    /// oldest claimable trigger runs first, so by then the processor has claimed everything claimable that was stored
+    /// before it. A test that must see something not happen waits on this instead of a sleep.
+    /// </summary>
+    private async Task ProcessorPassedEverythingStoredBeforeAsync()
+    {
+        var (_, _, marker) = await EchoOperationAsync();
+        var response = await Platform().SendAsync(PlatformWebhooks.Neena(Path(marker), "{\"marker\": true}", Secret));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var processed = await factory.WaitForTriggerRunAsync(await TriggerRunIdAsync(response));
+        Assert.True(processed.Status == TriggerRunStatus.Completed, processed.Error);
+    }
+
+    /// <summary>Polls, bounded, until none of the organization's trigger runs is received or processing.</summary>
+    private async Task WaitUntilNoTriggerRunIsOpenAsync(TestTenant tenant)
+    {
+        var deadline = DateTime.UtcNow + WebhookTestSupport.Timeout;
+        while (await factory.CountAsync("SELECT count(*) FROM trigger_runs WHERE organization_id = $1 AND status IN ($2, $3)",
+                   tenant.OrganizationId, TriggerRunStatus.Received, TriggerRunStatus.Processing) > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "A trigger run stayed open");
+            await Task.Delay(100);
+        }
+    }
+
     [Fact]
     public async Task SameDelivery_SentAgainAfterItWasProcessed_MakesOneRequestAndOneRun()
     {
@@ -162,7 +188,9 @@ public sealed class TriggerProcessingTests(WebhookFactory factory) : IClassFixtu
         var run = await WaitForRunAsync(client, triggerRun.FlowRunId!.Value.ToString());
         Assert.Equal(RunStatus.Completed, Status(run));
         Assert.Equal("Echo the delivery {\"n\":1} back", TaskRun(run, 0)["result"]!["message"]!.GetValue<string>());
-        await Task.Delay(500); // a second run, if one were made, would be made by now
+        // Were the repeat (or the completed trigger run) taken up again, a claim before the marker's would have taken it.
+        await ProcessorPassedEverythingStoredBeforeAsync();
+        await WaitUntilNoTriggerRunIsOpenAsync(tenant);
         Assert.Equal((1, 1, 1), await factory.RowsAsync(tenant));
     }
 
@@ -268,17 +296,30 @@ public sealed class TriggerProcessingTests(WebhookFactory factory) : IClassFixtu
         return id;
     }
 
+    private async Task ExpireLeaseAsync(Guid id)
+    {
+        await using var connection = new NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        await using var expire = new NpgsqlCommand("UPDATE trigger_runs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", connection);
+        expire.Parameters.AddWithValue(id);
+        Assert.Equal(1, await expire.ExecuteNonQueryAsync());
+    }
+
     [Fact]
     public async Task ClaimOfACrashedInstance_IsLeftAloneWhileItsLeaseLasts_ThenTakenOverAndCompleted()
     {
         var (client, tenant, operation) = await EchoOperationAsync();
 
-        var id = await ClaimedByACrashedInstanceAsync(tenant, operation, TimeSpan.FromSeconds(3), attempts: 1);
-        await Task.Delay(1500); // several polls of the processor
+        // A lease far longer than the test: only the processor ignoring it could take the claim over while it is checked.
+        var id = await ClaimedByACrashedInstanceAsync(tenant, operation, TimeSpan.FromMinutes(10), attempts: 1);
+        await ProcessorPassedEverythingStoredBeforeAsync();
 
         var held = await factory.TriggerRunAsync(id);
         Assert.Equal(TriggerRunStatus.Processing, held.Status);
         Assert.Equal("crashed-instance", held.LeaseOwner);
+        Assert.Equal(1, held.Attempts);
+        // The lease runs out (on the database's clock, which the claims read) instead of the test waiting for it.
+        await ExpireLeaseAsync(id);
         var taken = await factory.WaitForTriggerRunAsync(id);
         Assert.Equal(TriggerRunStatus.Completed, taken.Status);
         Assert.Equal(2, taken.Attempts);
