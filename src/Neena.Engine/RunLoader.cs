@@ -39,11 +39,11 @@ internal static class RunLoader
         WHERE r.id = $1
         """;
 
-    private const string TasksSql = """
+    private static readonly string TasksSql = $"""
         SELECT id, organization_id, task_operation_index, status, start_time, end_time, result::text, error, attempt,
                task_operation_id, task_definition_id, operation_name, instruction, parameters::text, integration_credential_id,
                depends_on, sorted_index, prompt_tokens, completion_tokens,
-               CASE WHEN status = 'pending' AND next_attempt_at IS NOT NULL THEN greatest(next_attempt_at - now(), interval '0') END
+               CASE WHEN {RunConditionSql.For(TaskRunConditions.WaitingForRetry, alias: null)} THEN greatest(next_attempt_at - now(), interval '0') END
         FROM task_runs WHERE flow_run_id = $1
         ORDER BY sorted_index, task_operation_index
         """;

@@ -59,9 +59,7 @@ public sealed class AnalyticsService(NeenaDbContext db)
                    r.ran_by_user_id, r.run_type, r.ran_by_type, r.ran_by_id, q.request_instructions, res.body,
                    coalesce(r.prompt_tokens + r.completion_tokens,
                             (SELECT coalesce(sum(t.prompt_tokens + t.completion_tokens), 0)::bigint FROM task_runs t WHERE t.flow_run_id = r.id)),
-                   CASE WHEN r.status = '{RunStatus.Failed}' THEN
-                       (SELECT t.error FROM task_runs t WHERE t.flow_run_id = r.id AND t.status = '{RunStatus.Failed}' ORDER BY t.task_operation_index LIMIT 1)
-                   END,
+                   {RunConditionSql.FailedTaskError()},
                    CASE r.ran_by_type WHEN '{RanByType.User}' THEN (SELECT u.email FROM users u WHERE u.id = r.ran_by_id)
                                       WHEN '{RanByType.ApiKey}' THEN (SELECT k.name FROM api_keys k WHERE k.id = r.ran_by_id) END,
                    (SELECT string_agg(DISTINCT t.model, ', ' ORDER BY t.model) FROM task_runs t WHERE t.flow_run_id = r.id AND t.model IS NOT NULL)

@@ -182,9 +182,7 @@ internal static class FlowRunReads
     /// <summary>The task runs complete the run: its tokens, and its failed task (only a failed run has one; the lowest index if several).</summary>
     private static FlowRunResponse WithTasks(FlowRunResponse run, List<TaskRunResponse> tasks)
     {
-        var failed = run.Status == Domain.FlowRuns.RunStatus.Failed
-            ? tasks.FirstOrDefault(t => t.Status == Domain.FlowRuns.RunStatus.Failed)
-            : null;
+        var failed = Domain.FlowRuns.TaskRunConditions.FailedTaskOf(run.Status, tasks, t => t.Status);
         return run with
         {
             TaskRuns = tasks,

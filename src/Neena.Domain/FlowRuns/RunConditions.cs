@@ -29,7 +29,10 @@ public static class RunConditions
     /// <summary>What the engine claims: approved runs in progress (the lease decides which of them are free).</summary>
     public static readonly RunCondition Claimable = new("claimable", [RunStatus.InProgress]);
 
-    public static readonly IReadOnlyList<RunCondition> All = [Open, Finished, AwaitingApproval, Claimable];
+    /// <summary>Ended failed: the only runs that have a failed task (<see cref="TaskRunConditions.FailedTaskOf"/>).</summary>
+    public static readonly RunCondition FailedRun = new("failed", [RunStatus.Failed]);
+
+    public static readonly IReadOnlyList<RunCondition> All = [Open, Finished, AwaitingApproval, Claimable, FailedRun];
 }
 
 /// <summary>
@@ -63,4 +66,33 @@ public static class AnalyticsState
     public static string Of(string status, string? approval, int retries) =>
         All.FirstOrDefault(s => Conditions[s].Matches(status, approval, retries))
         ?? throw new InvalidOperationException($"A run that is {status} with approval '{approval}' has no analytics state.");
+}
+
+/// <summary>
+/// A named condition on a task run's row: its status is one of <paramref name="Statuses"/> and, when set, whether a
+/// retry is scheduled (<c>next_attempt_at</c> not null). SQL form: <c>Neena.Persistence.FlowRuns.RunConditionSql</c>.
+/// </summary>
+public sealed record TaskRunCondition(string Name, IReadOnlyList<string> Statuses, bool? RetryScheduled = null)
+{
+    public bool Matches(string status, bool retryScheduled) =>
+        Statuses.Contains(status) && (RetryScheduled is null || RetryScheduled == retryScheduled);
+}
+
+/// <summary>The conditions on task runs that code asks for by name.</summary>
+public static class TaskRunConditions
+{
+    /// <summary>Failed an attempt and waits for its next one (it holds no task slot meanwhile).</summary>
+    public static readonly TaskRunCondition WaitingForRetry = new("waiting for retry", [RunStatus.Pending], RetryScheduled: true);
+
+    /// <summary>
+    /// What may be a run's failed task: only a failed run has one, the failed task run with the lowest operation index
+    /// (<see cref="FailedTaskOf"/>).
+    /// </summary>
+    public static readonly TaskRunCondition Failed = new("failed", [RunStatus.Failed]);
+
+    public static readonly IReadOnlyList<TaskRunCondition> All = [WaitingForRetry, Failed];
+
+    /// <summary>The run's failed task among its task runs ordered by operation index; none unless the run failed.</summary>
+    public static T? FailedTaskOf<T>(string runStatus, IEnumerable<T> tasksByIndex, Func<T, string> status) where T : class =>
+        RunConditions.FailedRun.Statuses.Contains(runStatus) ? tasksByIndex.FirstOrDefault(t => Failed.Matches(status(t), retryScheduled: false)) : null;
 }

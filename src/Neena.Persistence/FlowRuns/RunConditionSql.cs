@@ -27,4 +27,25 @@ public static class RunConditionSql
             parts.Add($"{column}retry_count {(retried ? "> 0" : "= 0")}");
         return parts.Count == 1 ? parts[0] : new StringBuilder("(").AppendJoin(" AND ", parts).Append(')').ToString();
     }
+
+    /// <param name="alias">The task run row's alias; null for bare column names.</param>
+    public static string For(TaskRunCondition condition, string? alias = "t")
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var column = alias is null ? "" : alias + ".";
+        var status = condition.Statuses.Count == 1
+            ? $"{column}status = '{condition.Statuses[0]}'"
+            : $"{column}status IN ({string.Join(", ", condition.Statuses.Select(s => $"'{s}'"))})";
+        return condition.RetryScheduled is { } scheduled
+            ? $"({status} AND {column}next_attempt_at IS {(scheduled ? "NOT NULL" : "NULL")})"
+            : status;
+    }
+
+    /// <summary>
+    /// The error of a run's failed task (<see cref="TaskRunConditions.FailedTaskOf"/>) as a scalar expression on the run
+    /// row <paramref name="runAlias"/>: null unless the run failed.
+    /// </summary>
+    public static string FailedTaskError(string runAlias = "r") =>
+        $"CASE WHEN {For(RunConditions.FailedRun, runAlias)} THEN " +
+        $"(SELECT t.error FROM task_runs t WHERE t.flow_run_id = {runAlias}.id AND {For(TaskRunConditions.Failed)} ORDER BY t.task_operation_index LIMIT 1) END";
 }

@@ -43,6 +43,41 @@ public sealed class RunConditionsAgreementTests(EngineOffFactory factory) : ICla
     }
 
     [Fact]
+    public async Task EveryTaskRunCondition_OnEveryRowState_SqlAndCSharpAgree()
+    {
+        await using var connection = new NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        var disagreements = new List<string>();
+        foreach (var condition in TaskRunConditions.All)
+        {
+            foreach (var status in RunStatus.All)
+            {
+                foreach (var scheduled in new[] { false, true })
+                {
+                    await using var command = new NpgsqlCommand(
+                        $"SELECT {RunConditionSql.For(condition)} FROM (VALUES ($1::text, $2::timestamptz)) AS t(status, next_attempt_at)", connection);
+                    command.Parameters.Add(new NpgsqlParameter { Value = status });
+                    command.Parameters.Add(new NpgsqlParameter { Value = scheduled ? DateTime.UtcNow : DBNull.Value });
+                    var inSql = (bool)(await command.ExecuteScalarAsync())!;
+                    if (inSql != condition.Matches(status, scheduled))
+                        disagreements.Add($"{condition.Name} on ({status}, retry scheduled {scheduled}): SQL {inSql}");
+                }
+            }
+        }
+        Assert.Empty(disagreements);
+    }
+
+    [Fact]
+    public void FailedTask_OnlyOfAFailedRun_TheLowestFailedIndex()
+    {
+        string[] tasks = [RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled, RunStatus.Failed];
+        var byIndex = tasks.Select((status, index) => (status, index: index.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+
+        Assert.Equal("1", TaskRunConditions.FailedTaskOf(RunStatus.Failed, byIndex.Select(t => t.index), i => tasks[int.Parse(i, System.Globalization.CultureInfo.InvariantCulture)]));
+        Assert.Null(TaskRunConditions.FailedTaskOf(RunStatus.Cancelled, byIndex.Select(t => t.index), i => tasks[int.Parse(i, System.Globalization.CultureInfo.InvariantCulture)]));
+    }
+
+    [Fact]
     public void AnalyticsStates_EveryPossibleRun_IsInExactlyOne()
     {
         // A run awaiting approval is pending; approval or retry makes it in progress; only in_progress without a decision cannot exist.
