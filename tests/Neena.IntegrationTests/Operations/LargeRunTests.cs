@@ -20,12 +20,37 @@ public sealed class LargeRunFactory : NeenaFactory
         ["RunEvents:SlowReaderSeconds"] = "2",
     };
 
-    public HttpClient Http(string apiKey)
+    public HttpClient Http(string apiKey) => Http(apiKey, new SocketsHttpHandler());
+
+    /// <summary>
+    /// A client whose sockets take at most a few KiB before the sender must wait: without it the kernel's buffers (several
+    /// MB on loopback, auto-tuned) could hold a whole stream, and a client that reads nothing would still get its end.
+    /// </summary>
+    public HttpClient StalledHttp(string apiKey) => Http(apiKey, new SocketsHttpHandler
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            // Set before connecting, so the small window is what the connection negotiates.
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    });
+
+    private HttpClient Http(string apiKey, SocketsHttpHandler handler)
     {
         StartServer();
         var address = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
-        var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
+        var client = new HttpClient(handler) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
         return client;
     }
@@ -86,10 +111,11 @@ public sealed class LargeRunTests(LargeRunFactory factory) : IClassFixture<Large
     {
         var (client, run, _) = await CompletedLargeRunAsync();
         var hub = factory.Services.GetRequiredService<RunEventHub>();
+        using var stalledClient = factory.StalledHttp(client.DefaultRequestHeaders.Authorization!.Parameter!);
 
         // Several MB of events (ten task runs, then the run with all of them): more than the sockets buffer, so the
         // server's writes to a client that reads nothing wait.
-        var (slowStatus, slow, _) = await SseClient.OpenAsync(client, $"/api/v1/flow_runs/events?id={run}");
+        var (slowStatus, slow, _) = await SseClient.OpenAsync(stalledClient, $"/api/v1/flow_runs/events?id={run}");
         Assert.Equal(HttpStatusCode.OK, slowStatus);
         await using var stalled = slow!;
         var (status, normal, _) = await SseClient.OpenAsync(client, $"/api/v1/flow_runs/events?id={run}");
