@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Neena.Domain.ApiKeys;
@@ -69,6 +70,20 @@ public class NeenaFactory : WebApplicationFactory<Program>, IAsyncLifetime
         db.AddRange(organization, user, key);
         await db.SaveChangesAsync();
         return new TestTenant(organization.Id, user.Id, user.Email, user.Auth0Id, key.Id, plaintext);
+    }
+
+    /// <summary>
+    /// A client over a real socket to a factory that called <c>UseKestrel</c> (streams, socket buffers and framing are
+    /// what the in-memory server does not have), sending <paramref name="apiKey"/> as a bearer token.
+    /// </summary>
+    public HttpClient KestrelClientWithBearer(string apiKey, TimeSpan timeout, HttpMessageHandler? handler = null)
+    {
+        StartServer();
+        var address = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        var client = new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = new Uri(address), Timeout = timeout };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return client;
     }
 
     public HttpClient ClientWithBearer(string token)

@@ -45,15 +45,7 @@ public sealed class LargeRunFactory : NeenaFactory
         },
     });
 
-    private HttpClient Http(string apiKey, SocketsHttpHandler handler)
-    {
-        StartServer();
-        var address = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
-        var client = new HttpClient(handler) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
-        return client;
-    }
+    private HttpClient Http(string apiKey, SocketsHttpHandler handler) => KestrelClientWithBearer(apiKey, TimeSpan.FromMinutes(2), handler);
 }
 
 /// <summary>A run of 10 Echo tasks over 0.9 MB of request metadata, which every task echoes (issue 18, item 9).</summary>

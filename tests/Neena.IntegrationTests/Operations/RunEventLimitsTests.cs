@@ -21,15 +21,7 @@ public sealed class StreamLimitsFactory : NeenaFactory
         ["RunEvents:HeartbeatSeconds"] = "1",
     };
 
-    public HttpClient Http(string apiKey)
-    {
-        StartServer();
-        var address = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
-        var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(1) };
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
-        return client;
-    }
+    public HttpClient Http(string apiKey) => KestrelClientWithBearer(apiKey, TimeSpan.FromMinutes(1));
 }
 
 public sealed class RunEventLimitsTests(StreamLimitsFactory factory) : IClassFixture<StreamLimitsFactory>
