@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Neena.Persistence.Identity;
 using Npgsql;
 
 namespace Neena.Api.Auth;
@@ -45,14 +46,7 @@ internal sealed class ApiKeyUsage(NpgsqlDataSource dataSource, ILogger<ApiKeyUsa
         var times = ids.Select(id => batch[id]).ToArray();
         try
         {
-            await using var command = dataSource.CreateCommand("""
-                UPDATE api_keys SET last_used_at = used.at
-                FROM unnest($1::uuid[], $2::timestamptz[]) AS used(id, at)
-                WHERE api_keys.id = used.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < used.at)
-                """);
-            command.Parameters.AddWithValue(ids);
-            command.Parameters.AddWithValue(times);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await ApiKeyCommands.RecordUsesAsync(dataSource, ids, times, cancellationToken);
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or OperationCanceledException)
         {

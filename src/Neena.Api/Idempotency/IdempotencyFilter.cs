@@ -7,6 +7,8 @@ using Microsoft.Extensions.Options;
 using Neena.Api.Auth;
 using Neena.Api.Errors;
 using Neena.Api.Routing;
+using Neena.Persistence.Idempotency;
+using Neena.Persistence.Sql;
 
 namespace Neena.Api.Idempotency;
 
@@ -17,7 +19,7 @@ namespace Neena.Api.Idempotency;
 /// hours to a repeat with the same method, path, query and body; a refusal or failure gives the key up again, so that
 /// a corrected request can reuse it (and a refused request stores nothing). Keys are per organization.
 /// </summary>
-internal sealed class IdempotencyFilter(IdempotencyStore store, IOptions<IdempotencyOptions> options, TimeProvider time, ILogger<IdempotencyFilter> logger) : IAsyncResourceFilter
+internal sealed class IdempotencyFilter(IdempotencyKeys store, IOptions<IdempotencyOptions> options, TimeProvider time, ILogger<IdempotencyFilter> logger) : IAsyncResourceFilter
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -40,11 +42,12 @@ internal sealed class IdempotencyFilter(IdempotencyStore store, IOptions<Idempot
             return;
         }
         // A JWT user not registered yet has no organization; the only POST it may call (create_if_not_exists) is idempotent by nature.
-        if (http.User.GetOrganizationId() is not { } organization)
+        if (http.User.GetOrganizationId() is not { } organizationId)
         {
             await next();
             return;
         }
+        var organization = new Tenant(organizationId);
 
         var settings = options.Value;
         var fingerprint = await FingerprintAsync(http.Request, http.RequestAborted);
@@ -90,7 +93,7 @@ internal sealed class IdempotencyFilter(IdempotencyStore store, IOptions<Idempot
         }
     }
 
-    private async Task ExecuteAndRecordAsync(ResourceExecutingContext context, ResourceExecutionDelegate next, Guid organization, string key, IdempotencyOptions settings)
+    private async Task ExecuteAndRecordAsync(ResourceExecutingContext context, ResourceExecutionDelegate next, Tenant organization, string key, IdempotencyOptions settings)
     {
         var response = context.HttpContext.Response;
         var original = response.Body;

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Options;
+using Neena.Persistence.Idempotency;
 
 namespace Neena.Api.Idempotency;
 
 /// <summary>Deletes expired idempotency keys now and then (every instance may; the DELETEs do not conflict).</summary>
-internal sealed class IdempotencyKeyCleanup(IdempotencyStore store, IOptions<IdempotencyOptions> options, TimeProvider time, ILogger<IdempotencyKeyCleanup> logger) : BackgroundService
+internal sealed class IdempotencyKeyCleanup(IdempotencyKeys store, IOptions<IdempotencyOptions> options, TimeProvider time, ILogger<IdempotencyKeyCleanup> logger) : BackgroundService
 {
     private const int BatchSize = 1000;
 
@@ -41,7 +42,7 @@ internal static class IdempotencyServiceCollectionExtensions
             .Validate(o => o.RetentionHours > 0 && o.WaitSeconds >= 0 && o.ReservationMinutes > 0 && o.CleanupIntervalMinutes > 0,
                 "Invalid Idempotency settings: RetentionHours, ReservationMinutes and CleanupIntervalMinutes must be positive, WaitSeconds not negative.")
             .ValidateOnStart();
-        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<IdempotencyKeys>();
         services.AddScoped<IdempotencyFilter>();
         services.AddSingleton<IdempotencyKeyCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyKeyCleanup>());

@@ -7,6 +7,8 @@ using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
 using Neena.Domain.ApiKeys;
 using Neena.Persistence;
+using Neena.Persistence.Identity;
+using Neena.Persistence.Sql;
 
 namespace Neena.Api.Services;
 
@@ -52,7 +54,7 @@ public sealed class ApiKeyService(NeenaDbContext db, TimeProvider time, Principa
     /// </summary>
     private async Task<ApiKey> LockUsableKeyAsync(Guid id, CancellationToken cancellationToken)
     {
-        var key = await db.ApiKeys.FromSql($"SELECT * FROM api_keys WHERE id = {id} FOR SHARE")
+        var key = await new ApiKeyCommands(db).ForShare(id)
             .AsNoTracking()
             .FirstOrDefaultAsync(cancellationToken);
         if (key is null || !key.IsUsableAt(time.GetUtcNow().UtcDateTime))
@@ -78,28 +80,7 @@ public sealed class ApiKeyService(NeenaDbContext db, TimeProvider time, Principa
         var email = db.Tenant.UserEmail;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            // Repeated until a pass changes nothing, because each statement sees the tree as of its start: a key being
-            // created with a key of the tree holds that key FOR SHARE, so the pass that revokes it waits for the child
-            // to commit, and the next pass (a new snapshot) finds the child. Creations that start after a key is
-            // revoked here wait for this transaction and are refused.
-            int changed;
-            do
-            {
-                // Rows are locked in id order so that two revocations of overlapping trees cannot deadlock.
-                changed = await db.Database.ExecuteSqlAsync($"""
-                    WITH RECURSIVE tree AS (
-                        SELECT id FROM api_keys WHERE id = {id} AND organization_id = {organizationId}
-                        UNION
-                        SELECT child.id FROM api_keys child JOIN tree ON child.parent_key_id = tree.id
-                    ), locked AS (
-                        SELECT id FROM api_keys WHERE id IN (SELECT id FROM tree) AND revoked_at IS NULL
-                        ORDER BY id FOR NO KEY UPDATE
-                    )
-                    UPDATE api_keys SET revoked_at = {now}, modified_date = {now}, modified_by_email = {email}
-                    WHERE id IN (SELECT id FROM locked) AND revoked_at IS NULL
-                    """, cancellationToken);
-            }
-            while (changed > 0);
+            await new ApiKeyCommands(db).RevokeTreeAsync(new Tenant(organizationId), id, now, email, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         // Every instance hears of the revocation from the database; this one must not answer the caller's next request

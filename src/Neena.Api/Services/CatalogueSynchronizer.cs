@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Neena.Domain.Catalogue;
 using Neena.Integrations;
 using Neena.Persistence;
+using Neena.Persistence.Catalogue;
 
 namespace Neena.Api.Services;
 
@@ -13,9 +14,6 @@ namespace Neena.Api.Services;
 /// </summary>
 public sealed class CatalogueSynchronizer(NeenaDbContext db, TimeProvider time, ILogger<CatalogueSynchronizer> logger)
 {
-    // Any constant unique to this purpose; pg_advisory_xact_lock takes a bigint.
-    private const long LockKey = 0x4E45454E41_0001;
-
     public sealed record Result(int Inserted, int Updated, int Deleted);
 
     public async Task<Result> SynchronizeAsync(IReadOnlyList<IntegrationDescriptor> catalogue, CancellationToken cancellationToken)
@@ -25,7 +23,7 @@ public sealed class CatalogueSynchronizer(NeenaDbContext db, TimeProvider time, 
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockKey})", cancellationToken);
+            await CatalogueLock.AcquireAsync(db, cancellationToken);
             var result = await ApplyAsync(catalogue, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             if (result.Inserted + result.Updated + result.Deleted > 0)

@@ -3,8 +3,10 @@ using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Errors;
+using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
 using Neena.Persistence;
+using Neena.Persistence.Authoring;
 using Neena.Persistence.FlowRuns;
 
 namespace Neena.Api.Services;
@@ -27,7 +29,7 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpCo
         var problems = new List<KeyValuePair<string, string>>();
         // FOR SHARE until commit: DELETE /flows locks the row for update before it checks for open runs, so the flow
         // cannot be deleted under this new run, and a flow whose deletion committed first is seen as deleted (not found).
-        if (!await db.Flows.FromSql($"SELECT * FROM flows WHERE id = {request.Flow!.Value} FOR SHARE").AnyAsync(cancellationToken))
+        if (!await db.Flows.ForShare(request.Flow!.Value).AnyAsync(cancellationToken))
             problems.Add(new("body.flow", "flow not found"));
         if (!await db.FlowRequests.AnyAsync(r => r.Id == request.FlowRequest, cancellationToken))
             problems.Add(new("body.flow_request", "flow request not found"));
@@ -74,15 +76,15 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpCo
         await FlowRunReads.GetAsync(db, id, cancellationToken) ?? throw ApiException.NotFound("Flow run not found");
 
     public Task<IReadOnlyList<FlowRunResponse>> ListAsync(PageQuery page, FlowRunFilter filter, CancellationToken cancellationToken) =>
-        FlowRunReads.ListAsync(db, page, filter.Statuses(), filter.FlowId,
-            filter.StartDate is { } start ? AsUtc(start) : null, filter.EndDate is { } end ? AsUtc(end) : null, cancellationToken, filter.Tag);
+        FlowRunReads.ListAsync(db, page, new FlowRunListFilter(filter.Statuses(), filter.FlowId,
+            filter.StartDate is { } start ? UtcTime.AsUtc(start) : null, filter.EndDate is { } end ? UtcTime.AsUtc(end) : null, filter.Tag), cancellationToken);
 
     public async Task<IReadOnlyList<FlowRunResponse>> ListForFlowAsync(Guid flowId, PageQuery page, CancellationToken cancellationToken)
     {
         // A deleted flow's runs stay readable; another organization's flow is simply not found.
         if (!await db.Flows.IgnoreQueryFilters([NeenaDbContext.SoftDeleteFilter]).AnyAsync(f => f.Id == flowId, cancellationToken))
             throw ApiException.NotFound("Flow not found");
-        return await FlowRunReads.ListAsync(db, page, [], flowId, null, null, cancellationToken);
+        return await FlowRunReads.ListAsync(db, page, new FlowRunListFilter([], flowId), cancellationToken);
     }
 
     public async Task<IReadOnlyList<FlowRunPreviewResponse>> PreviewAsync(PageQuery page, FlowRunFilter filter, CancellationToken cancellationToken)
@@ -165,25 +167,18 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpCo
             runs = runs.Where(r => r.FlowId == flowId);
         if (filter.StartDate is { } start)
         {
-            var from = AsUtc(start);
+            var from = UtcTime.AsUtc(start);
             runs = runs.Where(r => r.TriggeredTime >= from);
         }
         if (filter.EndDate is { } end)
         {
-            var to = AsUtc(end);
+            var to = UtcTime.AsUtc(end);
             runs = runs.Where(r => r.TriggeredTime <= to);
         }
         if (filter.Tag is { } tag)
             runs = runs.Where(r => r.Tags.Contains(tag));
         return runs;
     }
-
-    private static DateTime AsUtc(DateTime value) => value.Kind switch
-    {
-        DateTimeKind.Utc => value,
-        DateTimeKind.Local => value.ToUniversalTime(),
-        _ => DateTime.SpecifyKind(value, DateTimeKind.Utc),
-    };
 
     private DateTime Now() => time.GetUtcNow().UtcDateTime;
 }

@@ -10,6 +10,7 @@ using Neena.Domain.Flows;
 using Neena.Engine;
 using Neena.Integrations;
 using Neena.Persistence;
+using Neena.Persistence.Authoring;
 using Neena.Persistence.FlowRuns;
 
 namespace Neena.Api.Services;
@@ -36,7 +37,7 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
         var (operations, dependencies) = await BuildGraphAsync(body, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Row lock: two concurrent replacements of one flow serialise instead of interleaving their deletes and inserts.
-        var flow = await db.Flows.FromSql($"SELECT * FROM flows WHERE id = {body.Id!.Value} FOR UPDATE")
+        var flow = await db.Flows.ForUpdate(body.Id!.Value)
             .Include(f => f.TaskOperations).Include(f => f.Dependencies)
             .AsSplitQuery()
             .FirstOrDefaultAsync(cancellationToken)
@@ -86,7 +87,7 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, Integratio
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Row lock first: run creation and approval hold FOR SHARE on the flow row until they commit, so once this lock
         // is ours every run they made is visible to the check below, and no new run can attach until the deletion commits.
-        var flow = await WithGraph(db.Flows.FromSql($"SELECT * FROM flows WHERE id = {id} FOR UPDATE")).FirstOrDefaultAsync(cancellationToken)
+        var flow = await WithGraph(db.Flows.ForUpdate(id)).FirstOrDefaultAsync(cancellationToken)
             ?? throw ApiException.NotFound("Flow not found");
         if (await db.FlowRuns.Where(r => r.FlowId == id).AnyAsync(RunLifecycle.IsOpen, cancellationToken))
             throw ApiException.Conflict("The flow has a run that is pending or in progress; cancel or finish it first.");
