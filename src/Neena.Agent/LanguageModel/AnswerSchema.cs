@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Neena.Engine.LanguageModel;
+namespace Neena.Agent.LanguageModel;
 
 /// <summary>A structured answer the model is asked for: <c>response_format: {type: json_schema, json_schema: {name, schema}}</c>.</summary>
 public sealed record AnswerSchema(string Name, string Description, JsonElement Schema)
