@@ -5,7 +5,7 @@ using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
 using Neena.Engine;
 
-namespace Neena.UnitTests.Engine;
+namespace Neena.UnitTests.Agent;
 
 public sealed class TaskPreparerTests
 {
