@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Neena.Engine.Preparation;
+using Neena.Agent.Preparation;
 
 namespace Neena.Engine;
 
@@ -23,7 +23,7 @@ public static class EngineServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<EngineMetrics>();
         // The language model is optional: none is registered by default, and then preparation falls back to name matching.
-        services.TryAddSingleton(sp => new TaskPreparer(sp.GetService<LanguageModel.LanguageModelClient>()));
+        services.TryAddSingleton(sp => new TaskPreparer(sp.GetService<Neena.Agent.LanguageModel.LanguageModelClient>()));
 
         if (configuration.GetSection(EngineOptions.SectionName).GetValue(nameof(EngineOptions.Enabled), true))
             services.AddHostedService<FlowRunEngine>();

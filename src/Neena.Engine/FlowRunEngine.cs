@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Neena.Engine.Preparation;
+using Neena.Agent.Preparation;
 using Neena.Integrations;
 using Neena.Persistence;
 using Neena.Persistence.FlowRuns;

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
+using Neena.Agent.Preparation;
 using Neena.Domain.Catalogue;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
-using Neena.Engine.Preparation;
 using Neena.Persistence.Configurations;
 using Neena.Persistence.FlowRuns;
 using Npgsql;

@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
-using Neena.Engine.LanguageModel;
+using Neena.Agent.LanguageModel;
 using Neena.Integrations;
 using Neena.Persistence.FlowRuns;
 

@@ -2,8 +2,8 @@ using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.Extensions.Options;
-using Neena.Api.Services.Generation;
-using Neena.Engine.LanguageModel;
+using Neena.Agent.LanguageModel;
+using Neena.Agent.Planning;
 
 namespace Neena.Api.Errors;
 

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Neena.Agent;
 using Neena.Api.Auth;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
@@ -22,8 +23,6 @@ using Neena.Api.Validation;
 using Neena.Domain.Common;
 using Neena.Engine;
 using Neena.Engine.Credentials;
-using Neena.Engine.LanguageModel;
-using Neena.Engine.Retrieval;
 using Neena.Integrations;
 using Neena.Persistence;
 using Serilog;
@@ -106,20 +105,13 @@ public static class NeenaApi
         services.AddScoped<ApiKeyService>();
         services.AddNeenaIntegrations(configuration);
         services.AddNeenaEngine(configuration);
-        services.AddNeenaLanguageModel();
-        services.AddNeenaRetrieval();
+        services.AddNeenaAgent<FlowDraftReader>();
         services.AddScoped<CatalogueService>();
         services.AddScoped<CatalogueSynchronizer>();
         services.AddScoped<FlowRequestService>();
         services.AddScoped<FlowService>();
         services.AddScoped<FlowRunService>();
         services.AddScoped<AnalyticsService>();
-        services.AddOptions<PlannerOptions>()
-            .BindConfiguration(PlannerOptions.SectionName)
-            .Validate(o => o.Validate() is null, "Invalid Planner settings: Candidates 1…50, SimilarityThreshold -1…1, RelativeThreshold 0…1.")
-            .ValidateOnStart();
-        services.AddScoped<FlowDraftValidator>();
-        services.AddScoped<ModelPlanner>();
         services.AddScoped<FlowGenerationService>();
         services.AddScoped<IntegrationCredentialService>();
         services.AddNeenaCredentials();

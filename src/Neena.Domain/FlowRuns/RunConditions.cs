@@ -76,6 +76,12 @@ public sealed record TaskRunCondition(string Name, IReadOnlyList<string> Statuse
 {
     public bool Matches(string status, bool retryScheduled) =>
         Statuses.Contains(status) && (RetryScheduled is null || RetryScheduled == retryScheduled);
+
+    public bool Matches(TaskRun task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return Matches(task.Status, task.NextAttemptAt is not null);
+    }
 }
 
 /// <summary>The conditions on task runs that code asks for by name.</summary>
@@ -90,7 +96,13 @@ public static class TaskRunConditions
     /// </summary>
     public static readonly TaskRunCondition Failed = new("failed", [RunStatus.Failed]);
 
-    public static readonly IReadOnlyList<TaskRunCondition> All = [WaitingForRetry, Failed];
+    /// <summary>
+    /// Ended with a result: the only task runs whose result a later task may read (preparation's completed ancestors,
+    /// <c>{{tasks.N.result}}</c> bindings).
+    /// </summary>
+    public static readonly TaskRunCondition Completed = new("completed", [RunStatus.Completed]);
+
+    public static readonly IReadOnlyList<TaskRunCondition> All = [WaitingForRetry, Failed, Completed];
 
     /// <summary>The run's failed task among its task runs ordered by operation index; none unless the run failed.</summary>
     public static T? FailedTaskOf<T>(string runStatus, IEnumerable<T> tasksByIndex, Func<T, string> status) where T : class =>

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Neena.Engine.LanguageModel;
+using Neena.Agent.LanguageModel;
 using Neena.IntegrationTests.StandIns;
 
 namespace Neena.IntegrationTests.Agent;

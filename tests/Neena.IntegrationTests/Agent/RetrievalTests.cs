@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Neena.Agent.Retrieval;
 using Neena.Api.Services;
-using Neena.Engine.Retrieval;
 using Neena.Integrations;
 using Neena.IntegrationTests.Infrastructure;
 using Serilog.Core;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Neena.Agent.Preparation;
 using Neena.Api.RunEvents;
-using Neena.Engine.Preparation;
 using Neena.IntegrationTests.Infrastructure;
 using static Neena.IntegrationTests.Engine.EngineTestSupport;
 

@@ -51,7 +51,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
         await using var run = new Run(factory, document, world, surface == V1, new Random(Seed));
         // The first plan embeds the catalogue (a cache of the code's task definitions, not anything a request stores): done
         // before the snapshot, so that a refused generation is not mistaken for one that stored something.
-        await factory.Services.GetRequiredService<Neena.Engine.Retrieval.TaskDefinitionIndex>().RefreshAsync(CancellationToken.None);
+        await factory.Services.GetRequiredService<Neena.Agent.Retrieval.TaskDefinitionIndex>().RefreshAsync(CancellationToken.None);
         await run.SnapshotAsync();
 
         foreach (var operation in operations)

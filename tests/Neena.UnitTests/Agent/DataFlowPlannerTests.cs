@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Neena.Api.Services.Generation;
+using Neena.Agent.Planning;
 using Neena.Domain.Catalogue;
 
 namespace Neena.UnitTests.Agent;
@@ -27,7 +27,7 @@ public sealed class DataFlowPlannerTests
         Assert.Equal(["Lookup", "Send"], ops.Select(o => o!.Name));
         Assert.Equal("{{tasks.0.result.userId}}", ops[1]!.Parameters!["user_id"]!.GetValue<string>());
         var dependency = Assert.Single(plan.Flow.Dependencies!);
-        Assert.Equal((0, 1), (dependency!.SourceTaskOperation!.Value, dependency.TargetTaskOperation!.Value));
+        Assert.Equal((0, 1), (dependency.SourceTaskOperation, dependency.TargetTaskOperation));
         Assert.Contains("Lookup's email", plan.Explanation); // left for preparation
     }
 

@@ -1,5 +1,5 @@
+using Neena.Agent.LanguageModel;
 using Neena.Engine;
-using Neena.Engine.LanguageModel;
 
 namespace Neena.UnitTests.Engine;
 

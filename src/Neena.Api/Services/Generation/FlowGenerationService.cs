@@ -1,30 +1,25 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
+using Neena.Agent.Planning;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Contracts.Flows;
 using Neena.Api.Contracts.Generation;
 using Neena.Api.Errors;
 using Neena.Domain.FlowRuns;
-using Neena.Engine.LanguageModel;
-using Neena.Engine.Retrieval;
 using Neena.Persistence;
+using Neena.Persistence.FlowRequests;
 
 namespace Neena.Api.Services.Generation;
 
 /// <summary>
-/// Flow generation and execution (§6): a request's most similar task definitions become the candidates; the language
-/// model plans from them when one is configured, else the data-flow planner does; the plan is returned unsaved, or saved
-/// and linked to its flow request; and a flow can be run for a request in one step.
+/// Flow generation and execution (§6) over HTTP: the agent's <see cref="FlowPlanner"/> plans; the plan is returned
+/// unsaved, or saved and linked to its flow request; and a flow can be run for a request in one step.
 /// </summary>
 public sealed class FlowGenerationService(
     NeenaDbContext db,
-    TaskDefinitionIndex index,
-    LanguageModelClient model,
-    ModelPlanner modelPlanner,
+    FlowPlanner planner,
     FlowService flows,
-    FlowRunService flowRuns,
-    IOptions<PlannerOptions> options)
+    FlowRunService flowRuns)
 {
     public async Task<GeneratedFlowResponse> GenerateAsync(GenerateQuery query, CancellationToken cancellationToken)
     {
@@ -45,8 +40,7 @@ public sealed class FlowGenerationService(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var flow = await flows.CreateAsync(plan.Flow, cancellationToken);
         // Locked so that a concurrent update of the request cannot be lost under this one.
-        var flowRequest = await db.FlowRequests.FromSql($"SELECT * FROM flow_requests WHERE id = {flowRequestId} FOR UPDATE")
-            .FirstOrDefaultAsync(cancellationToken)
+        var flowRequest = await db.LockForUpdateAsync(flowRequestId, cancellationToken)
             ?? throw ApiException.NotFound("Flow request not found");
         flowRequest.FlowId = flow.Id;
         await db.SaveChangesAsync(cancellationToken);
@@ -87,39 +81,21 @@ public sealed class FlowGenerationService(
 
     private async Task<(PlannedFlow Plan, IReadOnlyList<PlanCandidate> Candidates)> PlanAsync(PlanningRequest request, string location, CancellationToken cancellationToken)
     {
-        // Only tasks the organization can run are candidates: those of integrations that need no credential, or for which
-        // it has stored one. A plan whose first step fails with "No credential" helps nobody.
-        var credentialed = await db.IntegrationCredentials.AsNoTracking().Select(c => c.IntegrationId).Distinct().ToListAsync(cancellationToken);
-        var found = (await index.SearchAsync(request.Instructions, int.MaxValue, cancellationToken))
-            .Where(c => c.Definition.Integration is not { } integration || integration.AuthType == "none" || credentialed.Contains(c.Definition.IntegrationId))
-            .Take(options.Value.Candidates)
-            .ToList();
-        var candidates = found.Select(c => new PlanCandidate(
-            c.Definition.Id,
-            c.Definition.TaskName,
-            c.IntegrationName,
-            c.Definition.Description,
-            c.Definition.Parameters,
-            c.Definition.OutputParameters,
-            c.Definition.OutputIsList,
-            c.Similarity)).ToList();
-
-        if (model.IsEnabled)
+        try
         {
-            if (candidates.Count == 0)
-                throw new RequestValidationException(location, "nothing in the catalogue fits the request: the catalogue has no task definitions");
-            return (await modelPlanner.PlanAsync(request, candidates, cancellationToken), candidates);
+            return await planner.PlanAsync(request, cancellationToken);
         }
-        var plan = DataFlowPlanner.Plan(request, candidates, options.Value, out var nothingFits)
-            ?? throw new RequestValidationException(location, nothingFits!);
-        return (plan, candidates);
+        catch (NothingFitsException e)
+        {
+            throw new RequestValidationException(location, e.Message);
+        }
     }
 
     private static GeneratedFlowResponse ToResponse(PlannedFlow plan, IReadOnlyList<PlanCandidate> candidates) => new(
-        plan.Flow.Name!,
-        plan.Flow.TaskOperations!.Select(o => new GeneratedTaskOperation(
-            o!.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Index!.Value, o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(), o.IntegrationCredential)).ToList(),
-        (plan.Flow.Dependencies ?? []).Select(d => new GeneratedDependency(d!.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value, d.Instruction)).ToList(),
+        plan.Flow.Name,
+        plan.Flow.TaskOperations.Select(o => new GeneratedTaskOperation(
+            o.Name, o.TaskDefinition, o.Instruction, o.X, o.Y, o.Index, o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(), IntegrationCredential: null)).ToList(),
+        plan.Flow.Dependencies.Select(d => new GeneratedDependency(d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction)).ToList(),
         plan.Explanation,
         new UsageResponse(plan.Usage.PromptTokens, plan.Usage.CompletionTokens, plan.Usage.TotalTokens),
         plan.Planner,

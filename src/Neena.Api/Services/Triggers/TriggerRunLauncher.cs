@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Neena.Agent.LanguageModel;
+using Neena.Agent.Planning;
 using Neena.Api.Auth;
 using Neena.Api.Contracts.FlowRequests;
 using Neena.Api.Contracts.FlowRuns;
@@ -9,7 +11,6 @@ using Neena.Domain.Common;
 using Neena.Domain.FlowRequests;
 using Neena.Domain.FlowRuns;
 using Neena.Domain.Triggers;
-using Neena.Engine.LanguageModel;
 using Neena.Integrations;
 using Neena.Persistence;
 using Neena.Persistence.FlowRuns;

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Neena.Api.Contracts.Flows;
+using Neena.Agent.LanguageModel;
 using Neena.Domain.Catalogue;
-using Neena.Engine.LanguageModel;
 
-namespace Neena.Api.Services.Generation;
+namespace Neena.Agent.Planning;
 
 /// <summary>
 /// Plans without a language model (§6): the candidates whose similarity to the request reaches the threshold, ordered
@@ -46,7 +45,7 @@ public static class DataFlowPlanner
         explanation.Append(CultureInfo.InvariantCulture,
             $"the ones scoring at least {cutoff:0.00} ({options.SimilarityThreshold:0.00}, or {options.RelativeThreshold * 100:0}% of the best, whichever is higher).");
 
-        var operations = new List<TaskOperationBody?>();
+        var operations = new List<OperationDraft>();
         var dependencies = new List<(int Source, int Target, string Why)>();
         var unbound = new List<string>();
         for (var index = 0; index < ordered.Count; index++)
@@ -74,24 +73,13 @@ public static class DataFlowPlanner
                     explanation.Append(CultureInfo.InvariantCulture, $" {candidate.TaskName}'s {input.Name} is {why}.");
                 }
             }
-            operations.Add(new TaskOperationBody
-            {
-                Name = candidate.TaskName,
-                TaskDefinition = candidate.TaskDefinition,
-                Instruction = request.Instructions,
-                Index = index,
-                Parameters = parameters.Count == 0 ? null : parameters,
-            });
+            operations.Add(new OperationDraft(
+                candidate.TaskName, candidate.TaskDefinition, request.Instructions, X: null, Y: null, index, parameters.Count == 0 ? null : parameters));
         }
         if (unbound.Count > 0)
             explanation.Append(" Left for preparation when the flow runs (request metadata of the same name, or a language model): ").Append(string.Join(", ", unbound)).Append('.');
 
-        var flow = new FlowBody
-        {
-            Name = FlowName(request),
-            TaskOperations = operations,
-            Dependencies = dependencies.Select(d => (TaskDependencyBody?)new TaskDependencyBody { SourceTaskOperation = d.Source, TargetTaskOperation = d.Target, Instruction = d.Why }).ToList(),
-        };
+        var flow = new FlowDraft(FlowName(request), operations, dependencies.Select(d => new DependencyDraft(d.Source, d.Target, d.Why)).ToList());
         return new PlannedFlow(flow, explanation.ToString(), TokenUsage.None, PlannedFlow.DataFlowPlanner, null);
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace Neena.Engine.Preparation;
+namespace Neena.Agent.Preparation;
 
 /// <summary>
 /// Bounds what a task run records of its preparation (<c>task_prep_prompt</c>, <c>task_prep_answer</c>). Both quote the

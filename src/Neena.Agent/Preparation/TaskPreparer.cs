@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
+using Neena.Agent.LanguageModel;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
-using Neena.Engine.LanguageModel;
 
-namespace Neena.Engine.Preparation;
+namespace Neena.Agent.Preparation;
 
 /// <summary>The flow request as preparation sees it.</summary>
 public sealed record FlowRequestInfo(string Instructions, string? Name, JsonArray Metadata);
@@ -215,7 +215,7 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
         }
 
         return request.RunTasks
-            .Where(t => t.Status == RunStatus.Completed && ancestors.Contains(t.TaskOperationIndex))
+            .Where(t => TaskRunConditions.Completed.Matches(t) && ancestors.Contains(t.TaskOperationIndex))
             .OrderByDescending(t => t.SortedIndex)
             .ThenByDescending(t => t.TaskOperationIndex)
             .ToList();

@@ -1,4 +1,4 @@
-namespace Neena.Engine.LanguageModel;
+namespace Neena.Agent.LanguageModel;
 
 /// <summary>Tokens a model request consumed, as the endpoint reported them (zero when it did not).</summary>
 public sealed record TokenUsage(long PromptTokens, long CompletionTokens)

@@ -4,7 +4,7 @@ using Microsoft.Extensions.AI;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
 
-namespace Neena.Engine.Preparation;
+namespace Neena.Agent.Preparation;
 
 /// <summary>
 /// Builds the messages that ask the model for a task's open parameters: the flow request, the flow (operations and

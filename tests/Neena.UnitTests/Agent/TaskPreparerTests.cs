@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
+using Neena.Agent.LanguageModel;
+using Neena.Agent.Preparation;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
 using Neena.Engine;
-using Neena.Engine.LanguageModel;
-using Neena.Engine.Preparation;
 
-namespace Neena.UnitTests.Engine;
+namespace Neena.UnitTests.Agent;
 
 public sealed class TaskPreparerTests
 {

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Neena.Domain.FlowRuns;
 
-namespace Neena.Engine.Preparation;
+namespace Neena.Agent.Preparation;
 
 /// <summary>
 /// Step (3) of preparation, without a model: an unresolved parameter takes a request metadata key or a field of a

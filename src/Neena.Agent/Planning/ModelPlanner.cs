@@ -2,14 +2,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Options;
-using Neena.Api.Contracts.Flows;
+using Neena.Agent.LanguageModel;
 using Neena.Domain.Common;
-using Neena.Engine.LanguageModel;
 
-namespace Neena.Api.Services.Generation;
+namespace Neena.Agent.Planning;
 
 /// <summary>The model's flow was invalid twice; the reasons are those of the second answer.</summary>
 public sealed class InvalidPlanException(IReadOnlyList<string> problems)
@@ -20,9 +17,9 @@ public sealed class InvalidPlanException(IReadOnlyList<string> problems)
 
 /// <summary>
 /// Plans with the language model (§6): asks for a <c>flow</c> answer built from the candidates, checks it with the
-/// validator of <c>POST /flows</c>, and when it is invalid asks once more with the problems listed.
+/// rules of <c>POST /flows</c> (<see cref="IFlowDraftReader"/>), and when it is invalid asks once more with the problems listed.
 /// </summary>
-public sealed class ModelPlanner(LanguageModelClient model, FlowDraftValidator validator, IOptions<JsonOptions> json)
+public sealed class ModelPlanner(LanguageModelClient model, IFlowDraftReader reader)
 {
     internal const string SystemPrompt =
         "You plan flows for Neena, a service that automates requests. A flow is a directed acyclic graph of task operations, each an " +
@@ -64,28 +61,13 @@ public sealed class ModelPlanner(LanguageModelClient model, FlowDraftValidator v
         throw new InvalidPlanException(problems);
     }
 
-    private async Task<(FlowBody? Flow, string? Explanation, IReadOnlyList<string> Problems)> CheckAsync(ModelAnswer answer, CancellationToken cancellationToken)
+    private async Task<(FlowDraft? Flow, string? Explanation, IReadOnlyList<string> Problems)> CheckAsync(ModelAnswer answer, CancellationToken cancellationToken)
     {
         if (answer.Json is not JsonObject answerJson)
             return (null, null, [answer.ParseError ?? "the answer is not a JSON object"]);
-        FlowBody? flow;
-        try
-        {
-            flow = answerJson.Deserialize<FlowBody>(json.Value.JsonSerializerOptions);
-        }
-        catch (JsonException e)
-        {
-            var path = string.IsNullOrEmpty(e.Path) ? "the answer" : ValidationErrorsPath(e.Path);
-            return (null, null, [$"{path}: the value does not have the type the flow shape requires"]);
-        }
+        var (flow, problems) = await reader.ReadAsync(answerJson, cancellationToken);
         if (flow is null)
-            return (null, null, ["the answer is not a flow"]);
-        // Which credential a task acts with is the organization's choice, never the model's (the schema does not offer it).
-        if (flow.TaskOperations?.Any(o => o?.IntegrationCredential is not null) == true)
-            flow = flow with { TaskOperations = flow.TaskOperations.Select(o => o is null ? null : o with { IntegrationCredential = null }).ToList() };
-        var problems = await validator.ValidateAsync(flow, cancellationToken);
-        if (problems.Count > 0)
-            return (null, null, problems.Select(p => $"{Strip(p.Key)}: {p.Value}").ToList());
+            return (null, null, problems);
         var explanation = answerJson["explanation"] is JsonValue v && v.TryGetValue<string>(out var text) && !string.IsNullOrWhiteSpace(text)
             ? text.Trim()
             : "The language model gave no explanation.";
@@ -132,8 +114,4 @@ public sealed class ModelPlanner(LanguageModelClient model, FlowDraftValidator v
         "\nAnswer again with a corrected flow, in the same JSON form.";
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
-
-    private static string Strip(string location) => location.StartsWith("body.", StringComparison.Ordinal) ? location["body.".Length..] : location;
-
-    private static string ValidationErrorsPath(string jsonPath) => Strip(Validation.ValidationErrors.BodyLocation(jsonPath));
 }

@@ -1,4 +1,4 @@
-namespace Neena.Api.Services.Generation;
+namespace Neena.Agent.Planning;
 
 /// <summary>Settings of flow generation (configuration section <c>Planner</c>).</summary>
 public sealed class PlannerOptions

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenAI;
 
-namespace Neena.Engine.LanguageModel;
+namespace Neena.Agent.LanguageModel;
 
 /// <summary>
 /// Asks the configured model for a structured answer through <see cref="IChatClient"/> (Microsoft.Extensions.AI with its

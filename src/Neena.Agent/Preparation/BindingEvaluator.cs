@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
 
-namespace Neena.Engine.Preparation;
+namespace Neena.Agent.Preparation;
 
 /// <summary>Step (1) of preparation: evaluates an operation's explicit bindings (literals and <c>{{…}}</c> references).</summary>
 internal static class BindingEvaluator
@@ -104,7 +104,7 @@ internal static class BindingEvaluator
                         error = $"{Describe(reference)}: the run has no task {index}";
                         return null;
                     }
-                    if (source.Status != RunStatus.Completed)
+                    if (!TaskRunConditions.Completed.Matches(source))
                     {
                         error = $"{Describe(reference)}: task {index} has not completed";
                         return null;

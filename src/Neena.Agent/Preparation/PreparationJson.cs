@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Neena.Domain.Common;
 
-namespace Neena.Engine.Preparation;
+namespace Neena.Agent.Preparation;
 
 internal static class PreparationJson
 {

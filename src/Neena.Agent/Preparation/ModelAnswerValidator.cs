@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Neena.Agent.LanguageModel;
 using Neena.Domain.Catalogue;
 using Neena.Domain.Common;
-using Neena.Engine.LanguageModel;
 
-namespace Neena.Engine.Preparation;
+namespace Neena.Agent.Preparation;
 
 /// <summary>One value the model gave, checked against its parameter.</summary>
 internal sealed record ModelValue(string Name, JsonNode? Value, string Explanation);

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Neena.Engine.LanguageModel;
+namespace Neena.Agent.LanguageModel;
 
 /// <summary>
 /// What the model answered: the raw text, the JSON it holds (null with <see cref="ParseError"/> when it holds none:

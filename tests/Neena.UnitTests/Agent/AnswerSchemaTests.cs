@@ -1,15 +1,16 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Neena.Agent.LanguageModel;
 
-namespace Neena.Engine.LanguageModel;
+namespace Neena.UnitTests.Agent;
 
-/// <summary>A structured answer the model is asked for: <c>response_format: {type: json_schema, json_schema: {name, schema}}</c>.</summary>
-public sealed record AnswerSchema(string Name, string Description, JsonElement Schema)
+/// <summary>
+/// The schemas sent to the model (<c>response_format.json_schema.schema</c>) are generated from the answer types; they must
+/// stay what the hand-written ones were, recorded here as they were sent before the switch.
+/// </summary>
+public sealed class AnswerSchemaTests
 {
-    /// <summary>Preparation (§6): <c>{"parameters": [{"name", "value", "explanation"}]}</c>, the shape of <c>task_prep_answer</c>.</summary>
-    public static AnswerSchema TaskParameters { get; } = new(
-        "task_parameters",
-        "Values for a task's unresolved input parameters, each with where it came from.",
-        Parse("""
+    private const string TaskParametersBefore = """
         {
           "type": "object",
           "properties": {
@@ -28,13 +29,9 @@ public sealed record AnswerSchema(string Name, string Description, JsonElement S
           },
           "required": ["parameters"]
         }
-        """));
+        """;
 
-    /// <summary>Planning (§6): the body of <c>POST /flows</c> plus an explanation.</summary>
-    public static AnswerSchema Flow { get; } = new(
-        "flow",
-        "A Neena flow: task operations (each a candidate task definition) and the dependencies between them.",
-        Parse("""
+    private const string FlowBefore = """
         {
           "type": "object",
           "properties": {
@@ -72,11 +69,29 @@ public sealed record AnswerSchema(string Name, string Description, JsonElement S
           },
           "required": ["name", "task_operations", "dependencies", "explanation"]
         }
-        """));
+        """;
 
-    private static JsonElement Parse(string json)
+    [Fact]
+    public void TaskParameters_IsTheRecordedSchema()
     {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.Clone();
+        AssertSameSchema(TaskParametersBefore, AnswerSchema.TaskParameters.Schema);
+        Assert.Equal("task_parameters", AnswerSchema.TaskParameters.Name);
+        Assert.Equal("Values for a task's unresolved input parameters, each with where it came from.", AnswerSchema.TaskParameters.Description);
+    }
+
+    [Fact]
+    public void Flow_IsTheRecordedSchema()
+    {
+        AssertSameSchema(FlowBefore, AnswerSchema.Flow.Schema);
+        Assert.Equal("flow", AnswerSchema.Flow.Name);
+        Assert.Equal("A Neena flow: task operations (each a candidate task definition) and the dependencies between them.", AnswerSchema.Flow.Description);
+    }
+
+    private static void AssertSameSchema(string expected, JsonElement actual)
+    {
+        var want = JsonNode.Parse(expected);
+        var got = JsonNode.Parse(actual.GetRawText());
+        // Property order is no part of a schema's meaning; everything else (types, descriptions, required lists) is.
+        Assert.True(JsonNode.DeepEquals(want, got), $"Expected\n{want!.ToJsonString()}\nbut the schema is\n{got!.ToJsonString()}");
     }
 }

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Neena.Agent.LanguageModel;
+using Neena.Agent.Retrieval;
+using Neena.Persistence;
+
+namespace Neena.Agent.Planning;
+
+/// <summary>
+/// Plans a flow for a request (§6): the request's most similar task definitions that the organization can run become the
+/// candidates; the language model plans from them when one is configured, else the data-flow planner does.
+/// </summary>
+public sealed class FlowPlanner(
+    NeenaDbContext db,
+    TaskDefinitionIndex index,
+    LanguageModelClient model,
+    ModelPlanner modelPlanner,
+    IOptions<PlannerOptions> options)
+{
+    /// <exception cref="NothingFitsException">No candidate serves the request.</exception>
+    /// <exception cref="InvalidPlanException">The model's flow was invalid twice.</exception>
+    /// <exception cref="LanguageModelUnavailableException">The model cannot answer now.</exception>
+    /// <exception cref="LanguageModelException">The model endpoint refused the request.</exception>
+    public async Task<(PlannedFlow Plan, IReadOnlyList<PlanCandidate> Candidates)> PlanAsync(PlanningRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        // Only tasks the organization can run are candidates: those of integrations that need no credential, or for which
+        // it has stored one. A plan whose first step fails with "No credential" helps nobody.
+        var credentialed = await db.IntegrationCredentials.AsNoTracking().Select(c => c.IntegrationId).Distinct().ToListAsync(cancellationToken);
+        var found = (await index.SearchAsync(request.Instructions, int.MaxValue, cancellationToken))
+            .Where(c => c.Definition.Integration is not { } integration || integration.AuthType == "none" || credentialed.Contains(c.Definition.IntegrationId))
+            .Take(options.Value.Candidates)
+            .ToList();
+        var candidates = found.Select(c => new PlanCandidate(
+            c.Definition.Id,
+            c.Definition.TaskName,
+            c.IntegrationName,
+            c.Definition.Description,
+            c.Definition.Parameters,
+            c.Definition.OutputParameters,
+            c.Definition.OutputIsList,
+            c.Similarity)).ToList();
+
+        if (model.IsEnabled)
+        {
+            if (candidates.Count == 0)
+                throw new NothingFitsException("nothing in the catalogue fits the request: the catalogue has no task definitions");
+            return (await modelPlanner.PlanAsync(request, candidates, cancellationToken), candidates);
+        }
+        var plan = DataFlowPlanner.Plan(request, candidates, options.Value, out var nothingFits)
+            ?? throw new NothingFitsException(nothingFits!);
+        return (plan, candidates);
+    }
+}
