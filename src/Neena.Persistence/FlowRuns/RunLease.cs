@@ -1,8 +1,6 @@
-using System.Text.Json.Nodes;
-using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
+using Neena.Persistence.Queues;
 using Npgsql;
-using NpgsqlTypes;
 using static Neena.Persistence.FlowRuns.RunLifecycle;
 
 namespace Neena.Persistence.FlowRuns;
@@ -40,26 +38,31 @@ public sealed class LeaseLostException : Exception
 /// nothing (and throws <see cref="LeaseLostException"/>): a zombie instance can never overwrite. Times come from the
 /// database clock so that instances with skewed clocks agree on leases.
 /// </summary>
-public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan lease)
+public sealed partial class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan lease)
 {
-    private static readonly string InProgress = Literal(RunStatus.InProgress);
-    private static readonly string Pending = Literal(RunStatus.Pending);
+    private static readonly LeasedTable Table = new("flow_runs", "claim_attempts", RunStatus.InProgress, "next_attempt_at", "start_time NULLS FIRST, id");
 
     // Approved and in progress: the only state in which an engine works on a run.
-    private static readonly string Runnable = $"status = {InProgress} AND approval_status = {Literal(ApprovalStatus.Approved)}";
+    private static readonly string Runnable =
+        $"{RunConditionSql.For(RunConditions.Claimable, alias: null)} AND approval_status = {Literal(ApprovalStatus.Approved)}";
 
-    // A run an instance may claim: runnable, nobody holds a live lease on it, and no retry it waits for is still ahead.
-    private static readonly string Claimable =
-        $"{Runnable} AND (lease_expires_at IS NULL OR lease_expires_at < now()) AND (next_attempt_at IS NULL OR next_attempt_at <= now())";
+    // A run an instance may claim, besides a free lease: runnable, and no retry it waits for is still ahead.
+    private static readonly string Claimable = $"{Runnable} AND (next_attempt_at IS NULL OR next_attempt_at <= now())";
 
-    // The run row is locked FOR SHARE so that the fence check and the write are atomic with respect to claims,
-    // renewals by others, and the API's cancellation, which all update that row.
-    private static readonly string Fence =
-        $"EXISTS (SELECT 1 FROM flow_runs r WHERE r.id = @run AND r.lease_owner = @owner AND r.status = {InProgress} FOR SHARE)";
+    // Still claimable when the update reaches the row (a cancellation may have come between the pick and the update).
+    private static readonly string StillClaimable = RunConditionSql.For(RunConditions.Claimable, alias: null);
+
+    // The run's claim starts its work afresh: a retry it waited for is due now.
+    private const string ClaimSet = "next_attempt_at = NULL";
+
+    private readonly LeasedQueue _queue = new(dataSource, owner, lease, Table);
+
+    // Task writes are fenced on the run row (@run), locked FOR SHARE.
+    private string Fence => _queue.Fence("@run");
 
     private volatile bool _halted;
 
-    public string Owner => owner;
+    public string Owner => _queue.Owner;
 
     /// <summary>After this, every call throws <see cref="OperationCanceledException"/>: the instance behaves as if it had died.</summary>
     public void Halt() => _halted = true;
@@ -71,40 +74,16 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     /// </summary>
     public async Task<ClaimResult> ClaimAsync(int max, IReadOnlyCollection<Guid> exclude, CancellationToken cancellationToken)
     {
-        // SKIP LOCKED: instances claiming at the same moment take different runs instead of queueing on each other.
+        ThrowIfHalted();
+        cancellationToken.ThrowIfCancellationRequested();
         // The exclusion keeps this instance from re-claiming a run it still works on whose lease lapsed (e.g. a slow renewal).
-        // MATERIALIZED: the pick runs once. As a subquery of `id IN (…)` the planner may run it again for each row
-        // (a nested loop), and each run skips the rows the update already changed and picks others: a claim of at most
-        // @max runs then took more (found by ClaimTests), and an instance worked on more runs than it has room for.
-        var sql = $"""
-            WITH picked AS MATERIALIZED (
-                SELECT id FROM flow_runs
-                WHERE {Claimable}
-                  AND NOT (id = ANY(@exclude))
-                ORDER BY start_time NULLS FIRST, id
-                LIMIT @max
-                FOR UPDATE SKIP LOCKED)
-            UPDATE flow_runs f SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
-                   claim_attempts = f.claim_attempts + 1
-            FROM picked
-            WHERE f.id = picked.id AND f.status = {InProgress}
-            RETURNING f.id, f.claim_attempts;
-            SELECT min(next_attempt_at) - now() FROM flow_runs
-            WHERE status = {InProgress} AND next_attempt_at > now() AND lease_owner IS NULL;
-            """;
-        await using var command = Command(sql, cancellationToken);
-        command.Parameters.AddWithValue("owner", owner);
-        command.Parameters.AddWithValue("lease", lease);
-        command.Parameters.AddWithValue("exclude", exclude.ToArray());
-        command.Parameters.AddWithValue("max", max);
-        var claimed = new List<ClaimedRun>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            claimed.Add(new ClaimedRun(reader.GetGuid(0), reader.GetInt32(1)));
-        await reader.NextResultAsync(cancellationToken);
-        TimeSpan? nextDue = null;
-        if (await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken))
-            nextDue = reader.GetTimeSpan(0);
+        var (claimed, nextDue) = await _queue.ClaimAsync(
+            _queue.Claim($"{Claimable} AND NOT (id = ANY(@exclude))", StillClaimable, ClaimSet),
+            waiting: StillClaimable,
+            max,
+            parameters => parameters.AddWithValue("exclude", exclude.ToArray()),
+            ReadClaim,
+            cancellationToken);
         return new ClaimResult(claimed, nextDue);
     }
 
@@ -117,195 +96,47 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     public NpgsqlBatchCommand ClaimOneCommand(Guid runId)
     {
         ThrowIfHalted();
-        var command = new NpgsqlBatchCommand($"""
-            UPDATE flow_runs SET lease_owner = @owner, lease_expires_at = now() + @lease, next_attempt_at = NULL,
-                   claim_attempts = claim_attempts + 1
-            WHERE id = (SELECT id FROM flow_runs WHERE id = @run AND {Claimable} FOR UPDATE SKIP LOCKED)
-              AND status = {InProgress}
-            RETURNING id, claim_attempts
-            """);
-        command.Parameters.AddWithValue("owner", owner);
-        command.Parameters.AddWithValue("lease", lease);
-        command.Parameters.AddWithValue("run", runId);
-        return command;
+        return _queue.ClaimOneCommand(runId, Claimable, StillClaimable, ClaimSet);
     }
 
     /// <summary>Reads the result of <see cref="ClaimOneCommand"/>: the claimed run, or null when it was not claimable.</summary>
     public static async Task<ClaimedRun?> ReadClaimAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        return await reader.ReadAsync(cancellationToken) ? new ClaimedRun(reader.GetGuid(0), reader.GetInt32(1)) : null;
+        return await reader.ReadAsync(cancellationToken) ? ReadClaim(reader) : null;
     }
 
+    private static ClaimedRun ReadClaim(NpgsqlDataReader reader) =>
+        new(reader.GetGuid(reader.GetOrdinal("id")), reader.GetInt32(reader.GetOrdinal("attempts")));
+
     /// <summary>Extends the leases of <paramref name="runIds"/>; returns those still owned and in progress.</summary>
-    public async Task<HashSet<Guid>> RenewAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken)
+    public Task<HashSet<Guid>> RenewAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken)
     {
-        var sql = $"""
-            UPDATE flow_runs SET lease_expires_at = now() + @lease
-            WHERE id = ANY(@ids) AND lease_owner = @owner AND status = {InProgress}
-            RETURNING id
-            """;
-        await using var command = Command(sql, cancellationToken);
-        command.Parameters.AddWithValue("owner", owner);
-        command.Parameters.AddWithValue("lease", lease);
-        command.Parameters.AddWithValue("ids", runIds.ToArray());
-        var renewed = new HashSet<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            renewed.Add(reader.GetGuid(0));
-        return renewed;
+        ThrowIfHalted();
+        cancellationToken.ThrowIfCancellationRequested();
+        return _queue.RenewAsync(runIds, cancellationToken);
     }
 
     /// <summary>Gives a run back in good order (shutdown, lease at risk) so that any instance may continue it at once.</summary>
     public async Task ReleaseAsync(Guid runId, CancellationToken cancellationToken)
     {
         // A hand-back in good order: the claim does not count against Engine:MaxRunAttempts.
-        const string sql = """
-            UPDATE flow_runs SET lease_owner = NULL, lease_expires_at = NULL, claim_attempts = greatest(claim_attempts - 1, 0)
-            WHERE id = @run AND lease_owner = @owner
-            """;
-        await using var command = Command(sql, cancellationToken);
-        command.Parameters.AddWithValue("run", runId);
-        command.Parameters.AddWithValue("owner", owner);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        ThrowIfHalted();
+        await _queue.UpdateHeldAsync(runId, _queue.HandBack, null, cancellationToken);
     }
 
     /// <summary>
     /// Gives the run back while its only ready work waits for a retry: no lease, and the run's <c>next_attempt_at</c> is
     /// the earliest of its waiting tasks', so no instance claims it before then. False when the fence refused.
     /// </summary>
-    public async Task<bool> ParkAsync(Guid runId, CancellationToken cancellationToken)
+    public Task<bool> ParkAsync(Guid runId, CancellationToken cancellationToken)
     {
-        var sql = $"""
-            UPDATE flow_runs r SET lease_owner = NULL, lease_expires_at = NULL, modified_date = now(),
-                   claim_attempts = greatest(r.claim_attempts - 1, 0),
-                   next_attempt_at = (SELECT min(t.next_attempt_at) FROM task_runs t WHERE t.flow_run_id = r.id AND t.status = {Pending})
-            WHERE r.id = @run AND r.lease_owner = @owner AND r.status = {InProgress}
-            """;
-        await using var command = Command(sql, cancellationToken);
-        command.Parameters.AddWithValue("run", runId);
-        command.Parameters.AddWithValue("owner", owner);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
-
-    /// <summary>
-    /// Starts an attempt of an open task: <c>in_progress</c>, <c>attempt + 1</c>; <c>start_time</c> is the first
-    /// attempt's (a hand-back clears it).
-    /// </summary>
-    public Task<(int Attempt, DateTime StartTime)> StartTaskAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken) =>
-        StartAsync(runId, taskRunId, preparation: null, cancellationToken);
-
-    /// <summary>
-    /// As <see cref="StartTaskAsync"/>, recording in the same statement what preparation (done before the start, when it
-    /// is local and quick) asked and answered, as <see cref="SavePreparationAsync"/> does: one round trip instead of two.
-    /// </summary>
-    public Task<(int Attempt, DateTime StartTime)> StartPreparedTaskAsync(
-        Guid runId, Guid taskRunId, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens, CancellationToken cancellationToken) =>
-        StartAsync(runId, taskRunId, (prompt, answer, promptTokens, completionTokens), cancellationToken);
-
-    private async Task<(int Attempt, DateTime StartTime)> StartAsync(
-        Guid runId, Guid taskRunId, (JsonObject? Prompt, JsonObject Answer, long PromptTokens, long CompletionTokens)? preparation, CancellationToken cancellationToken)
-    {
-        var prepared = preparation is null
-            ? ""
-            : """
-              task_prep_prompt = @prompt, task_prep_answer = @answer,
-                     prompt_tokens = t.prompt_tokens + @prompt_tokens, completion_tokens = t.completion_tokens + @completion_tokens,
-              """;
-        var sql = $"""
-            UPDATE task_runs t SET status = {InProgress}, start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
-                   {prepared} next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND t.{Open} AND {Fence}
-            RETURNING t.attempt, t.start_time
-            """;
-        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
-        if (preparation is { } p)
-        {
-            command.Parameters.Add(Jsonb("prompt", p.Prompt));
-            command.Parameters.Add(Jsonb("answer", p.Answer));
-            command.Parameters.AddWithValue("prompt_tokens", p.PromptTokens);
-            command.Parameters.AddWithValue("completion_tokens", p.CompletionTokens);
-        }
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-            throw new LeaseLostException();
-        return (reader.GetInt32(0), reader.GetDateTime(1));
-    }
-
-    /// <summary>
-    /// Records a transient failure and when the next attempt is due: the task goes back to <c>pending</c> with
-    /// <c>next_attempt_at</c>, so that waiting holds no execution slot and survives the instance.
-    /// </summary>
-    public async Task ScheduleRetryAsync(Guid runId, Guid taskRunId, string error, TimeSpan delay, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            UPDATE task_runs t SET status = {Pending}, error = @error, next_attempt_at = now() + @delay, modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
-            """;
-        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
-        command.Parameters.AddWithValue("error", error);
-        command.Parameters.AddWithValue("delay", delay);
-        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
-    }
-
-    /// <summary>
-    /// Records what preparation asked and answered. Tokens add up over the task's attempts: each attempt that asked the
-    /// model cost them, whichever attempt's prompt is kept.
-    /// </summary>
-    /// <param name="model">The model that answered, when one was asked (kept from an earlier attempt otherwise).</param>
-    public async Task SavePreparationAsync(Guid runId, Guid taskRunId, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens, string? model, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            UPDATE task_runs t SET task_prep_prompt = @prompt, task_prep_answer = @answer,
-                   prompt_tokens = t.prompt_tokens + @prompt_tokens, completion_tokens = t.completion_tokens + @completion_tokens,
-                   model = coalesce(@model, t.model), modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
-            """;
-        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
-        command.Parameters.Add(Jsonb("prompt", prompt));
-        command.Parameters.Add(Jsonb("answer", answer));
-        command.Parameters.Add(new NpgsqlParameter("model", NpgsqlTypes.NpgsqlDbType.Varchar) { Value = (object?)Truncate(model, 200) ?? DBNull.Value });
-        command.Parameters.AddWithValue("prompt_tokens", promptTokens);
-        command.Parameters.AddWithValue("completion_tokens", completionTokens);
-        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
-    }
-
-    public async Task CompleteTaskAsync(Guid runId, Guid taskRunId, JsonNode? result, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            UPDATE task_runs t SET status = {Literal(RunStatus.Completed)}, result = @result, error = NULL, next_attempt_at = NULL,
-                   end_time = now(), modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
-            """;
-        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
-        command.Parameters.Add(Jsonb("result", result));
-        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
-    }
-
-    public async Task FailTaskAsync(Guid runId, Guid taskRunId, string error, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            UPDATE task_runs t SET status = {Literal(RunStatus.Failed)}, error = @error, next_attempt_at = NULL, end_time = now(), modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND t.{Open} AND {Fence}
-            """;
-        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
-        command.Parameters.AddWithValue("error", error);
-        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
-    }
-
-    /// <summary>
-    /// Hands an interrupted attempt back (shutdown, lease at risk): <c>pending</c> again, as if it had not started, so
-    /// whoever continues the run starts it afresh and the interruption uses up none of the task's attempts.
-    /// </summary>
-    public async Task<bool> ReturnTaskToPendingAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            UPDATE task_runs t SET status = {Pending}, start_time = NULL, next_attempt_at = NULL, attempt = greatest(t.attempt - 1, 0),
-                   modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND t.status = {InProgress} AND {Fence}
-            """;
-        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        ThrowIfHalted();
+        return _queue.UpdateHeldAsync(runId, $"""
+            {_queue.HandBack}, modified_date = now(),
+                   next_attempt_at = (SELECT min(t.next_attempt_at) FROM task_runs t
+                                      WHERE t.flow_run_id = flow_runs.id AND {RunConditionSql.For(TaskRunConditions.WaitingForRetry)})
+            """, null, cancellationToken);
     }
 
     /// <summary>
@@ -316,9 +147,9 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
     public async Task<bool> FinishRunAsync(Guid runId, string outcome, string? message, CancellationToken cancellationToken)
     {
         ThrowIfHalted();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await _queue.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var ending = new RunEnding(OrganizationId: null, FenceOwner: owner, At: null, Email: null, message);
+        var ending = new RunEnding(OrganizationId: null, FenceOwner: _queue.Owner, At: null, Email: null, message);
         if (!await EndAsync(connection, RunStateMachine.Finish(outcome), runId, ending, cancellationToken))
         {
             await transaction.RollbackAsync(cancellationToken);
@@ -335,26 +166,10 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
         ArgumentNullException.ThrowIfNull(dataSource);
         var sql = $"""
             SELECT count(*) FROM flow_runs
-            WHERE {Runnable} AND (lease_expires_at IS NULL OR lease_expires_at < now())
-              AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+            WHERE {Claimable} AND {LeasedQueue.LeaseFree}
             """;
         await using var command = dataSource.CreateCommand(sql);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private static void Fenced(int rows)
-    {
-        if (rows != 1)
-            throw new LeaseLostException();
-    }
-
-    private NpgsqlCommand TaskCommand(string sql, Guid runId, Guid taskRunId, CancellationToken cancellationToken)
-    {
-        var command = Command(sql, cancellationToken);
-        command.Parameters.AddWithValue("run", runId);
-        command.Parameters.AddWithValue("task", taskRunId);
-        command.Parameters.AddWithValue("owner", owner);
-        return command;
     }
 
     private NpgsqlCommand Command(string sql, CancellationToken cancellationToken)
@@ -362,7 +177,7 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
         ThrowIfHalted();
         cancellationToken.ThrowIfCancellationRequested();
         // A data source command opens a pooled connection for its execution and returns it when disposed.
-        return dataSource.CreateCommand(sql);
+        return _queue.DataSource.CreateCommand(sql);
     }
 
     private void ThrowIfHalted()
@@ -370,11 +185,4 @@ public sealed class RunLease(NpgsqlDataSource dataSource, string owner, TimeSpan
         if (_halted)
             throw new OperationCanceledException("The engine instance was halted.");
     }
-
-    private static NpgsqlParameter Jsonb(string name, JsonNode? value) => new(name, NpgsqlDbType.Jsonb)
-    {
-        Value = value is null ? DBNull.Value : value.ToJsonString(JsonDepth.SerializerOptions),
-    };
-
-    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }

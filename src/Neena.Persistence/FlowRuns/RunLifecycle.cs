@@ -1,6 +1,5 @@
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
-using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
 using Npgsql;
 using NpgsqlTypes;
@@ -26,7 +25,7 @@ public sealed record TransitionResult(bool Applied, string? Status, string? Appr
 /// its lease). Conditions come from <see cref="RunStateMachine"/>; each change is one conditional statement (or a
 /// transaction that starts with one), so racing callers serialise on the run row and exactly one of them wins.
 /// </summary>
-public static class RunLifecycle
+public static partial class RunLifecycle
 {
     /// <summary>Open runs (pending or in progress), for EF queries.</summary>
     public static readonly Expression<Func<FlowRun, bool>> IsOpen = r => RunStateMachine.OpenStatuses.Contains(r.Status);
@@ -104,9 +103,9 @@ public static class RunLifecycle
                 return await CurrentAsync(connection, actor, runId, cancellationToken);
         }
         await using (var tasks = new NpgsqlCommand($"""
-            UPDATE task_runs SET status = {Literal(RunStatus.Pending)}, start_time = NULL, end_time = NULL, next_attempt_at = NULL, result = NULL,
+            UPDATE task_runs SET status = {Literal(TaskRunStateMachine.Resume.To)}, start_time = NULL, end_time = NULL, next_attempt_at = NULL, result = NULL,
                    modified_date = @at, modified_by_email = @by
-            WHERE flow_run_id = @run AND organization_id = @org AND status <> {Literal(RunStatus.Completed)}
+            WHERE flow_run_id = @run AND organization_id = @org AND status IN {In(TaskRunStateMachine.Resume.From)}
             """, connection))
         {
             AddActor(tasks, actor, runId);
@@ -179,11 +178,11 @@ public static class RunLifecycle
 
         await using (var tasks = new NpgsqlCommand($"""
             UPDATE task_runs SET status = @cancelled, end_time = coalesce(@at, now()), next_attempt_at = NULL, modified_date = coalesce(@at, now())
-            WHERE flow_run_id = @run AND {Open}
+            WHERE flow_run_id = @run AND status IN {In(TaskRunStateMachine.Cancel.From)}
             """, connection))
         {
             tasks.Parameters.AddWithValue("run", runId);
-            tasks.Parameters.AddWithValue("cancelled", RunStatus.Cancelled);
+            tasks.Parameters.AddWithValue("cancelled", TaskRunStateMachine.Cancel.To);
             tasks.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = (object?)ending.At ?? DBNull.Value });
             await tasks.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -218,96 +217,6 @@ public static class RunLifecycle
             await result.ExecuteNonQueryAsync(cancellationToken);
         }
         return true;
-    }
-
-    /// <summary>
-    /// The operation → task-run copy: one <c>pending</c> task run per task operation of the flow, with the operation's
-    /// definition, parameters, credential, place in the order and the indexes it depends on, so that editing the flow later cannot
-    /// change a run that is under way. The flow row is held <c>FOR SHARE</c> until commit and operations and dependencies
-    /// are read in one statement, so a racing <c>PUT /flows</c> (which locks it <c>FOR UPDATE</c>) is seen whole or not at all.
-    /// </summary>
-    private static async Task CreateTaskRunsAsync(NpgsqlConnection connection, RunActor actor, Guid runId, Guid flowId, CancellationToken cancellationToken)
-    {
-        var rows = new List<(Guid Operation, int Index, Guid Definition, string Name, string? Instruction, string? Parameters, int SortedIndex, int[] DependsOn, Guid? Credential)>();
-        await using (var read = new NpgsqlCommand("""
-            SELECT 1 FROM flows WHERE id = @flow FOR SHARE;
-            SELECT o.id, o.index, o.task_definition_id, o.name, o.instruction, o.parameters::text, o.sorted_index,
-                   array(SELECT d.source_task_operation FROM task_dependencies d
-                         WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index ORDER BY 1),
-                   o.integration_credential_id
-            FROM task_operations o WHERE o.flow_id = @flow
-            """, connection))
-        {
-            read.Parameters.AddWithValue("flow", flowId);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetGuid(2), reader.GetString(3),
-                    await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
-                    await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5),
-                    reader.GetInt32(6), reader.GetFieldValue<int[]>(7),
-                    await reader.IsDBNullAsync(8, cancellationToken) ? null : reader.GetGuid(8)));
-            }
-        }
-        if (rows.Count == 0)
-            return;
-
-        await using var insert = new NpgsqlBatch(connection);
-        foreach (var row in rows)
-        {
-            var command = new NpgsqlBatchCommand("""
-                INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
-                                       task_definition_id, operation_name, instruction, parameters, depends_on, sorted_index,
-                                       integration_credential_id, created_date, modified_date, created_by_email, modified_by_email)
-                VALUES (@id, @org, @run, @index, @pending, 0, @operation, @definition, @name, @instruction, @parameters::jsonb,
-                        @depends_on, @sorted_index, @credential, @at, @at, @by, @by)
-                """);
-            command.Parameters.AddWithValue("id", Guid.CreateVersion7());
-            command.Parameters.AddWithValue("org", actor.OrganizationId);
-            command.Parameters.AddWithValue("run", runId);
-            command.Parameters.AddWithValue("index", row.Index);
-            command.Parameters.AddWithValue("pending", RunStatus.Pending);
-            command.Parameters.AddWithValue("operation", row.Operation);
-            command.Parameters.AddWithValue("definition", row.Definition);
-            command.Parameters.AddWithValue("name", row.Name);
-            command.Parameters.Add(new NpgsqlParameter("instruction", NpgsqlDbType.Text) { Value = (object?)row.Instruction ?? DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter("parameters", NpgsqlDbType.Text) { Value = (object?)row.Parameters ?? DBNull.Value });
-            command.Parameters.AddWithValue("depends_on", row.DependsOn);
-            command.Parameters.AddWithValue("sorted_index", row.SortedIndex);
-            command.Parameters.Add(new NpgsqlParameter("credential", NpgsqlDbType.Uuid) { Value = (object?)row.Credential ?? DBNull.Value });
-            command.Parameters.AddWithValue("at", actor.At);
-            command.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)actor.Email ?? DBNull.Value });
-            insert.BatchCommands.Add(command);
-        }
-        await insert.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>The task runs of a run as the flow result needs them (outputs of the final tasks, errors).</summary>
-    private static async Task<List<TaskRun>> ReadTaskRunsAsync(NpgsqlConnection connection, Guid runId, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT task_operation_index, operation_name, status, result::text, error, depends_on
-            FROM task_runs WHERE flow_run_id = @run ORDER BY task_operation_index
-            """, connection);
-        command.Parameters.AddWithValue("run", runId);
-        var taskRuns = new List<TaskRun>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            taskRuns.Add(new TaskRun
-            {
-                FlowRunId = runId,
-                TaskOperationIndex = reader.GetInt32(0),
-                OperationName = reader.GetString(1),
-                Status = reader.GetString(2),
-                // A result too deep to read (stored before the limit) is shown as the marker in the flow result, not a failure to end the run.
-                Result = await reader.IsDBNullAsync(3, cancellationToken) ? null : JsonDepth.ParseStored(reader.GetString(3), out _),
-                Error = await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
-                DependsOn = [.. reader.GetFieldValue<int[]>(5)],
-            });
-        }
-        return taskRuns;
     }
 
     private static async Task<TransitionResult> CurrentAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)

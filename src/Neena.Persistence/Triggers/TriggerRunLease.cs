@@ -1,4 +1,5 @@
 using Neena.Domain.Triggers;
+using Neena.Persistence.Queues;
 using Npgsql;
 using NpgsqlTypes;
 using static Neena.Persistence.FlowRuns.RunLifecycle;
@@ -42,7 +43,10 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
     private static readonly string Processing = Literal(TriggerRunStatus.Processing);
     private static readonly string Open = $"status IN ({Received}, {Processing})";
 
-    public string Owner => owner;
+    private readonly LeasedQueue _queue = new(dataSource, owner, lease,
+        new LeasedTable("trigger_runs", "attempts", TriggerRunStatus.Processing, Due: "lease_expires_at", Order: "created_date, id"));
+
+    public string Owner => _queue.Owner;
 
     /// <summary>
     /// Stores a delivery as a <c>received</c> trigger run and notifies the processors at commit; a delivery whose id the
@@ -157,35 +161,17 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
     /// Claims up to <paramref name="max"/> open trigger runs whose lease is free or expired (a crashed instance's, or a
     /// retry's wait that is over), oldest first, and counts the claim. Also says how soon the nearest waiting one comes due.
     /// </summary>
-    public async Task<(List<ClaimedTriggerRun> Claimed, TimeSpan? NextDue)> ClaimAsync(int max, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            UPDATE trigger_runs SET status = {Processing}, lease_owner = @owner, lease_expires_at = now() + @lease,
-                   attempts = attempts + 1, modified_date = now()
-            WHERE id IN (
-                SELECT id FROM trigger_runs
-                WHERE {Open} AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                ORDER BY created_date, id
-                LIMIT @max
-                FOR UPDATE SKIP LOCKED)
-              AND {Open}
-            RETURNING id, attempts, error;
-            SELECT min(lease_expires_at) - now() FROM trigger_runs WHERE {Open} AND lease_owner IS NULL AND lease_expires_at > now();
-            """;
-        await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.AddWithValue("owner", owner);
-        command.Parameters.AddWithValue("lease", lease);
-        command.Parameters.AddWithValue("max", max);
-        var claimed = new List<ClaimedTriggerRun>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            claimed.Add(new ClaimedTriggerRun(reader.GetGuid(0), reader.GetInt32(1), await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetString(2)));
-        await reader.NextResultAsync(cancellationToken);
-        TimeSpan? nextDue = null;
-        if (await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken))
-            nextDue = reader.GetTimeSpan(0);
-        return (claimed, nextDue);
-    }
+    public async Task<(List<ClaimedTriggerRun> Claimed, TimeSpan? NextDue)> ClaimAsync(int max, CancellationToken cancellationToken) =>
+        await _queue.ClaimAsync(
+            _queue.Claim(Open, still: Open, set: $"status = {Processing}, modified_date = now()", returning: "error"),
+            waiting: Open,
+            max,
+            parameters: null,
+            reader => new ClaimedTriggerRun(
+                reader.GetGuid(reader.GetOrdinal("id")),
+                reader.GetInt32(reader.GetOrdinal("attempts")),
+                reader.IsDBNull(reader.GetOrdinal("error")) ? null : reader.GetString(reader.GetOrdinal("error"))),
+            cancellationToken);
 
     /// <summary>
     /// In the caller's transaction: locks a trigger run this instance still holds (<c>processing</c>, its lease), so that nobody
@@ -193,22 +179,21 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
     /// </summary>
     public async Task<bool> LockAsync(NpgsqlConnection connection, Guid id, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT 1 FROM trigger_runs WHERE id = @id AND lease_owner = @owner AND status = {Processing} FOR UPDATE", connection);
+        await using var command = new NpgsqlCommand($"SELECT 1 FROM trigger_runs WHERE id = @id AND {_queue.Held()} FOR UPDATE", connection);
         command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("owner", _queue.Owner);
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     /// <summary>In the caller's transaction, after <see cref="LockAsync"/>: the trigger run is done, with its flow request and run.</summary>
     public async Task CompleteAsync(NpgsqlConnection connection, Guid id, Guid flowRequestId, Guid flowRunId, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"""
-            UPDATE trigger_runs SET status = {Literal(TriggerRunStatus.Completed)}, flow_request_id = @request, flow_run_id = @run, error = NULL,
+        await using var command = new NpgsqlCommand(_queue.UpdateHeld($"""
+            status = {Literal(TriggerRunStatus.Completed)}, flow_request_id = @request, flow_run_id = @run, error = NULL,
                    lease_owner = NULL, lease_expires_at = NULL, modified_date = now()
-            WHERE id = @id AND lease_owner = @owner AND status = {Processing}
-            """, connection);
+            """), connection);
         command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("owner", _queue.Owner);
         command.Parameters.AddWithValue("request", flowRequestId);
         command.Parameters.AddWithValue("run", flowRunId);
         if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
@@ -217,31 +202,25 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
 
     /// <summary>Fails a trigger run this instance holds; false when the lease was lost (nothing written).</summary>
     public Task<bool> FailAsync(Guid id, string error, CancellationToken cancellationToken) =>
-        FencedAsync(id, $"status = {Literal(TriggerRunStatus.Failed)}, error = @error, lease_owner = NULL, lease_expires_at = NULL", error, null, cancellationToken);
+        _queue.UpdateHeldAsync(id, $"status = {Literal(TriggerRunStatus.Failed)}, error = @error, lease_owner = NULL, lease_expires_at = NULL, modified_date = now()",
+            parameters => parameters.AddWithValue("error", error), cancellationToken);
 
     /// <summary>
     /// Hands a trigger run back after a transient failure: <c>received</c> again with the error, claimable by any instance
-    /// once <paramref name="delay"/> has passed (its lease time doubles as the time it is due).
+    /// once <paramref name="delay"/> has passed (its lease time doubles as the time it is due). The claim counts.
     /// </summary>
     public Task<bool> RetryLaterAsync(Guid id, string error, TimeSpan delay, CancellationToken cancellationToken) =>
-        FencedAsync(id, $"status = {Received}, error = @error, lease_owner = NULL, lease_expires_at = now() + @delay", error, delay, cancellationToken);
+        _queue.UpdateHeldAsync(id, $"status = {Received}, error = @error, lease_owner = NULL, lease_expires_at = now() + @delay, modified_date = now()",
+            parameters =>
+            {
+                parameters.AddWithValue("error", error);
+                parameters.AddWithValue("delay", delay);
+            },
+            cancellationToken);
 
     /// <summary>Hands a trigger run back in good order (shutdown): claimable at once, and this claim does not count.</summary>
     public Task<bool> ReleaseAsync(Guid id, CancellationToken cancellationToken) =>
-        FencedAsync(id, $"status = {Received}, lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(attempts - 1, 0)", null, null, cancellationToken);
-
-    private async Task<bool> FencedAsync(Guid id, string set, string? error, TimeSpan? delay, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            $"UPDATE trigger_runs SET {set}, modified_date = now() WHERE id = @id AND lease_owner = @owner AND status = {Processing}");
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("owner", owner);
-        if (error is not null)
-            command.Parameters.AddWithValue("error", error);
-        if (delay is { } wait)
-            command.Parameters.AddWithValue("delay", wait);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+        _queue.UpdateHeldAsync(id, $"status = {Received}, {_queue.HandBack}, modified_date = now()", null, cancellationToken);
 
     private static NpgsqlParameter Text(string name, string? value) => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
 }

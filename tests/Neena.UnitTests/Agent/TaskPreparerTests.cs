@@ -256,11 +256,11 @@ public sealed class TaskPreparerTests
         var options = new EngineOptions { RetryBaseDelayMilliseconds = 100, RetryMaxDelayMilliseconds = 1000 };
         for (var i = 0; i < 50; i++)
         {
-            var first = RunWorker.Backoff(1, options).TotalMilliseconds;
+            var first = TaskAttempt.Backoff(1, options).TotalMilliseconds;
             Assert.InRange(first, 50, 100);
-            var third = RunWorker.Backoff(3, options).TotalMilliseconds;
+            var third = TaskAttempt.Backoff(3, options).TotalMilliseconds;
             Assert.InRange(third, 200, 400);
-            Assert.InRange(RunWorker.Backoff(30, options).TotalMilliseconds, 500, 1000);
+            Assert.InRange(TaskAttempt.Backoff(30, options).TotalMilliseconds, 500, 1000);
         }
     }
 

@@ -43,7 +43,7 @@ public sealed class WebhookOptions
 
     /// <summary>The delay before the claim after <paramref name="attempts"/> claims that failed transiently (exponential, capped).</summary>
     internal TimeSpan RetryDelay(int attempts) =>
-        TimeSpan.FromSeconds(Math.Min(RetryMaxDelaySeconds, RetryBaseDelaySeconds * Math.Pow(2, Math.Max(0, attempts - 1))));
+        TimeSpan.FromSeconds(Neena.Domain.Common.Backoff.Exponential(attempts, RetryBaseDelaySeconds, RetryMaxDelaySeconds));
 
     /// <summary>Describes the first invalid setting, or null when all are usable.</summary>
     public string? Validate()

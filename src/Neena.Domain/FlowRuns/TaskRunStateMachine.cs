@@ -1,0 +1,100 @@
+namespace Neena.Domain.FlowRuns;
+
+/// <summary>
+/// A legal change of a task run's state: from one of <paramref name="From"/> to <paramref name="To"/>. The engine applies
+/// it to its copy of the task run, and <c>Neena.Persistence.FlowRuns.RunLease</c> writes its SQL condition from it.
+/// </summary>
+public sealed record TaskRunTransition(string Verb, IReadOnlyList<string> From, string To)
+{
+    public bool Allows(string status) => From.Contains(status);
+}
+
+/// <summary>How the engine ends a run, given its task runs (<see cref="TaskRunStateMachine.Outcome"/>).</summary>
+/// <param name="Status">The run's final status: <c>completed</c> or <c>failed</c>.</param>
+/// <param name="Message">The flow result's message when no task failed although the run did; else null.</param>
+/// <param name="Blocked">No task failed and not all completed: some could not run (a dependency neither done nor runnable).</param>
+public sealed record RunOutcome(string Status, string? Message, bool Blocked);
+
+/// <summary>
+/// The task-run lifecycle's rules: the engine's transitions of a task run, which task runs are ready, how a run ends given
+/// its task runs, and what an attempt that finds its task in progress means. Task runs share the run statuses
+/// (<see cref="RunStatus"/>): <c>pending</c> (not started, or waiting for a retry), <c>in_progress</c>, and the three final ones.
+/// </summary>
+public static class TaskRunStateMachine
+{
+    /// <summary>The state a task run is created in, when its run is approved.</summary>
+    public const string Created = RunStatus.Pending;
+
+    /// <summary>A retried run's task runs that did not complete start over; completed ones are kept.</summary>
+    public static readonly TaskRunTransition Resume =
+        new("resumed", [RunStatus.Pending, RunStatus.InProgress, RunStatus.Failed, RunStatus.Cancelled], RunStatus.Pending);
+
+    /// <summary>An attempt starts: an open task (pending, or in progress when a previous owner of the run was interrupted).</summary>
+    public static readonly TaskRunTransition Start = new("started", RunStateMachine.OpenStatuses, RunStatus.InProgress);
+
+    /// <summary>An attempt failed transiently: pending again, waiting for its next attempt.</summary>
+    public static readonly TaskRunTransition ScheduleRetry = new("retried later", [RunStatus.InProgress], RunStatus.Pending);
+
+    /// <summary>An attempt was interrupted (shutdown, lease at risk): pending again, as if it had not started.</summary>
+    public static readonly TaskRunTransition HandBack = new("handed back", [RunStatus.InProgress], RunStatus.Pending);
+
+    /// <summary>An attempt succeeded.</summary>
+    public static readonly TaskRunTransition Complete = new("completed", [RunStatus.InProgress], RunStatus.Completed);
+
+    /// <summary>The task failed for good (it may not even have started: a task interrupted too often fails before its start).</summary>
+    public static readonly TaskRunTransition Fail = new("failed", RunStateMachine.OpenStatuses, RunStatus.Failed);
+
+    /// <summary>Ending a run cancels its open task runs.</summary>
+    public static readonly TaskRunTransition Cancel = new("cancelled", RunStateMachine.OpenStatuses, RunStatus.Cancelled);
+
+    /// <summary>The message of a run that failed because some tasks could not run.</summary>
+    public const string BlockedMessage = "The run failed: some tasks could not run because a task they depend on did not complete.";
+
+    public static bool IsCompleted(TaskRun task) => task?.Status == RunStatus.Completed;
+
+    public static bool IsFailed(TaskRun task) => task is not null && TaskRunConditions.Failed.Matches(task.Status, retryScheduled: false);
+
+    /// <summary>
+    /// Ready to start: open, and every task it depends on (by operation index, among <paramref name="byIndex"/>) completed.
+    /// A dependency that is missing never completes, so its dependants never become ready.
+    /// </summary>
+    public static bool IsReady(TaskRun task, IReadOnlyDictionary<int, TaskRun> byIndex)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(byIndex);
+        return Start.Allows(task.Status) && task.DependsOn.All(d => byIndex.TryGetValue(d, out var source) && IsCompleted(source));
+    }
+
+    /// <summary>The ready task runs that are not <paramref name="running"/> already, in the flow's order (<c>sorted_index</c>).</summary>
+    public static List<TaskRun> Ready(IEnumerable<TaskRun> tasks, IReadOnlyDictionary<int, TaskRun> byIndex, Func<TaskRun, bool> running)
+    {
+        ArgumentNullException.ThrowIfNull(running);
+        return [.. tasks.Where(t => IsReady(t, byIndex) && !running(t)).OrderBy(t => t.SortedIndex)];
+    }
+
+    /// <summary>
+    /// How a run ends once nothing more can start: failed when a task failed; completed when all completed; otherwise
+    /// failed as <see cref="RunOutcome.Blocked"/> (tasks that could not run).
+    /// </summary>
+    public static RunOutcome Outcome(IReadOnlyCollection<TaskRun> tasks)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        if (tasks.Any(IsFailed))
+            return new RunOutcome(RunStatus.Failed, null, Blocked: false);
+        return tasks.All(IsCompleted)
+            ? new RunOutcome(RunStatus.Completed, null, Blocked: false)
+            : new RunOutcome(RunStatus.Failed, BlockedMessage, Blocked: true);
+    }
+
+    /// <summary>
+    /// Found in progress when an attempt is about to start: an earlier owner of the run died or lost its lease while the
+    /// task ran.
+    /// </summary>
+    public static bool WasInterrupted(TaskRun task) => task?.Status == RunStatus.InProgress;
+
+    /// <summary>
+    /// Interrupted (<see cref="WasInterrupted"/>) with all its attempts used: a task that brings instances down is not
+    /// attempted again, it fails.
+    /// </summary>
+    public static bool InterruptedTooOften(TaskRun task, int maxAttempts) => WasInterrupted(task) && task.Attempt >= maxAttempts;
+}
