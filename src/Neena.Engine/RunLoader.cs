@@ -1,6 +1,6 @@
+using Neena.Agent.Preparation;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
-using Neena.Agent.Preparation;
 using Neena.Persistence.FlowRuns;
 using Npgsql;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Neena.Agent.Preparation;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
-using Neena.Agent.Preparation;
 using Neena.Integrations;
 using Neena.Integrations.Credentials;
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Neena.Api.Errors;
+using Neena.Api.Workers;
 using Neena.Domain.ApiKeys;
 using Neena.Persistence;
 

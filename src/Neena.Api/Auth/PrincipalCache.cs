@@ -32,7 +32,7 @@ public sealed class PrincipalCacheOptions
 
 public static class PrincipalCacheSetup
 {
-    /// <summary>The principal cache, its change listener and the batched writer of API key use.</summary>
+    /// <summary>The principal cache and its change listener; the batched writer of API key use is a background worker.</summary>
     public static IServiceCollection AddPrincipalCache(this IServiceCollection services)
     {
         services.AddOptions<PrincipalCacheOptions>()
@@ -41,8 +41,6 @@ public static class PrincipalCacheSetup
             .ValidateOnStart();
         services.AddSingleton<PrincipalCache>();
         services.AddHostedService<CredentialChangeListener>();
-        services.AddSingleton<ApiKeyUsage>();
-        services.AddHostedService(sp => sp.GetRequiredService<ApiKeyUsage>());
         return services;
     }
 }

@@ -1,3 +1,5 @@
+using Neena.Domain.Common;
+
 namespace Neena.Api.Errors;
 
 /// <summary>An error the client caused or can act on, answered as <c>{"detail": …}</c> with <see cref="StatusCode"/>.</summary>
@@ -12,11 +14,16 @@ public class ApiException(int statusCode, string detail) : Exception(detail)
     public static ApiException Forbidden(string detail) => new(StatusCodes.Status403Forbidden, detail);
 }
 
-/// <summary>A 422 whose errors are not from model binding or a validator (e.g. a rule that needs the database).</summary>
-public sealed class RequestValidationException(IReadOnlyList<KeyValuePair<string, string>> errors)
-    : ApiException(StatusCodes.Status422UnprocessableEntity, "Validation Error")
+/// <summary>
+/// A 422 about the request itself whose errors are not from model binding or a validator (a header, a query parameter, a
+/// rule that needs the database): its fields are whole locations (<c>header.…</c>, <c>query.…</c>, <c>body…</c>). A
+/// command's refusal (<see cref="DomainValidationException"/>, fields of its input) is answered with those fields in the body.
+/// </summary>
+public sealed class RequestValidationException(IReadOnlyList<KeyValuePair<string, string>> errors) : DomainValidationException(errors)
 {
     public RequestValidationException(string location, string message) : this([new(location, message)]) { }
 
-    public IReadOnlyList<KeyValuePair<string, string>> Errors { get; } = errors;
+    /// <summary>A command's problems as locations in the request's body, where its input came from.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> InBody(IEnumerable<KeyValuePair<string, string>> errors) =>
+        errors.Select(e => new KeyValuePair<string, string>("body." + e.Key, e.Value)).ToList();
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
+using Neena.Domain.Common;
 using Npgsql;
 
 namespace Neena.Api.Errors;
@@ -12,7 +13,10 @@ internal sealed class ExceptionHandler(ILogger<ExceptionHandler> logger) : IExce
         switch (exception)
         {
             case RequestValidationException validation:
-                await ErrorWriter.WriteAsync(context, validation.StatusCode, ValidationErrorResponse.From(validation.Errors));
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status422UnprocessableEntity, ValidationErrorResponse.From(validation.Errors));
+                return true;
+            case DomainValidationException refused:
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status422UnprocessableEntity, ValidationErrorResponse.From(RequestValidationException.InBody(refused.Errors)));
                 return true;
             case ApiException api:
                 await ErrorWriter.WriteDetailAsync(context, api.StatusCode, api.Detail);

@@ -10,16 +10,17 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Neena.Agent;
 using Neena.Api.Auth;
+using Neena.Api.Commands;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Errors;
 using Neena.Api.Idempotency;
-using Neena.Api.Operations;
 using Neena.Api.Routing;
 using Neena.Api.RunEvents;
 using Neena.Api.Services;
 using Neena.Api.Services.Generation;
 using Neena.Api.Services.Triggers;
 using Neena.Api.Validation;
+using Neena.Api.Workers;
 using Neena.Domain.Common;
 using Neena.Engine;
 using Neena.Engine.Credentials;
@@ -95,19 +96,22 @@ public static class NeenaApi
         services.AddHostedService<EmbeddedDatabaseLifetime>();
         services.AddHttpContextAccessor();
         // One for the process, as pooled contexts need: it holds nothing, and reads the tenant of whichever request runs the query.
+        services.AddSingleton(sp => new BackgroundTenantContext(() => HttpTenantContext.Refusal(sp.GetRequiredService<IHttpContextAccessor>())));
         services.AddSingleton<HttpTenantContext>();
         services.AddSingleton<ITenantContext>(sp => sp.GetRequiredService<HttpTenantContext>());
         services.AddNeenaPersistence(sp => sp.GetRequiredService<DatabaseBootstrap>().ConnectionString);
-        services.AddHostedService<ConnectionBudgetCheck>();
         services.AddPrincipalCache();
 
         services.AddScoped<UserService>();
         services.AddScoped<ApiKeyService>();
         services.AddNeenaIntegrations(configuration);
-        services.AddNeenaEngine(configuration);
+        services.AddNeenaEngine();
         services.AddNeenaAgent<FlowDraftReader>();
         services.AddScoped<CatalogueService>();
         services.AddScoped<CatalogueSynchronizer>();
+        services.AddScoped<CreateFlowCommand>();
+        services.AddScoped<CreateFlowRequestCommand>();
+        services.AddScoped<CreateFlowRunCommand>();
         services.AddScoped<FlowRequestService>();
         services.AddScoped<FlowService>();
         services.AddScoped<FlowRunService>();
@@ -118,11 +122,11 @@ public static class NeenaApi
         services.AddScoped<WebhookTriggerOperationService>();
         services.AddScoped<TriggerRunService>();
         services.AddScoped<FlowResultService>();
-        services.AddNeenaWebhooks(configuration);
+        services.AddNeenaWebhooks();
         services.AddNeenaIdempotency();
         services.AddNeenaRunEvents();
-        services.AddNeenaRetention();
         services.AddNeenaTelemetry(configuration);
+        services.AddBackgroundWorkers(configuration);
 
         services.AddOptions<PerformanceOptions>()
             .BindConfiguration(PerformanceOptions.SectionName)

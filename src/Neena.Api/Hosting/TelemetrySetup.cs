@@ -1,4 +1,4 @@
-using Neena.Api.Operations;
+using Neena.Api.Workers;
 using Neena.Engine;
 using Npgsql;
 using OpenTelemetry.Metrics;

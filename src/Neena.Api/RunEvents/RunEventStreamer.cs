@@ -16,9 +16,12 @@ namespace Neena.Api.RunEvents;
 /// <c>GET /flow_runs/events?id=</c>: the run's changes as Server-Sent Events. Every event carries the JSON of the read
 /// endpoints (<see cref="FlowRunReads"/>, with the caller's tenancy): <c>task_run</c> for a task run, <c>run</c> for the
 /// run with its task runs. The first events bring the client up to date (all of it, or what changed since its
-/// <c>Last-Event-ID</c>); then each notification makes the stream read the run again and send what changed. A status a
-/// task passed through too quickly to be read (in progress for a millisecond) is still sent, from the notification:
-/// the task run as read, with that status and no end, result or error. The stream ends with an <c>end</c> event after
+/// <c>Last-Event-ID</c>); then each notification makes the stream read the run again and send what the notifications
+/// report, in their order. A status a task passed through too quickly to be read (in progress for a millisecond) is still
+/// sent, from the notification: the task run as read, with that status and no end, result or error. A status the read
+/// shows before its notification arrived (they come on the listener's connection a moment after the commit) waits for
+/// it, so nothing is sent out of order; only a heartbeat, a lost or dropped notification makes the stream send what it
+/// reads without one. The stream ends with an <c>end</c> event after
 /// the run's final <c>run</c> event. A client slower than <see cref="RunEventOptions.SlowReaderSeconds"/> to take an event
 /// is dropped (the connection closed); a stream whose run cannot be read any more (the database gone) ends with an
 /// <c>end</c> event whose status is not final and whose <c>detail</c> says why.
@@ -35,6 +38,9 @@ internal sealed class RunEventStreamer(
 
     private readonly Dictionary<Guid, (string Status, int Attempt, int Index)> _sentTasks = [];
     private string? _sentRun;
+
+    // The status the latest notification reported, by run or task run id.
+    private readonly Dictionary<Guid, string> _notified = [];
 
     public async Task StreamAsync(HttpContext http, Guid runId, string? lastEventId, CancellationToken cancellationToken)
     {
@@ -76,13 +82,15 @@ internal sealed class RunEventStreamer(
 
         var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         var signals = new List<RunSignal>();
+        var catchUp = true;
         try
         {
             while (true)
             {
-                if (await SendChangesAsync(response, run, signals, token))
+                if (await SendChangesAsync(response, run, signals, catchUp, token))
                     return;
                 signals.Clear();
+                catchUp = false;
                 using (var wait = CancellationTokenSource.CreateLinkedTokenSource(token))
                 {
                     wait.CancelAfter(heartbeat);
@@ -97,11 +105,15 @@ internal sealed class RunEventStreamer(
                         // in case a notification was lost (the listener reconnecting).
                         await WriteAsync(response, ": heartbeat\n\n"u8.ToArray(), token);
                         await FlushAsync(response, token);
+                        catchUp = true;
                     }
                 }
                 while (subscription.Signals.TryRead(out var signal))
+                {
                     signals.Add(signal);
-                subscription.TakeOverflow();
+                    catchUp |= signal.IsResync;
+                }
+                catchUp |= subscription.TakeOverflow();
                 FlowRunResponse? read;
                 try
                 {
@@ -185,54 +197,54 @@ internal sealed class RunEventStreamer(
         }
     }
 
-    /// <summary>Sends what changed since the last events; true once the run has ended and its final events are out.</summary>
-    private async Task<bool> SendChangesAsync(HttpResponse response, FlowRunResponse run, List<RunSignal> signals, CancellationToken token)
+    /// <summary>
+    /// Sends what changed since the last events; true once the run has ended and its final events are out. Without
+    /// <paramref name="catchUp"/>, a run or task run is sent as read only once a notification reported its status.
+    /// </summary>
+    private async Task<bool> SendChangesAsync(HttpResponse response, FlowRunResponse run, List<RunSignal> signals, bool catchUp, CancellationToken token)
     {
         var tasks = run.TaskRuns.ToDictionary(t => t.Id);
         var sent = false;
         // Statuses that came and went before this read, in the order they happened.
         foreach (var signal in signals)
         {
-            if (signal.Kind == 't' && tasks.TryGetValue(signal.Entity, out var task) && IsPassedThrough(signal.Status, Sent(task.Id), task.Status))
+            if (signal.Kind == 't' && tasks.TryGetValue(signal.Entity, out var task))
             {
-                var passed = task with { Status = signal.Status, EndTime = null, Result = null, Error = null };
-                await SendAsync(response, "task_run", passed, run, () => _sentTasks[task.Id] = (signal.Status, task.Attempt, task.TaskOperationIndex), token);
-                sent = true;
+                _notified[task.Id] = signal.Status;
+                if (IsPassedThrough(signal.Status, Sent(task.Id), task.Status))
+                {
+                    var passed = task with { Status = signal.Status, EndTime = null, Result = null, Error = null };
+                    await SendAsync(response, "task_run", passed, run, () => _sentTasks[task.Id] = (signal.Status, task.Attempt, task.TaskOperationIndex), token);
+                    sent = true;
+                }
             }
-            else if (signal.Kind == 'r' && signal.Entity == run.Id && IsPassedThrough(signal.Status, _sentRun, run.Status))
+            else if (signal.Kind == 'r' && signal.Entity == run.Id)
             {
-                var passed = run with { Status = signal.Status, EndTime = null };
-                await SendAsync(response, "run", passed, run, () => _sentRun = signal.Status, token);
-                sent = true;
+                _notified[run.Id] = signal.Status;
+                if (IsPassedThrough(signal.Status, _sentRun, run.Status))
+                {
+                    var passed = run with { Status = signal.Status, EndTime = null };
+                    await SendAsync(response, "run", passed, run, () => _sentRun = signal.Status, token);
+                    sent = true;
+                }
             }
-        }
-        // A read can be ahead of the notifications (they arrive on the listener's connection a moment after the commit the
-        // read already sees): a run or task this stream showed pending that reads as ended went through in_progress, so
-        // that is sent first. A task or run first seen ended (a late client) is only shown as it is.
-        if (_sentRun == RunStatus.Pending && SkippedInProgress(run.Status))
-        {
-            var passed = run with { Status = RunStatus.InProgress, EndTime = null };
-            await SendAsync(response, "run", passed, run, () => _sentRun = RunStatus.InProgress, token);
-            sent = true;
         }
         foreach (var task in run.TaskRuns)
         {
             if (_sentTasks.TryGetValue(task.Id, out var last) && last.Status == task.Status && last.Attempt == task.Attempt)
                 continue;
-            if (last.Status == RunStatus.Pending && SkippedInProgress(task.Status))
-            {
-                var passed = task with { Status = RunStatus.InProgress, EndTime = null, Result = null, Error = null };
-                await SendAsync(response, "task_run", passed, run, () => _sentTasks[task.Id] = (RunStatus.InProgress, task.Attempt, task.TaskOperationIndex), token);
-            }
+            if (!catchUp && !IsNotified(task.Id, task.Status))
+                continue;
             await SendAsync(response, "task_run", task, run, () => _sentTasks[task.Id] = (task.Status, task.Attempt, task.TaskOperationIndex), token);
             sent = true;
         }
-        if (_sentRun != run.Status)
+        var runReported = catchUp || IsNotified(run.Id, run.Status);
+        if (_sentRun != run.Status && runReported)
         {
             await SendAsync(response, "run", run, run, () => _sentRun = run.Status, token);
             sent = true;
         }
-        var ended = RunStatus.IsFinished(run.Status);
+        var ended = runReported && RunStatus.IsFinished(run.Status);
         if (ended)
         {
             await WriteAsync(response, Encoding.UTF8.GetBytes($"event: end\ndata: {{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\"}}\n\n"), token);
@@ -243,20 +255,16 @@ internal sealed class RunEventStreamer(
         return ended;
     }
 
-    private static bool SkippedInProgress(string status) => status is RunStatus.Completed or RunStatus.Failed;
+    /// <summary>Whether the last notification of the run or task run reported <paramref name="status"/> (its read is not ahead of it).</summary>
+    private bool IsNotified(Guid entity, string status) => _notified.TryGetValue(entity, out var notified) && notified == status;
 
     private string? Sent(Guid task) => _sentTasks.TryGetValue(task, out var last) ? last.Status : null;
 
     /// <summary>A status between the last one sent and the one read now (only forward: a late notification of an older status is not news).</summary>
     private static bool IsPassedThrough(string status, string? sent, string current) =>
-        status != current && status != sent && Rank(status) > (sent is null ? -1 : Rank(sent)) && Rank(status) < Rank(current);
-
-    private static int Rank(string status) => status switch
-    {
-        RunStatus.Pending => 0,
-        RunStatus.InProgress => 1,
-        _ => 2,
-    };
+        status != current && status != sent
+        && RunStateMachine.Progress(status) > (sent is null ? -1 : RunStateMachine.Progress(sent))
+        && RunStateMachine.Progress(status) < RunStateMachine.Progress(current);
 
     private async Task SendAsync<T>(HttpResponse response, string name, T data, FlowRunResponse run, Action record, CancellationToken token)
     {

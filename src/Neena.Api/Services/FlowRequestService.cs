@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Neena.Api.Commands;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRequests;
 using Neena.Api.Errors;
@@ -8,26 +9,17 @@ using Neena.Persistence;
 
 namespace Neena.Api.Services;
 
-public sealed class FlowRequestService(NeenaDbContext db, TimeProvider time)
+public sealed class FlowRequestService(NeenaDbContext db, TimeProvider time, CreateFlowRequestCommand create)
 {
-    public const string FlowNotFound = "flow not found";
+    public const string FlowNotFound = CreateFlowRequestCommand.FlowNotFound;
     public const string ForeignOrganization = "You can only use your own organization.";
 
     public async Task<FlowRequestResponse> CreateAsync(CreateFlowRequestRequest request, CancellationToken cancellationToken)
     {
-        var organizationId = CheckOrganization(request.Organization);
-        await CheckFlowAsync(request.Flow, cancellationToken);
-        var flowRequest = new FlowRequest
-        {
-            OrganizationId = organizationId,
-            RequestInstructions = request.RequestInstructions!,
-            RequestMetadata = ToMetadata(request.RequestMetadata),
-            RequestName = request.RequestName,
-            FlowId = request.Flow,
-        };
-        db.FlowRequests.Add(flowRequest);
-        await db.SaveChangesAsync(cancellationToken);
-        return FlowRequestResponse.From(flowRequest);
+        ArgumentNullException.ThrowIfNull(request);
+        CheckOrganization(request.Organization);
+        var input = new NewFlowRequest(request.RequestInstructions!, request.RequestMetadata as JsonArray ?? [], request.RequestName, request.Flow);
+        return FlowRequestResponse.From(await create.ExecuteAsync(input, cancellationToken));
     }
 
     public async Task<FlowRequestResponse> UpdateAsync(UpdateFlowRequestRequest request, CancellationToken cancellationToken)
@@ -37,7 +29,7 @@ public sealed class FlowRequestService(NeenaDbContext db, TimeProvider time)
         if (request.Organization.IsSet)
             CheckOrganization(request.Organization.Value);
         if (request.Flow is { IsSet: true, Value: { } flowId })
-            await CheckFlowAsync(flowId, cancellationToken);
+            await create.CheckFlowAsync(flowId, cancellationToken);
 
         flowRequest.RequestInstructions = request.RequestInstructions.Or(flowRequest.RequestInstructions)!;
         if (request.RequestMetadata.IsSet)
@@ -70,13 +62,6 @@ public sealed class FlowRequestService(NeenaDbContext db, TimeProvider time)
         if (requested is { } other && other != own)
             throw ApiException.Forbidden(ForeignOrganization);
         return own;
-    }
-
-    private async Task CheckFlowAsync(Guid? flowId, CancellationToken cancellationToken)
-    {
-        // The tenant filter makes another organization's flow indistinguishable from a missing one.
-        if (flowId is { } id && !await db.Flows.AnyAsync(f => f.Id == id, cancellationToken))
-            throw new RequestValidationException("body.flow", FlowNotFound);
     }
 
     private static JsonArray ToMetadata(JsonNode? metadata) =>

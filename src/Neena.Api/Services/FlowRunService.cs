@@ -1,12 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Neena.Api.Auth;
+using Neena.Api.Commands;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Errors;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
 using Neena.Persistence;
-using Neena.Persistence.Authoring;
 using Neena.Persistence.FlowRuns;
 
 namespace Neena.Api.Services;
@@ -16,60 +16,24 @@ namespace Neena.Api.Services;
 /// uses). Every transition starts with one conditional UPDATE (the row lock it takes serialises racing requests), so two
 /// approvals, or an approval and a cancel, can never both win.
 /// </summary>
-public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpContextAccessor http)
+public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpContextAccessor http, CreateFlowRunCommand create)
 {
-    /// <summary>
-    /// Creates a run (approved or rejected at once when asked). Joins the caller's transaction when one is open (a webhook's
-    /// trigger run records the run it made in the same one), else commits its own.
-    /// </summary>
+    /// <summary>Creates a run (approved or rejected at once when asked); joins the caller's transaction when one is open.</summary>
     /// <param name="runType">How the run comes about; null: from the caller's credential (<c>api</c> for an API key, else <c>manual</c>).</param>
     public async Task<FlowRunResponse> CreateAsync(CreateFlowRunRequest request, CancellationToken cancellationToken, string? runType = null)
     {
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-        var problems = new List<KeyValuePair<string, string>>();
-        // FOR SHARE until commit: DELETE /flows locks the row for update before it checks for open runs, so the flow
-        // cannot be deleted under this new run, and a flow whose deletion committed first is seen as deleted (not found).
-        if (!await db.Flows.ForShare(request.Flow!.Value).AnyAsync(cancellationToken))
-            problems.Add(new("body.flow", "flow not found"));
-        if (!await db.FlowRequests.AnyAsync(r => r.Id == request.FlowRequest, cancellationToken))
-            problems.Add(new("body.flow_request", "flow request not found"));
-        if (problems.Count > 0)
-            throw new RequestValidationException(problems);
-
-        var now = Now();
+        ArgumentNullException.ThrowIfNull(request);
         // Recorded now, from the credential of this request: who created the run is not something to work out later.
         var caller = Caller();
-        var run = new FlowRun
+        var input = new NewFlowRun(request.Flow!.Value, request.FlowRequest!.Value, runType ?? (caller?.Type == RanByType.ApiKey ? RunType.Api : RunType.Manual))
         {
-            OrganizationId = db.Tenant.OrganizationId!.Value,
-            FlowId = request.Flow!.Value,
-            FlowRequestId = request.FlowRequest!.Value,
-            TriggeredTime = request.TriggeredTime ?? now,
-            TriggeredBy = request.TriggeredBy ?? db.Tenant.UserEmail,
-            Tags = request.Tags is null ? [] : [.. request.Tags],
-            RunType = runType ?? (caller?.Type == RanByType.ApiKey ? RunType.Api : RunType.Manual),
-            CreatedByType = caller?.Type,
-            CreatedById = caller?.Id,
-            RanByType = caller?.Type,
-            RanById = caller?.Id,
-            RanByUserId = caller?.UserId,
+            ApprovalStatus = request.ApprovalStatus,
+            TriggeredTime = request.TriggeredTime,
+            TriggeredBy = request.TriggeredBy,
+            Tags = request.Tags ?? [],
         };
-        db.FlowRuns.Add(run);
-        await db.SaveChangesAsync(cancellationToken);
-        switch (request.ApprovalStatus)
-        {
-            case ApprovalStatus.Approved:
-                Ensure(RunStateMachine.Approve, await RunLifecycle.ApproveAsync(db.TransactionConnection(), Actor(now), run.Id, cancellationToken));
-                break;
-            case ApprovalStatus.Rejected:
-                Ensure(RunStateMachine.Reject, await RunLifecycle.RejectAsync(db.TransactionConnection(), Actor(now), run.Id, cancellationToken));
-                break;
-            default:
-                break;
-        }
-        if (transaction is not null)
-            await transaction.CommitAsync(cancellationToken);
-        return await GetAsync(run.Id, cancellationToken);
+        var id = await create.ExecuteAsync(input, caller, cancellationToken);
+        return await GetAsync(id, cancellationToken);
     }
 
     public async Task<FlowRunResponse> GetAsync(Guid id, CancellationToken cancellationToken) =>

@@ -1,8 +1,5 @@
-using System.Buffers;
-using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
@@ -72,12 +69,12 @@ public sealed class HttpIntegration
             }
 
             // A HEAD response declares the length of a body it never sends, which must not trip the size cap.
-            var body = method == HttpMethod.Head ? [] : await ReadBodyAsync(response.Content, maxBytes, timeoutSource.Token);
-            var (json, text) = Interpret(response.Content.Headers.ContentType, body);
+            var body = method == HttpMethod.Head ? [] : await HttpResponseReader.ReadBodyAsync(response.Content, maxBytes, timeoutSource.Token);
+            var (json, text) = HttpResponseReader.Interpret(response.Content.Headers.ContentType, body);
             return new HttpRequestOutput
             {
                 StatusCode = status,
-                Headers = CollectHeaders(response),
+                Headers = HttpResponseReader.CollectHeaders(response),
                 Json = json,
                 Text = text,
             };
@@ -234,127 +231,4 @@ public sealed class HttpIntegration
 
         throw new TaskInputException("headers", $"'{name}' is not a valid HTTP header name.");
     }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
-    {
-        if (content.Headers.ContentLength is long declared && declared > maxBytes)
-        {
-            throw TooLarge(maxBytes);
-        }
-
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream();
-        var chunk = ArrayPool<byte>.Shared.Rent(81920);
-        try
-        {
-            // Reading one byte past the cap tells "exactly at the cap" from "over it" without buffering the rest.
-            int read;
-            while ((read = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, maxBytes + 1 - buffer.Length)), cancellationToken)) > 0)
-            {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > maxBytes)
-                {
-                    throw TooLarge(maxBytes);
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-
-        return buffer.ToArray();
-    }
-
-    private static TaskFailedException TooLarge(long maxBytes) => new(string.Create(
-        CultureInfo.InvariantCulture,
-        $"The response is larger than {maxBytes} bytes ({HttpIntegrationOptions.SectionName}:MaxResponseBytes)."));
-
-    private static (JsonNode? Json, string? Text) Interpret(MediaTypeHeaderValue? contentType, byte[] body)
-    {
-        var mediaType = contentType?.MediaType ?? "";
-        var isJson = mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
-        if (isJson && body.Length > 0)
-        {
-            try
-            {
-                return (JsonNode.Parse(body), null);
-            }
-            catch (JsonException)
-            {
-                // A server that labels non-JSON as JSON still produced a body the flow may want to see.
-            }
-        }
-
-        return (null, DecodeText(contentType?.CharSet, body));
-    }
-
-    private static string DecodeText(string? charset, byte[] body)
-    {
-        var encoding = Encoding.UTF8;
-        if (!string.IsNullOrWhiteSpace(charset))
-        {
-            try
-            {
-                encoding = Encoding.GetEncoding(charset.Trim('"', '\'', ' '));
-            }
-            catch (ArgumentException)
-            {
-                // Unknown charsets fall back to UTF-8, which the vast majority of text on the web is anyway.
-            }
-        }
-
-        return encoding.GetString(body);
-    }
-
-    private static Dictionary<string, string> CollectHeaders(HttpResponseMessage response)
-    {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
-        {
-            headers[name] = string.Join(", ", values);
-        }
-
-        return headers;
-    }
-}
-
-public sealed record HttpRequestInput
-{
-    [Description("HTTP method: GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")]
-    public string Method { get; init; } = "GET";
-
-    [Description("Absolute http or https URL to call, e.g. https://api.example.com/items?id=42. Addresses on the server's own network are refused.")]
-    [SuppressMessage("Design", "CA1056:URI-like properties should not be strings", Justification = "Flow input is JSON text; the task validates it.")]
-    public required string Url { get; init; }
-
-    [Description("Request headers by name, e.g. {\"Authorization\": \"Bearer …\"}.")]
-    public Dictionary<string, string>? Headers { get; init; }
-
-    [Description("Request body: a JSON string is sent as text/plain, any other JSON value (object, array, number) as application/json.")]
-    public JsonNode? Body { get; init; }
-
-    [Description("Seconds to wait for the whole exchange, including reading the body (default 30; at most 300, and at most the engine's time limit per task attempt).")]
-    [WithinTaskTimeLimit]
-    public double TimeoutSeconds { get; init; } = 30;
-
-    [Description("Retry 5xx answers, timeouts and broken exchanges even for POST and PATCH, which are not safe to repeat; only for endpoints that tolerate repeats (e.g. they deduplicate). GET, HEAD, PUT, DELETE and OPTIONS are always retried, and a request that never reached the server always is.")]
-    public bool RetryUnsafe { get; init; }
-}
-
-public sealed record HttpRequestOutput
-{
-    [Description("HTTP status code; 4xx responses are returned, 5xx responses fail the task (retried when the request is safe to repeat).")]
-    public required int StatusCode { get; init; }
-
-    [Description("Response and content headers; repeated headers are joined with \", \".")]
-    public required Dictionary<string, string> Headers { get; init; }
-
-    [Description("The response body parsed as JSON, when the response is JSON.")]
-    public JsonNode? Json { get; init; }
-
-    [Description("The response body as text, when it is not JSON.")]
-    public string? Text { get; init; }
 }

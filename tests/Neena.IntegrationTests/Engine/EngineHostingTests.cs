@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Neena.Engine;
@@ -31,7 +32,8 @@ public sealed class EngineHostingTests(NoEngineFactory factory) : IClassFixture<
         // No ITenantContext is registered here: the engine must not depend on the API's.
         builder.Services.AddNeenaPersistence(_ => factory.ConnectionString);
         builder.Services.AddNeenaIntegrations(builder.Configuration);
-        builder.Services.AddNeenaEngine(builder.Configuration);
+        builder.Services.AddNeenaEngine();
+        builder.Services.AddHostedService<FlowRunEngine>();
         using var host = builder.Build();
         await host.StartAsync();
         try

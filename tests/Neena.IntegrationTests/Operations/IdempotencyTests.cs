@@ -202,7 +202,7 @@ public sealed class IdempotencyTests(EngineOffFactory factory) : IClassFixture<E
             await using var age = new NpgsqlCommand("UPDATE idempotency_keys SET expires_at = now() - interval '1 minute' WHERE key = $1", connection) { Parameters = { new() { Value = key } } };
             Assert.Equal(1, await age.ExecuteNonQueryAsync());
         }
-        var deleted = await factory.Services.GetRequiredService<Neena.Api.Idempotency.IdempotencyKeyCleanup>().DeleteExpiredAsync(CancellationToken.None);
+        var deleted = await factory.Services.GetRequiredService<Neena.Api.Workers.IdempotencyKeyCleanup>().DeleteExpiredAsync(CancellationToken.None);
 
         Assert.True(deleted >= 1);
         Assert.Equal(1, await KeyCountAsync(s.Tenant.OrganizationId));

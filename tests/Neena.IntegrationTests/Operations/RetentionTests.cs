@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Neena.Api.Operations;
+using Neena.Api.Workers;
 using Neena.IntegrationTests.Infrastructure;
 using Npgsql;
 using static Neena.IntegrationTests.Engine.EngineTestSupport;

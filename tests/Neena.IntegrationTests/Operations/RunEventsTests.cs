@@ -13,14 +13,17 @@ namespace Neena.IntegrationTests.Operations;
 /// The server on a real loopback port without an engine of its own: runs are executed by engines the tests start, as
 /// another instance would, so every change a stream shows reached it through PostgreSQL notifications.
 /// </summary>
-public sealed class RunEventsFactory : NeenaFactory
+public class RunEventsFactory : NeenaFactory
 {
     public RunEventsFactory() => UseKestrel(0);
+
+    /// <summary>Seconds between heartbeats, which also re-read the run in case a notification was lost.</summary>
+    protected virtual string HeartbeatSeconds => "1";
 
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Engine:Enabled"] = "false",
-        ["RunEvents:HeartbeatSeconds"] = "1",
+        ["RunEvents:HeartbeatSeconds"] = HeartbeatSeconds,
         ["RunEvents:MaxStreams"] = "3",
     };
 
@@ -45,9 +48,21 @@ public sealed class RunEventsFactory : NeenaFactory
     }
 }
 
-public sealed class RunEventsTests(RunEventsFactory factory) : IClassFixture<RunEventsFactory>
+/// <summary>
+/// A stream that never re-reads on its own while the test runs (the heartbeat is an hour away): whatever it shows after the
+/// first read reached it through notifications.
+/// </summary>
+public sealed class NotificationOnlyRunEventsFactory : RunEventsFactory
 {
-    private async Task<FlowRunEngine> StartEngineAsync()
+    protected override string HeartbeatSeconds => "3600";
+}
+
+public sealed class RunEventsTests(RunEventsFactory factory, NotificationOnlyRunEventsFactory notificationOnly)
+    : IClassFixture<RunEventsFactory>, IClassFixture<NotificationOnlyRunEventsFactory>
+{
+    private Task<FlowRunEngine> StartEngineAsync() => StartEngineAsync(factory);
+
+    private static async Task<FlowRunEngine> StartEngineAsync(RunEventsFactory factory)
     {
         var engine = FlowRunEngine.Create(factory.Services, new EngineOptions
         {
@@ -67,7 +82,10 @@ public sealed class RunEventsTests(RunEventsFactory factory) : IClassFixture<Run
         engine.Dispose();
     }
 
-    private async Task<(HttpClient Client, TestTenant Tenant, string Flow, string Request)> ThreeTaskFlowAsync(bool legacy = false, bool failing = false)
+    private Task<(HttpClient Client, TestTenant Tenant, string Flow, string Request)> ThreeTaskFlowAsync(bool legacy = false, bool failing = false) =>
+        ThreeTaskFlowAsync(factory, legacy, failing);
+
+    private static async Task<(HttpClient Client, TestTenant Tenant, string Flow, string Request)> ThreeTaskFlowAsync(RunEventsFactory factory, bool legacy, bool failing = false)
     {
         var tenant = await factory.CreateTenantAsync();
         var client = factory.Http(tenant.ApiKey, legacy);
@@ -91,7 +109,8 @@ public sealed class RunEventsTests(RunEventsFactory factory) : IClassFixture<Run
     [InlineData("legacy")]
     public async Task Events_ThreeTaskRunExecutedByAnotherInstance_StreamsEveryTransitionThenEnds(string surface)
     {
-        var (client, _, flow, request) = await ThreeTaskFlowAsync(legacy: surface == "legacy");
+        // Every event after the first read must come from a notification: no heartbeat re-reads within the test's bounds.
+        var (client, _, flow, request) = await ThreeTaskFlowAsync(notificationOnly, legacy: surface == "legacy");
         var v1 = surface == "legacy" ? WithBearer(client) : client;
         var runId = await CreateRunAsync(v1, flow, request, approved: false);
 
@@ -103,12 +122,13 @@ public sealed class RunEventsTests(RunEventsFactory factory) : IClassFixture<Run
         Assert.Equal("pending", first.Json["status"]!.GetValue<string>());
         Assert.Equal(runId, first.Json["id"]!.GetValue<string>());
 
-        var engine = await StartEngineAsync();
+        var engine = await StartEngineAsync(notificationOnly);
         try
         {
             var approve = await v1.PutAsync($"/api/v1/flow_runs/approve?flow_run_id={runId}", null);
             Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
-            var events = await sse.ToEndAsync();
+            var events = await sse.ToEndAsync(TimeSpan.FromSeconds(30));
+            Assert.Empty(sse.Comments);
 
             Assert.Equal("end", events[^1].Event);
             Assert.Equal("completed", events[^1].Json["status"]!.GetValue<string>());

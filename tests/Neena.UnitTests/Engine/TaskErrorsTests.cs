@@ -1,6 +1,6 @@
 using System.Data.Common;
-using Neena.Engine;
 using Neena.Agent.LanguageModel;
+using Neena.Engine;
 using Neena.Integrations;
 using Neena.Persistence.FlowRuns;
 

@@ -19,6 +19,13 @@ public record FlowBody
 
     /// <summary>Which operation runs after which, by <c>index</c>; no cycles.</summary>
     public List<TaskDependencyBody?>? Dependencies { get; init; }
+
+    /// <summary>The flow as the create command takes it; only after the body's validator passed (required fields present).</summary>
+    public NewFlow ToInput() => new(
+        Name!,
+        TaskOperations!.Select(o => new NewTaskOperation(
+            o!.Index!.Value, o.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Parameters, o.IntegrationCredential)).ToList(),
+        (Dependencies ?? []).Select(d => new NewTaskDependency(d!.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value, d.Instruction)).ToList());
 }
 
 /// <summary>A full replacement of a flow: name, operations and dependencies.</summary>

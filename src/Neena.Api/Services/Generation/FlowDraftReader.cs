@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Neena.Agent.Planning;
 using Neena.Api.Contracts.Flows;
 using Neena.Api.Validation;
+using Neena.Domain.Flows;
 
 namespace Neena.Api.Services.Generation;
 
@@ -68,6 +69,16 @@ public static class FlowDrafts
             body.Name!,
             body.TaskOperations!.Select(o => new OperationDraft(o!.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Index!.Value, o.Parameters)).ToList(),
             (body.Dependencies ?? []).Select(d => new DependencyDraft(d!.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value, d.Instruction)).ToList());
+    }
+
+    /// <summary>The draft as the create command takes it: a planned flow acts with no credential chosen for it.</summary>
+    public static NewFlow ToInput(this FlowDraft draft)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        return new NewFlow(
+            draft.Name,
+            draft.TaskOperations.Select(o => new NewTaskOperation(o.Index, o.Name, o.TaskDefinition, o.Instruction, o.X, o.Y, o.Parameters, null)).ToList(),
+            draft.Dependencies.Select(d => new NewTaskDependency(d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction)).ToList());
     }
 
     public static FlowBody ToBody(this FlowDraft draft)

@@ -22,7 +22,7 @@ namespace Neena.Api.Services.Triggers;
 /// Receives platform deliveries for trigger operations (<c>POST /webhooks/{operation_id}</c>): finds the operation, has the
 /// integration's <see cref="IWebhookPlatform"/> check the signature on the raw body and say which deliveries are the
 /// trigger's events and what identifies them, and stores each delivery once as a trigger run (committed before the
-/// answer), which the <see cref="TriggerRunProcessor"/> turns into a run. The platforms answer plainly; the HTTP answers
+/// answer), which the <see cref="Workers.TriggerRunProcessor"/> turns into a run. The platforms answer plainly; the HTTP answers
 /// (refusals, status codes) are made here. Nothing is stored for a refused or ignored delivery.
 /// </summary>
 public sealed class WebhookReceiver(

@@ -4,13 +4,11 @@ namespace Neena.Api.Services.Triggers;
 public static class WebhookServiceCollectionExtensions
 {
     /// <summary>
-    /// The webhook receiver and the trigger run processor (configuration section <c>Webhooks</c>). The hosted processor is
-    /// left out when the configuration already says <c>Webhooks:ProcessorEnabled = false</c>; since some hosts (tests) add
-    /// configuration after registration, it also checks the bound value when it starts.
+    /// The webhook receiver and its settings (configuration section <c>Webhooks</c>); the trigger run processor is a
+    /// background worker (<c>AddBackgroundWorkers</c>).
     /// </summary>
-    public static IServiceCollection AddNeenaWebhooks(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddNeenaWebhooks(this IServiceCollection services)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<WebhookOptions>()
             .BindConfiguration(WebhookOptions.SectionName)
             .ValidateOnStart();
@@ -19,9 +17,6 @@ public static class WebhookServiceCollectionExtensions
         services.AddSingleton<WebhookUrls>();
         services.AddSingleton<WebhookRateLimits>();
         services.AddScoped<WebhookReceiver>();
-        services.AddScoped<TriggerRunLauncher>();
-        if (configuration.GetSection(WebhookOptions.SectionName).GetValue(nameof(WebhookOptions.ProcessorEnabled), true))
-            services.AddHostedService<TriggerRunProcessor>();
         return services;
     }
 }

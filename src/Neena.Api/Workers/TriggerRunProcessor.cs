@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Neena.Api.Services.Triggers;
 using Neena.Engine;
 using Neena.Persistence;
 using Neena.Persistence.FlowRuns;
 using Neena.Persistence.Triggers;
 using Npgsql;
 
-namespace Neena.Api.Services.Triggers;
+namespace Neena.Api.Workers;
 
 /// <summary>
 /// Processes received deliveries durably in the background: claims trigger runs under a lease (the engine's instance id as

@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using Neena.Persistence.Identity;
 using Npgsql;
 
-namespace Neena.Api.Auth;
+namespace Neena.Api.Workers;
 
 /// <summary>
 /// API keys' <c>last_used_at</c>, written off the request path: requests record a use (at most one per key per
-/// resolution, see <see cref="ApiKeyAuthenticationHandler"/>) and this service writes what was recorded every few
+/// resolution, see <see cref="Auth.ApiKeyAuthenticationHandler"/>) and this service writes what was recorded every few
 /// seconds in one statement, and once more when the server stops. The column is a hint of recent use, not an audit log.
 /// </summary>
 internal sealed class ApiKeyUsage(NpgsqlDataSource dataSource, ILogger<ApiKeyUsage> logger) : BackgroundService

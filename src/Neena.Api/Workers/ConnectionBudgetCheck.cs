@@ -1,7 +1,7 @@
 using Neena.Persistence;
 using Npgsql;
 
-namespace Neena.Api.Hosting;
+namespace Neena.Api.Workers;
 
 /// <summary>
 /// At start-up, warns when this instance's pool and listeners could open more connections than the PostgreSQL server

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Options;
+using Neena.Api.Idempotency;
 using Neena.Persistence.Idempotency;
 
-namespace Neena.Api.Idempotency;
+namespace Neena.Api.Workers;
 
 /// <summary>Deletes expired idempotency keys now and then (every instance may; the DELETEs do not conflict).</summary>
 internal sealed class IdempotencyKeyCleanup(IdempotencyKeys store, IOptions<IdempotencyOptions> options, TimeProvider time, ILogger<IdempotencyKeyCleanup> logger) : BackgroundService
@@ -31,21 +32,5 @@ internal sealed class IdempotencyKeyCleanup(IdempotencyKeys store, IOptions<Idem
                 logger.LogWarning(e, "Could not delete expired idempotency keys; trying again later");
             }
         }
-    }
-}
-
-internal static class IdempotencyServiceCollectionExtensions
-{
-    public static IServiceCollection AddNeenaIdempotency(this IServiceCollection services)
-    {
-        services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName)
-            .Validate(o => o.RetentionHours > 0 && o.WaitSeconds >= 0 && o.ReservationMinutes > 0 && o.CleanupIntervalMinutes > 0,
-                "Invalid Idempotency settings: RetentionHours, ReservationMinutes and CleanupIntervalMinutes must be positive, WaitSeconds not negative.")
-            .ValidateOnStart();
-        services.AddSingleton<IdempotencyKeys>();
-        services.AddScoped<IdempotencyFilter>();
-        services.AddSingleton<IdempotencyKeyCleanup>();
-        services.AddHostedService(sp => sp.GetRequiredService<IdempotencyKeyCleanup>());
-        return services;
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Neena.Api.Auth;
+using Neena.Persistence;
 
 namespace Neena.UnitTests.Auth;
 
@@ -8,12 +9,12 @@ namespace Neena.UnitTests.Auth;
 /// The tenant context is one per process (pooled contexts hold it), so the organization a background flow acts for must
 /// stay with that flow: never leak into another flow running at the same time, nor outlive its scope.
 /// </summary>
-public sealed class HttpTenantContextTests
+public sealed class TenantContextTests
 {
     [Fact]
     public async Task ActFor_TwoBackgroundFlowsAtOnce_EachSeesOnlyItsOwnOrganization()
     {
-        var tenant = new HttpTenantContext(new HttpContextAccessor());
+        var tenant = new BackgroundTenantContext();
         var first = Guid.NewGuid();
         var second = Guid.NewGuid();
         using var bothActing = new Barrier(2);
@@ -39,7 +40,7 @@ public sealed class HttpTenantContextTests
     [Fact]
     public void ActFor_ScopeDisposed_TheActingOrganizationIsGone()
     {
-        var tenant = new HttpTenantContext(new HttpContextAccessor());
+        var tenant = new BackgroundTenantContext();
         var organization = Guid.NewGuid();
 
         using (tenant.ActFor(organization, "someone@example.com"))
@@ -60,10 +61,25 @@ public sealed class HttpTenantContextTests
                 User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(NeenaClaims.OrganizationId, organization.ToString())], "test")),
             },
         };
-        var tenant = new HttpTenantContext(accessor);
+        var background = new BackgroundTenantContext(() => HttpTenantContext.Refusal(accessor));
+        var tenant = new HttpTenantContext(accessor, background);
 
-        Assert.Throws<InvalidOperationException>(() => tenant.ActFor(Guid.NewGuid(), null));
+        Assert.Throws<InvalidOperationException>(() => background.ActFor(Guid.NewGuid(), null));
         Assert.Equal(organization, tenant.OrganizationId);
         accessor.HttpContext = null;
+    }
+
+    [Fact]
+    public void OutsideARequest_TheContextsReadTheBackgroundAct()
+    {
+        var accessor = new HttpContextAccessor();
+        var background = new BackgroundTenantContext(() => HttpTenantContext.Refusal(accessor));
+        var tenant = new HttpTenantContext(accessor, background);
+        var organization = Guid.NewGuid();
+
+        using (background.ActFor(organization, "worker@example.com"))
+            Assert.Equal((organization, "worker@example.com"), (tenant.OrganizationId, tenant.UserEmail));
+
+        Assert.Null(tenant.OrganizationId);
     }
 }

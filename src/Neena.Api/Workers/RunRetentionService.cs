@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Neena.Persistence.FlowRuns;
 using Npgsql;
 
-namespace Neena.Api.Operations;
+namespace Neena.Api.Workers;
 
 /// <summary>Settings of run retention (section <c>Retention</c>).</summary>
 public sealed class RetentionOptions
@@ -95,19 +95,5 @@ internal sealed class RunRetentionService : BackgroundService
                 }
             }
         }
-    }
-}
-
-internal static class RetentionServiceCollectionExtensions
-{
-    public static IServiceCollection AddNeenaRetention(this IServiceCollection services)
-    {
-        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName)
-            .Validate(o => o.FlowRunDays >= 0 && o.IntervalMinutes > 0 && o.BatchSize is > 0 and <= 100_000,
-                "Invalid Retention settings: FlowRunDays ≥ 0 (0 keeps runs for ever), IntervalMinutes > 0, BatchSize 1…100000.")
-            .ValidateOnStart();
-        services.AddSingleton<RunRetentionService>();
-        services.AddHostedService(sp => sp.GetRequiredService<RunRetentionService>());
-        return services;
     }
 }

@@ -2,10 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Neena.Agent.LanguageModel;
 using Neena.Agent.Planning;
-using Neena.Api.Auth;
-using Neena.Api.Contracts.FlowRequests;
-using Neena.Api.Contracts.FlowRuns;
-using Neena.Api.Errors;
+using Neena.Api.Commands;
 using Neena.Api.Services.Generation;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRequests;
@@ -16,7 +13,7 @@ using Neena.Persistence;
 using Neena.Persistence.FlowRuns;
 using Neena.Persistence.Triggers;
 
-namespace Neena.Api.Services.Triggers;
+namespace Neena.Api.Workers;
 
 /// <summary>Processing a trigger run failed: for good (the trigger run fails with the message) or for now (it is retried later).</summary>
 public sealed class TriggerRunFailedException(string message, bool permanent, TimeSpan? retryAfter = null, Exception? innerException = null)
@@ -38,15 +35,16 @@ public sealed class TriggerRunFailedException(string message, bool permanent, Ti
 /// </summary>
 internal sealed class TriggerRunLauncher(
     NeenaDbContext db,
-    HttpTenantContext tenant,
-    FlowRequestService requests,
-    FlowService flows,
-    FlowRunService runs,
+    BackgroundTenantContext tenant,
+    CreateFlowRequestCommand requests,
+    CreateFlowCommand flows,
+    CreateFlowRunCommand runs,
     FlowGenerationService generation,
     IntegrationCatalogue catalogue)
 {
     /// <exception cref="TriggerRunFailedException">The delivery cannot be made into a run, now or ever.</exception>
     /// <exception cref="LeaseLostException">Another instance holds the trigger run now; nothing was written.</exception>
+    /// <remarks>The planner answers with a draft; <c>ToInput</c> makes it the create command's input.</remarks>
     public async Task<(Guid FlowRequestId, Guid FlowRunId)> LaunchAsync(Guid triggerRunId, TriggerRunLease queue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
@@ -95,26 +93,21 @@ internal sealed class TriggerRunLauncher(
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (!await queue.LockAsync(db.TransactionConnection(), triggerRunId, cancellationToken))
                 throw new LeaseLostException($"Trigger run {triggerRunId} is no longer held by this instance.");
-            var flowId = plan is null ? work.FlowId!.Value : (await flows.CreateAsync(plan.Flow, cancellationToken)).Id;
-            var request = await requests.CreateAsync(new CreateFlowRequestRequest
-            {
-                RequestInstructions = instructions,
-                RequestMetadata = metadata,
-                RequestName = name,
-                Flow = flowId,
-            }, cancellationToken);
-            var run = await runs.CreateAsync(new CreateFlowRunRequest
-            {
-                Flow = flowId,
-                FlowRequest = request.Id,
-                ApprovalStatus = ApprovalStatus.Approved,
-                TriggeredBy = "webhook:" + work.OperationId.ToString("D"),
-            }, cancellationToken, RunType.Webhook);
-            await queue.CompleteAsync(db.TransactionConnection(), triggerRunId, request.Id, run.Id, cancellationToken);
+            var flowId = plan is null ? work.FlowId!.Value : (await flows.ExecuteAsync(plan.Flow.ToInput(), cancellationToken)).Id;
+            var request = await requests.ExecuteAsync(new NewFlowRequest(instructions, metadata, name, flowId), cancellationToken);
+            var runId = await runs.ExecuteAsync(
+                new NewFlowRun(flowId, request.Id, RunType.Webhook)
+                {
+                    ApprovalStatus = ApprovalStatus.Approved,
+                    TriggeredBy = "webhook:" + work.OperationId.ToString("D"),
+                },
+                caller: null,
+                cancellationToken);
+            await queue.CompleteAsync(db.TransactionConnection(), triggerRunId, request.Id, runId, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return (request.Id, run.Id);
+            return (request.Id, runId);
         }
-        catch (RequestValidationException e)
+        catch (DomainValidationException e)
         {
             // The flow or request was refused as the API would refuse it (a flow deleted a moment ago, a generated flow invalid).
             throw new TriggerRunFailedException(Describe(e), permanent: true, innerException: e);
@@ -127,7 +120,7 @@ internal sealed class TriggerRunLauncher(
         {
             return await generation.PlanAsync(request, cancellationToken);
         }
-        catch (RequestValidationException e)
+        catch (DomainValidationException e)
         {
             throw new TriggerRunFailedException("No flow could be generated for the request: " + Describe(e), permanent: true, innerException: e);
         }
@@ -146,7 +139,7 @@ internal sealed class TriggerRunLauncher(
         }
     }
 
-    private static string Describe(RequestValidationException e) => string.Join("; ", e.Errors.Select(p => p.Value));
+    private static string Describe(DomainValidationException e) => string.Join("; ", e.Errors.Select(p => p.Value));
 
     /// <summary>At most <paramref name="length"/> characters, never half a surrogate pair.</summary>
     private static string Cut(string text, int length)
