@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -125,8 +123,8 @@ internal sealed class RunEventStreamer(
                     // read, not final, and why) closes the stream properly, and the client may resume with Last-Event-ID.
                     logger.LogWarning(e, "Run event stream of {RunId} ended: the run could not be read", runId);
                     var detail = DatabaseUnavailable.Is(e) ? DatabaseUnavailable.Detail : "The run could not be read; retry later.";
-                    await WriteAsync(response, Encoding.UTF8.GetBytes(
-                        $"event: end\ndata: {{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\",\"detail\":{JsonSerializer.Serialize(detail)}}}\n\n"), token);
+                    await WriteAsync(response, await SseFrame.FormatAsync(
+                        "end", $"{{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\",\"detail\":{JsonSerializer.Serialize(detail)}}}", token), token);
                     await FlushAsync(response, token);
                     return;
                 }
@@ -229,11 +227,14 @@ internal sealed class RunEventStreamer(
                 }
             }
         }
+        // Once the run's end is reported, its read is final: a task run ended with it (cancelled) whose own notification is
+        // still on its way is sent now, before `end`, instead of being held for a notification the stream will not wait for.
+        var final = (catchUp || IsNotified(run.Id, run.Status)) && RunStatus.IsFinished(run.Status);
         foreach (var task in run.TaskRuns)
         {
             if (_sentTasks.TryGetValue(task.Id, out var last) && last.Status == task.Status && last.Attempt == task.Attempt)
                 continue;
-            if (!catchUp && !IsNotified(task.Id, task.Status))
+            if (!catchUp && !final && !IsNotified(task.Id, task.Status))
                 continue;
             await SendAsync(response, "task_run", task, run, () => _sentTasks[task.Id] = (task.Status, task.Attempt, task.TaskOperationIndex), token);
             sent = true;
@@ -247,7 +248,7 @@ internal sealed class RunEventStreamer(
         var ended = runReported && RunStatus.IsFinished(run.Status);
         if (ended)
         {
-            await WriteAsync(response, Encoding.UTF8.GetBytes($"event: end\ndata: {{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\"}}\n\n"), token);
+            await WriteAsync(response, await SseFrame.FormatAsync("end", $"{{\"id\":\"{run.Id}\",\"status\":\"{run.Status}\"}}", token), token);
             sent = true;
         }
         if (sent)
@@ -272,12 +273,13 @@ internal sealed class RunEventStreamer(
         var id = RunEventId.Format(
             _sentRun is null ? '-' : RunEventId.Letter(_sentRun),
             run.TaskRuns.Select(t => _sentTasks.TryGetValue(t.Id, out var s) ? (t.TaskOperationIndex, RunEventId.Letter(s.Status), s.Attempt) : (t.TaskOperationIndex, '-', 0)));
-        // Serialized straight to UTF-8, once: a large run is held as one byte buffer, not as a string, a builder and their bytes.
-        var buffer = new ArrayBufferWriter<byte>();
-        buffer.Write(Encoding.UTF8.GetBytes($"id: {id}\nevent: {name}\ndata: "));
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = json.Value.JsonSerializerOptions.Encoder }))
-            JsonSerializer.Serialize(writer, data, json.Value.JsonSerializerOptions);
-        buffer.Write("\n\n"u8);
-        await WriteAsync(response, buffer.WrittenMemory, token);
+        // Serialized straight to UTF-8 into the frame: a large run is held as one byte buffer, not as a string, a builder and their bytes.
+        var options = json.Value.JsonSerializerOptions;
+        var frame = await SseFrame.FormatAsync(name, data, id, (value, buffer) =>
+        {
+            using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = options.Encoder });
+            JsonSerializer.Serialize(writer, value, options);
+        }, token);
+        await WriteAsync(response, frame, token);
     }
 }

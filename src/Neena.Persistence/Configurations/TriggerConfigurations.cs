@@ -46,7 +46,7 @@ internal sealed class TriggerRunConfiguration : IEntityTypeConfiguration<Trigger
         builder.HasIndex(e => new { e.WebhookTriggerOperationId, e.CreatedDate, e.Id }).IsDescending(false, true, true);
         builder.HasIndex(e => e.FlowRunId);
         // The processor's claim query: deliveries not yet done whose lease is free or expired.
-        builder.HasIndex(e => new { e.LeaseExpiresAt, e.CreatedDate }).HasFilter("status IN ('received', 'processing')").HasDatabaseName("ix_trigger_runs_claimable");
+        builder.HasIndex(e => new { e.LeaseExpiresAt, e.CreatedDate }).HasFilter(Triggers.TriggerRunLease.Open).HasDatabaseName("ix_trigger_runs_claimable");
         builder.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<WebhookTriggerOperation>().WithMany().HasForeignKey(e => e.WebhookTriggerOperationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<FlowRequest>().WithMany().HasForeignKey(e => e.FlowRequestId).OnDelete(DeleteBehavior.Restrict);

@@ -48,14 +48,14 @@ public static partial class RunLifecycle
                 INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
                                        task_definition_id, operation_name, instruction, parameters, depends_on, sorted_index,
                                        integration_credential_id, created_date, modified_date, created_by_email, modified_by_email)
-                VALUES (@id, @org, @run, @index, @pending, 0, @operation, @definition, @name, @instruction, @parameters::jsonb,
+                VALUES (@id, @org, @run, @index, @created_status, 0, @operation, @definition, @name, @instruction, @parameters::jsonb,
                         @depends_on, @sorted_index, @credential, @at, @at, @by, @by)
                 """);
             command.Parameters.AddWithValue("id", Guid.CreateVersion7());
             command.Parameters.AddWithValue("org", actor.OrganizationId);
             command.Parameters.AddWithValue("run", runId);
             command.Parameters.AddWithValue("index", row.Index);
-            command.Parameters.AddWithValue("pending", TaskRunStateMachine.Created);
+            command.Parameters.AddWithValue("created_status", TaskRunStateMachine.Created);
             command.Parameters.AddWithValue("operation", row.Operation);
             command.Parameters.AddWithValue("definition", row.Definition);
             command.Parameters.AddWithValue("name", row.Name);

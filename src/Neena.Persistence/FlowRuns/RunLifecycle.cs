@@ -177,12 +177,12 @@ public static partial class RunLifecycle
         }
 
         await using (var tasks = new NpgsqlCommand($"""
-            UPDATE task_runs SET status = @cancelled, end_time = coalesce(@at, now()), next_attempt_at = NULL, modified_date = coalesce(@at, now())
+            UPDATE task_runs SET status = @cancelled_status, end_time = coalesce(@at, now()), next_attempt_at = NULL, modified_date = coalesce(@at, now())
             WHERE flow_run_id = @run AND status IN {In(TaskRunStateMachine.Cancel.From)}
             """, connection))
         {
             tasks.Parameters.AddWithValue("run", runId);
-            tasks.Parameters.AddWithValue("cancelled", TaskRunStateMachine.Cancel.To);
+            tasks.Parameters.AddWithValue("cancelled_status", TaskRunStateMachine.Cancel.To);
             tasks.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = (object?)ending.At ?? DBNull.Value });
             await tasks.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -41,7 +41,8 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
 
     private static readonly string Received = Literal(TriggerRunStatus.Received);
     private static readonly string Processing = Literal(TriggerRunStatus.Processing);
-    private static readonly string Open = $"status IN ({Received}, {Processing})";
+    /// <summary>A trigger run still to be processed (received, or held by an instance): what a claim looks at and its index covers.</summary>
+    public static readonly string Open = $"status IN ({Received}, {Processing})";
 
     private readonly LeasedQueue _queue = new(dataSource, owner, lease,
         new LeasedTable("trigger_runs", "attempts", TriggerRunStatus.Processing, Due: "lease_expires_at", Order: "created_date, id"));

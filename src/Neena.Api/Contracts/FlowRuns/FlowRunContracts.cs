@@ -44,9 +44,9 @@ public sealed class CreateFlowRunRequestValidator : AbstractValidator<CreateFlow
         RuleFor(r => r.Flow).NotNull();
         RuleFor(r => r.FlowRequest).NotNull();
         RuleFor(r => r.Status).Must(s => s is null or RunStatus.Pending)
-            .WithMessage("unexpected value; permitted: 'pending' (a run starts pending)");
+            .WithMessage($"unexpected value; permitted: '{RunStatus.Pending}' (a run starts {RunStatus.Pending})");
         RuleFor(r => r.ApprovalStatus).Must(s => s is null or Domain.FlowRuns.ApprovalStatus.Approved or Domain.FlowRuns.ApprovalStatus.Rejected)
-            .WithMessage("unexpected value; permitted: null, 'approved', 'rejected'");
+            .WithMessage($"unexpected value; permitted: null, '{Domain.FlowRuns.ApprovalStatus.Approved}', '{Domain.FlowRuns.ApprovalStatus.Rejected}'");
         RuleFor(r => r.EndTime).Null().WithMessage("must be null: a new run has not ended");
         RuleFor(r => r.TriggeredBy).MaximumLength(320);
         RuleFor(r => r.Tags).Must(t => t is null || t.Count <= RunTags.MaxCount)
