@@ -35,11 +35,12 @@ public sealed class FlowRunQueries(NeenaDbContext db)
         {
             var parameters = TenantSql.Parameters(tenant);
             parameters.Add("id", id);
-            await using var results = await connection.QueryMultipleAsync(new CommandDefinition(OneRun, parameters, transaction, cancellationToken: cancellationToken));
-            var run = await results.ReadSingleOrDefaultAsync<FlowRunRow>();
-            if (run is null)
+            await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(OneRun, parameters, transaction, cancellationToken: cancellationToken));
+            var runs = await FlowRunRowReader.RunsAsync(reader, cancellationToken);
+            if (runs.Count == 0)
                 return null;
-            return new FlowRunRecord(run, (await results.ReadAsync<TaskRunRow>()).AsList());
+            await reader.NextResultAsync(cancellationToken);
+            return new FlowRunRecord(runs[0], await FlowRunRowReader.TasksAsync(reader, cancellationToken));
         }, cancellationToken);
 
     /// <summary>A page of runs, newest first (then by id), with their task runs: two statements whatever the page size.</summary>
@@ -65,13 +66,18 @@ public sealed class FlowRunQueries(NeenaDbContext db)
 
         return await db.WithConnectionAsync(async (connection, transaction) =>
         {
-            var runs = (await connection.QueryAsync<FlowRunRow>(new CommandDefinition(sql, where.Parameters, transaction, cancellationToken: cancellationToken))).AsList();
+            List<FlowRunRow> runs;
+            await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, where.Parameters, transaction, cancellationToken: cancellationToken)))
+                runs = await FlowRunRowReader.RunsAsync(reader, cancellationToken);
             if (runs.Count == 0)
                 return (IReadOnlyList<FlowRunRecord>)[];
             var parameters = TenantSql.Parameters(tenant);
             parameters.Add("runs", runs.Select(r => r.Id).ToArray());
             var byRun = new Dictionary<Guid, List<TaskRunRow>>(runs.Count);
-            foreach (var task in await connection.QueryAsync<TaskRunRow>(new CommandDefinition(TasksOfRuns, parameters, transaction, cancellationToken: cancellationToken)))
+            List<TaskRunRow> tasks;
+            await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(TasksOfRuns, parameters, transaction, cancellationToken: cancellationToken)))
+                tasks = await FlowRunRowReader.TasksAsync(reader, cancellationToken);
+            foreach (var task in tasks)
             {
                 if (!byRun.TryGetValue(task.FlowRunId, out var list))
                     byRun[task.FlowRunId] = list = [];
