@@ -278,8 +278,8 @@ public sealed partial class IntegrationCatalogue
             OutputIsList: elementType is not null,
             Parameters: TypeSchema.DescribeFields(inputType).Select(f => f.Descriptor).ToList(),
             OutputParameters: TypeSchema.DescribeFields(outputItemType).Select(f => f.Descriptor).ToList(),
-            InputYml: TypeSchema.ExampleYaml(inputType, asList: false),
-            OutputYml: TypeSchema.ExampleYaml(outputItemType, asList: elementType is not null))
+            InputYml: ExampleYaml.For(inputType, asList: false),
+            OutputYml: ExampleYaml.For(outputItemType, asList: elementType is not null))
         {
             Method = method,
             IntegrationType = integrationType,

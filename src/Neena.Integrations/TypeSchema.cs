@@ -1,18 +1,17 @@
-using System.Collections;
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
-using YamlDotNet.RepresentationModel;
+using System.Text.Json.Schema;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Neena.Integrations;
 
 /// <summary>
-/// Derives the catalogue's view of a task's input or output type (field names, data types, optionality, example YAML).
-/// The rules mirror what <see cref="TaskInvoker.IntegrationJson"/> does with the same type, so the catalogue never
-/// promises something the invoker would reject.
+/// Derives the catalogue's view of a task's input or output type (field names, data types, optionality) from the
+/// contract <see cref="TaskInvoker.IntegrationJson"/> builds for the same type, so the catalogue and the invoker read
+/// one definition and the catalogue never promises something the invoker would reject.
 /// </summary>
 internal static class TypeSchema
 {
@@ -25,11 +24,13 @@ internal static class TypeSchema
     internal const string DateTime = "datetime";
     internal const string Uuid = "uuid";
 
-    private const string ExampleDateTime = "2024-01-01T00:00:00Z";
+    private static readonly ConcurrentDictionary<Type, string> DataTypes = new();
 
     /// <summary>One serialised property of a type together with its catalogue description.</summary>
     /// <param name="Nullable">Whether the property's type admits null (nullable reference or <see cref="Nullable{T}"/>).</param>
     internal sealed record Field(PropertyInfo Property, ParameterDescriptor Descriptor, bool Nullable);
+
+    private static JsonTypeInfo Contract(Type type) => TaskInvoker.IntegrationJson.GetTypeInfo(Nullable.GetUnderlyingType(type) ?? type);
 
     internal static IReadOnlyList<Field> DescribeFields(Type type)
     {
@@ -38,61 +39,74 @@ internal static class TypeSchema
             return [];
         }
 
-        var properties = SerializedProperties(type);
+        var contract = Contract(type);
         var constructor = BindingConstructor(type);
-        var constructorParameters = constructor?.GetParameters() ?? [];
-        var defaults = constructor is { } ctor && constructorParameters.Length == 0 ? CreateDefaultInstance(ctor) : null;
-        var nullability = new NullabilityInfoContext();
-        var fields = new List<Field>(properties.Count);
-        foreach (var property in properties)
+        var defaults = constructor is { } ctor && ctor.GetParameters().Length == 0 ? CreateDefaultInstance(ctor) : null;
+        var fields = new List<Field>(contract.Properties.Count);
+        // The contract lists what the invoker reads and writes, in its order, under its JSON names; [JsonIgnore]d
+        // members are already absent. Extension data has no name of its own, and a member without a getter never
+        // appears in output, so neither is a field.
+        foreach (var property in contract.Properties.Where(p => !p.IsExtensionData && p.Get is not null).OrderBy(DeclarationOrder))
         {
-            var name = JsonName(property);
-            var optional = IsOptional(property, constructorParameters, defaults, nullability);
-            var description = property.GetCustomAttribute<DescriptionAttribute>()?.Description;
+            var clrProperty = (PropertyInfo)property.AttributeProvider!;
+            var description = clrProperty.GetCustomAttribute<DescriptionAttribute>()?.Description;
             fields.Add(new Field(
-                property,
-                new ParameterDescriptor(name, DataTypeOf(property.PropertyType), fields.Count + 1, description, optional),
-                nullability.Create(property).ReadState == NullabilityState.Nullable));
+                clrProperty,
+                new ParameterDescriptor(property.Name, DataTypeOf(property.PropertyType), fields.Count + 1, description, IsOptional(property, defaults)),
+                property.IsGetNullable));
         }
 
         return fields;
     }
 
     /// <summary>
+    /// Base class members first, an override in the position of the member it overrides, each class in declaration
+    /// order. Stays hand-written: the contract lists the most derived class's members first, and the catalogue has
+    /// always listed them the other way round.
+    /// </summary>
+    private static (int Depth, int Token) DeclarationOrder(JsonPropertyInfo property)
+    {
+        var getter = ((PropertyInfo)property.AttributeProvider!).GetMethod!.GetBaseDefinition();
+        var depth = 0;
+        for (var level = getter.DeclaringType!.BaseType; level is not null; level = level.BaseType)
+        {
+            depth++;
+        }
+
+        return (depth, getter.MetadataToken);
+    }
+
+    /// <summary>
     /// A field is optional when leaving it out of the input still deserialises to a usable value:
     /// <list type="bullet">
-    /// <item>a C# <c>required</c> member is never optional (System.Text.Json rejects input without it);</item>
+    /// <item>a C# <c>required</c> or <c>[JsonRequired]</c> member is never optional (the contract marks it required);</item>
     /// <item>a constructor-bound property (positional records) is optional only when the parameter has a default value,
     /// because the invoker sets <see cref="JsonSerializerOptions.RespectRequiredConstructorParameters"/>;</item>
     /// <item>otherwise a property is optional when its type is nullable (reference or <see cref="Nullable{T}"/>), or when a
     /// default-constructed instance already holds a non-null value for it (an initialiser such as <c>= "GET"</c>, or any
     /// non-nullable value type).</item>
     /// </list>
+    /// The last rule stays hand-written: the contract knows a property may be left out but not whether the value it is
+    /// then left with is usable, which only a default instance can tell.
     /// </summary>
-    private static bool IsOptional(
-        PropertyInfo property,
-        ParameterInfo[] constructorParameters,
-        object? defaults,
-        NullabilityInfoContext nullability)
+    private static bool IsOptional(JsonPropertyInfo property, object? defaults)
     {
-        if (property.IsDefined(typeof(RequiredMemberAttribute)) || property.IsDefined(typeof(JsonRequiredAttribute)))
+        if (property.IsRequired)
         {
             return false;
         }
 
-        var parameter = constructorParameters.FirstOrDefault(p =>
-            string.Equals(p.Name, property.Name, StringComparison.OrdinalIgnoreCase));
-        if (parameter is not null)
+        if (property.AssociatedParameter is { IsMemberInitializer: false } parameter)
         {
             return parameter.HasDefaultValue;
         }
 
-        if (nullability.Create(property).ReadState == NullabilityState.Nullable)
+        if (property.IsGetNullable)
         {
             return true;
         }
 
-        return defaults is not null && property.GetValue(defaults) is not null;
+        return defaults is not null && property.Get!(defaults) is not null;
     }
 
     private static object? CreateDefaultInstance(ConstructorInfo constructor)
@@ -109,205 +123,61 @@ internal static class TypeSchema
         }
     }
 
-    /// <summary>The constructor System.Text.Json will use, chosen by the same precedence it applies.</summary>
-    internal static ConstructorInfo? BindingConstructor(Type type)
-    {
-        var constructors = type.GetConstructors(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance);
-        var annotated = constructors.Where(c => c.IsDefined(typeof(JsonConstructorAttribute))).ToList();
-        if (annotated.Count == 1)
-        {
-            return annotated[0];
-        }
-
-        var publicConstructors = constructors.Where(c => c.IsPublic).ToList();
-        var parameterless = publicConstructors.FirstOrDefault(c => c.GetParameters().Length == 0);
-        if (parameterless is not null)
-        {
-            return parameterless;
-        }
-
-        // Records get a protected copy constructor, which is not public and so is already excluded here.
-        return publicConstructors.Count == 1 ? publicConstructors[0] : null;
-    }
-
-    /// <summary>Public instance properties in declaration order, base class first, as System.Text.Json serialises them.</summary>
-    internal static IReadOnlyList<PropertyInfo> SerializedProperties(Type type)
-    {
-        var hierarchy = new Stack<Type>();
-        for (var current = type; current is not null && current != typeof(object); current = current.BaseType)
-        {
-            hierarchy.Push(current);
-        }
-
-        var result = new List<PropertyInfo>();
-        foreach (var level in hierarchy)
-        {
-            result.AddRange(level
-                .GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
-                .Where(p => p.GetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0)
-                .Where(p => p.GetCustomAttribute<JsonIgnoreAttribute>() is not { Condition: JsonIgnoreCondition.Always })
-                .Where(p => !p.IsDefined(typeof(JsonExtensionDataAttribute)))
-                .OrderBy(p => p.MetadataToken));
-        }
-
-        // An overriding or hiding property appears on both levels; keep the most derived one in the base's position.
-        return result
-            .GroupBy(p => p.Name, StringComparer.Ordinal)
-            .Select(g => g.Last())
-            .OrderBy(p => result.FindIndex(q => q.Name == p.Name))
-            .ToList();
-    }
-
-    internal static string JsonName(PropertyInfo property) =>
-        property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name
-        ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
-
-    internal static string DataTypeOf(Type type)
-    {
-        type = Nullable.GetUnderlyingType(type) ?? type;
-        // byte[] is listed here because System.Text.Json writes it as a base64 string, not an array.
-        if (type == typeof(string) || type == typeof(char) || type == typeof(Uri) || type == typeof(TimeSpan)
-            || type == typeof(byte[]) || type.IsEnum)
-        {
-            return String;
-        }
-
-        if (type == typeof(bool))
-        {
-            return Boolean;
-        }
-
-        if (type == typeof(byte) || type == typeof(sbyte) || type == typeof(short) || type == typeof(ushort)
-            || type == typeof(int) || type == typeof(uint) || type == typeof(long) || type == typeof(ulong)
-            || type == typeof(Int128) || type == typeof(UInt128))
-        {
-            return Integer;
-        }
-
-        if (type == typeof(float) || type == typeof(double) || type == typeof(decimal) || type == typeof(Half))
-        {
-            return Number;
-        }
-
-        if (type == typeof(Guid))
-        {
-            return Uuid;
-        }
-
-        if (type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(DateOnly))
-        {
-            return DateTime;
-        }
-
-        if (type == typeof(JsonArray) || ListElementType(type) is not null)
-        {
-            return Array;
-        }
-
-        return Object;
-    }
+    /// <summary>The constructor the invoker's contract deserialises with, or null when it has none it could use.</summary>
+    internal static ConstructorInfo? BindingConstructor(Type type) => Contract(type).ConstructorAttributeProvider as ConstructorInfo;
 
     /// <summary>
-    /// The element type when <paramref name="type"/> is serialised as a JSON array: arrays and <see cref="IEnumerable{T}"/>
-    /// implementations other than strings, dictionaries and JSON DOM types (which serialise as their own shape).
+    /// The catalogue's data type for what the invoker reads and writes for <paramref name="type"/>: the "type" (and
+    /// "format") of its JSON schema, with "uuid" and "date-time"/"date" formats as types of their own.
     /// </summary>
-    internal static Type? ListElementType(Type type)
+    internal static string DataTypeOf(Type type) => DataTypes.GetOrAdd(type, static t =>
+        FromSchema(JsonSchemaExporter.GetJsonSchemaAsNode(TaskInvoker.IntegrationJson, t)));
+
+    private static string FromSchema(JsonNode schema)
     {
-        if (type == typeof(string) || type == typeof(byte[]) || IsDictionary(type) || typeof(JsonNode).IsAssignableFrom(type) || type == typeof(JsonElement))
+        if (schema is not JsonObject node)
         {
-            return null;
+            // The "true" schema: anything goes (object, JsonNode, JsonElement).
+            return Object;
         }
 
-        if (type.IsArray)
+        var types = node["type"] switch
         {
-            return type.GetElementType();
+            JsonArray many => many.Select(t => t!.GetValue<string>()).Where(t => t != "null").ToList(),
+            JsonValue one => [one.GetValue<string>()],
+            _ => [],
+        };
+        if (types.Count == 0)
+        {
+            // Enums written as strings are schemas of their values alone.
+            return node.ContainsKey("enum") ? String : Object;
         }
 
-        var enumerable = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>)
-            ? type
-            : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
-        return enumerable?.GetGenericArguments()[0];
+        return types[0] switch
+        {
+            "integer" => Integer,
+            "number" => Number,
+            "boolean" => Boolean,
+            "array" => Array,
+            "string" => node["format"]?.GetValue<string>() switch
+            {
+                "uuid" => Uuid,
+                "date-time" or "date" => DateTime,
+                _ => String,
+            },
+            _ => Object,
+        };
     }
 
-    private static bool IsDictionary(Type type) =>
-        typeof(IDictionary).IsAssignableFrom(type)
-        || IsOrImplementsGeneric(type, typeof(IDictionary<,>))
-        || IsOrImplementsGeneric(type, typeof(IReadOnlyDictionary<,>));
-
-    private static bool IsOrImplementsGeneric(Type type, Type definition) =>
-        (type.IsGenericType && type.GetGenericTypeDefinition() == definition)
-        || type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == definition);
+    /// <summary>The element type when the invoker's contract reads and writes <paramref name="type"/> as a JSON array.</summary>
+    internal static Type? ListElementType(Type type) =>
+        Contract(type) is { Kind: JsonTypeInfoKind.Enumerable } contract ? contract.ElementType : null;
 
     /// <summary>True for types described field by field: plain classes, records and structs, not scalars, collections or JSON DOM.</summary>
     internal static bool IsComplexObject(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        return DataTypeOf(type) == Object
-            && !IsDictionary(type)
-            && !typeof(JsonNode).IsAssignableFrom(type)
-            && type != typeof(JsonElement)
-            && type != typeof(JsonDocument)
-            && type != typeof(object)
-            && !type.IsPrimitive
-            && !type.IsInterface
-            && !type.IsAbstract;
+        // Interfaces and abstract classes have a contract with properties, but the invoker could not create one.
+        return !type.IsInterface && !type.IsAbstract && Contract(type).Kind == JsonTypeInfoKind.Object;
     }
-
-    /// <summary>An example YAML document for the type (a one-item sequence when <paramref name="asList"/>).</summary>
-    internal static string ExampleYaml(Type type, bool asList)
-    {
-        YamlNode example = ExampleNode(type);
-        if (asList)
-        {
-            example = new YamlSequenceNode(example);
-        }
-
-        var stream = new YamlStream(new YamlDocument(example));
-        using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
-        stream.Save(writer, assignAnchors: false);
-        var yaml = writer.ToString();
-
-        // YamlStream terminates every document with an explicit "..." marker, which is noise in a catalogue example.
-        const string documentEnd = "...";
-        var trimmed = yaml.TrimEnd();
-        if (trimmed.EndsWith(documentEnd, StringComparison.Ordinal))
-        {
-            trimmed = trimmed[..^documentEnd.Length].TrimEnd();
-        }
-
-        return trimmed + "\n";
-    }
-
-    private static YamlNode ExampleNode(Type type)
-    {
-        if (!IsComplexObject(type))
-        {
-            return ExampleValue(type);
-        }
-
-        var mapping = new YamlMappingNode();
-        foreach (var field in DescribeFields(type))
-        {
-            mapping.Add(new YamlScalarNode(field.Descriptor.Name), ExampleValue(field.Property.PropertyType));
-        }
-
-        if (mapping.Children.Count == 0)
-        {
-            mapping.Style = YamlDotNet.Core.Events.MappingStyle.Flow;
-        }
-
-        return mapping;
-    }
-
-    private static YamlNode ExampleValue(Type type) => DataTypeOf(type) switch
-    {
-        String => new YamlScalarNode("example"),
-        Integer => new YamlScalarNode("0"),
-        Number => new YamlScalarNode("0.0"),
-        Boolean => new YamlScalarNode("false"),
-        Uuid => new YamlScalarNode(Guid.Empty.ToString()),
-        DateTime => new YamlScalarNode(ExampleDateTime) { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted },
-        Array => new YamlSequenceNode { Style = YamlDotNet.Core.Events.SequenceStyle.Flow },
-        _ => new YamlMappingNode { Style = YamlDotNet.Core.Events.MappingStyle.Flow },
-    };
 }
