@@ -97,6 +97,8 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                     problems.Add(new(location, error));
             }
         }
+        problems.AddRange(DecisionProblems(operationInputs, dependencyInputs, edges, graphIsSound)
+            .Select(p => new KeyValuePair<string, string>(p.Location, p.Message)));
         if (mismatches.Count > 0)
         {
             // Only on this error path: the names of the tasks' integrations, for a message that says what would fit.
@@ -122,12 +124,16 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
             SortedIndex = sorted[o.Index],
             Parameters = o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(),
             IntegrationCredentialId = o.IntegrationCredential,
+            Join = o.Join,
+            ContinueOnFailure = o.ContinueOnFailure,
+            ForEach = o.ForEach,
         }).ToList();
         var dependencies = dependencyInputs.Select(d => new TaskDependency
         {
             SourceTaskOperation = d.SourceTaskOperation,
             TargetTaskOperation = d.TargetTaskOperation,
             Instruction = d.Instruction,
+            Condition = d.Condition is null ? null : (JsonObject)d.Condition.DeepClone(),
         }).ToList();
         return (operations, dependencies);
     }
@@ -168,8 +174,60 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
         }
     }
 
+    /// <summary>
+    /// The fields of flows that decide (issue 20): joins, <c>for_each</c> bindings and dependency conditions, whose task
+    /// references must name ancestors of the operation they decide for (only checked once the graph is a DAG).
+    /// </summary>
+    private static List<FlowProblem> DecisionProblems(
+        IReadOnlyList<NewTaskOperation> operations, IReadOnlyList<NewTaskDependency> dependencies, List<(int, int)> edges, bool graphIsSound)
+    {
+        var problems = new List<FlowProblem>();
+        for (var i = 0; i < operations.Count; i++)
+        {
+            var operation = operations[i];
+            if (!TaskJoin.Values.Contains(operation.Join))
+                problems.Add(new($"task_operations.{i}.join", $"unexpected value; permitted: {string.Join(", ", TaskJoin.Values.Select(v => $"'{v}'"))}"));
+            if (operation.ForEach is null)
+                continue;
+            var parts = BindingTemplate.Parse(operation.ForEach, out var error);
+            var location = $"task_operations.{i}.for_each";
+            if (error is not null)
+                problems.Add(new(location, error));
+            else if (parts is not [{ Reference: { } reference }])
+                problems.Add(new(location, "must be exactly one binding, such as \"{{tasks.0.result.items}}\", with no text around it"));
+            else if (reference is BindingReference.TaskStatus or BindingReference.TaskError)
+                problems.Add(new(location, "must be a binding to a JSON array: request.metadata.KEY or tasks.INDEX.result[.PATH]"));
+            else if (graphIsSound && reference.ReferencedTask is { } index && !FlowGraph.Ancestors(operation.Index, edges).Contains(index))
+                problems.Add(new(location, $"task {index} is not an ancestor of task operation {operation.Index}"));
+        }
+        for (var i = 0; i < dependencies.Count; i++)
+        {
+            if (dependencies[i].Condition is not { } condition)
+                continue;
+            var location = $"dependencies.{i}.condition";
+            var parsed = DependencyCondition.Parse(condition, location, problems);
+            if (parsed is null || !graphIsSound)
+                continue;
+            var target = dependencies[i].TargetTaskOperation;
+            var ancestors = FlowGraph.Ancestors(target, edges);
+            for (var g = 0; g < parsed.Any.Count; g++)
+            {
+                for (var t = 0; t < parsed.Any[g].Count; t++)
+                {
+                    var test = parsed.Any[g][t];
+                    foreach (var (side, value) in new[] { ("left", test.Left), ("right", test.Right) })
+                    {
+                        foreach (var message in BindingErrors(value, target, ancestors, conditionSide: true))
+                            problems.Add(new($"{location}.any.{g}.all.{t}.{side}", message));
+                    }
+                }
+            }
+        }
+        return problems;
+    }
+
     /// <summary>Every string inside a binding value is a template; its task references must name ancestors.</summary>
-    private static IEnumerable<string> BindingErrors(JsonNode? value, int operationIndex, IReadOnlySet<int> ancestors)
+    private static IEnumerable<string> BindingErrors(JsonNode? value, int operationIndex, IReadOnlySet<int> ancestors, bool conditionSide = false)
     {
         switch (value)
         {
@@ -177,18 +235,21 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                 var parts = BindingTemplate.Parse(text, out var error);
                 if (error is not null)
                     yield return error;
-                foreach (var reference in parts.Select(p => p.Reference).OfType<BindingReference.TaskResult>())
+                foreach (var reference in parts.Select(p => p.Reference).OfType<BindingReference>())
                 {
-                    if (!ancestors.Contains(reference.TaskIndex))
-                        yield return $"task {reference.TaskIndex} is not an ancestor of task operation {operationIndex}";
+                    // Preparation cannot resolve them yet: until the engine does (issue 20), only conditions may use them.
+                    if (!conditionSide && reference is (BindingReference.TaskStatus or BindingReference.TaskError))
+                        yield return $"task {reference.ReferencedTask}'s status and error are usable only in dependency conditions";
+                    else if (reference.ReferencedTask is { } index && !ancestors.Contains(index))
+                        yield return $"task {index} is not an ancestor of task operation {operationIndex}";
                 }
                 break;
             case JsonObject o:
-                foreach (var child in o.SelectMany(p => BindingErrors(p.Value, operationIndex, ancestors)))
+                foreach (var child in o.SelectMany(p => BindingErrors(p.Value, operationIndex, ancestors, conditionSide)))
                     yield return child;
                 break;
             case JsonArray a:
-                foreach (var child in a.SelectMany(item => BindingErrors(item, operationIndex, ancestors)))
+                foreach (var child in a.SelectMany(item => BindingErrors(item, operationIndex, ancestors, conditionSide)))
                     yield return child;
                 break;
             default:

@@ -12,7 +12,17 @@ public static class RunStatus
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
 
+    /// <summary>Task runs only: its incoming edges were not taken (issue 20), so it ended without preparation or call.</summary>
+    public const string Skipped = "skipped";
+
+    /// <summary>Task runs only: an approval step waiting for a person's answer (issue 20).</summary>
+    public const string Waiting = "waiting";
+
+    /// <summary>A run's statuses (a run is never skipped or waiting; its task runs may be: <see cref="TaskRunAll"/>).</summary>
     public static readonly IReadOnlyList<string> All = [Pending, InProgress, Completed, Failed, Cancelled];
+
+    /// <summary>A task run's statuses: the run's and the two of flows that decide.</summary>
+    public static readonly IReadOnlyList<string> TaskRunAll = [.. All, Skipped, Waiting];
 
     /// <summary>Ended: see <see cref="RunConditions.Finished"/>.</summary>
     public static bool IsFinished(string status) => RunConditions.Finished.Statuses.Contains(status);

@@ -102,7 +102,14 @@ public static class TaskRunConditions
     /// </summary>
     public static readonly TaskRunCondition Completed = new("completed", [RunStatus.Completed]);
 
-    public static readonly IReadOnlyList<TaskRunCondition> All = [WaitingForRetry, Failed, Completed];
+    /// <summary>Ended for good: a skipped task run has ended too, and so has every task on its branch that it decided.</summary>
+    public static readonly TaskRunCondition Finished =
+        new("finished", [RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled, RunStatus.Skipped]);
+
+    /// <summary>An approval step waiting for its answer: it holds no task slot, and its run holds no engine slot or lease.</summary>
+    public static readonly TaskRunCondition AwaitingAnswer = new("awaiting answer", [RunStatus.Waiting]);
+
+    public static readonly IReadOnlyList<TaskRunCondition> All = [WaitingForRetry, Failed, Completed, Finished, AwaitingAnswer];
 
     /// <summary>The run's failed task among its task runs ordered by operation index; none unless the run failed.</summary>
     public static T? FailedTaskOf<T>(string runStatus, IEnumerable<T> tasksByIndex, Func<T, string> status) where T : class =>

@@ -11,6 +11,21 @@ public abstract record BindingReference
 
     /// <summary><c>tasks.INDEX.result.PATH</c>: a dot path into an earlier task's result (numeric segments index arrays).</summary>
     public sealed record TaskResult(int TaskIndex, IReadOnlyList<string> Path) : BindingReference;
+
+    /// <summary><c>tasks.INDEX.status</c>: how an earlier task ended (<c>completed</c>, <c>failed</c>, <c>skipped</c>; issue 20).</summary>
+    public sealed record TaskStatus(int TaskIndex) : BindingReference;
+
+    /// <summary><c>tasks.INDEX.error</c>: an earlier task's error, null unless it failed (issue 20).</summary>
+    public sealed record TaskError(int TaskIndex) : BindingReference;
+
+    /// <summary>The operation index a task reference names; null for the request's references.</summary>
+    public int? ReferencedTask => this switch
+    {
+        TaskResult r => r.TaskIndex,
+        TaskStatus s => s.TaskIndex,
+        TaskError e => e.TaskIndex,
+        _ => null,
+    };
 }
 
 /// <summary>Parses binding strings: a value that is exactly one reference keeps the referenced JSON type; references inside longer text interpolate as text.</summary>
@@ -32,7 +47,7 @@ public static partial class BindingTemplate
             var reference = ParseReference(expression);
             if (reference is null)
             {
-                error ??= $"unknown reference '{{{{{expression}}}}}'; expected request.instructions, request.name, request.metadata.KEY or tasks.INDEX.result[.PATH]";
+                error ??= $"unknown reference '{{{{{expression}}}}}'; expected request.instructions, request.name, request.metadata.KEY tasks.INDEX.result[.PATH], tasks.INDEX.status or tasks.INDEX.error";
                 parts.Add(new Part(match.Value, null));
             }
             else
@@ -61,6 +76,12 @@ public static partial class BindingTemplate
                 when int.TryParse(index, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var taskIndex)
                      && path.All(p => p.Length > 0):
                 return new BindingReference.TaskResult(taskIndex, path);
+            case ["tasks", var index, "status"]
+                when int.TryParse(index, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var taskIndex):
+                return new BindingReference.TaskStatus(taskIndex);
+            case ["tasks", var index, "error"]
+                when int.TryParse(index, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var taskIndex):
+                return new BindingReference.TaskError(taskIndex);
             default:
                 return null;
         }

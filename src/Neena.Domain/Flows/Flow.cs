@@ -39,6 +39,15 @@ public sealed class TaskOperation : IAudited
     /// <summary>The organization's credential the task uses; null means the newest one for the task's integration.</summary>
     public Guid? IntegrationCredentialId { get; set; }
 
+    /// <summary>When it runs given its incoming edges (issue 20): <see cref="TaskJoin.All"/> taken, or <see cref="TaskJoin.Any"/>.</summary>
+    public string Join { get; set; } = TaskJoin.All;
+
+    /// <summary>When it fails for good, the run goes on (issue 20).</summary>
+    public bool ContinueOnFailure { get; set; }
+
+    /// <summary>One binding to a JSON array: the task runs once per item (issue 20); null runs it once.</summary>
+    public string? ForEach { get; set; }
+
     public DateTime CreatedDate { get; set; }
     public DateTime ModifiedDate { get; set; }
     public string? CreatedByEmail { get; set; }
@@ -54,4 +63,16 @@ public sealed class TaskDependency
     public int SourceTaskOperation { get; set; }
     public int TargetTaskOperation { get; set; }
     public string? Instruction { get; set; }
+
+    /// <summary>Whether the edge is taken, decided once when the source ends (<see cref="DependencyCondition"/>); null: always taken.</summary>
+    public JsonObject? Condition { get; set; }
+}
+
+/// <summary>The values of <see cref="TaskOperation.Join"/>.</summary>
+public static class TaskJoin
+{
+    public const string All = "all";
+    public const string Any = "any";
+
+    public static readonly IReadOnlyList<string> Values = [All, Any];
 }

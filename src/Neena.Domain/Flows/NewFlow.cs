@@ -14,7 +14,10 @@ public sealed record NewTaskOperation(
     double? X,
     double? Y,
     JsonObject? Parameters,
-    Guid? IntegrationCredential);
+    Guid? IntegrationCredential,
+    string Join = TaskJoin.All,
+    bool ContinueOnFailure = false,
+    string? ForEach = null);
 
 /// <summary>The target operation runs after the source operation has completed.</summary>
-public sealed record NewTaskDependency(int SourceTaskOperation, int TargetTaskOperation, string? Instruction);
+public sealed record NewTaskDependency(int SourceTaskOperation, int TargetTaskOperation, string? Instruction, JsonObject? Condition = null);

@@ -95,6 +95,9 @@ internal sealed class TaskOperationConfiguration : IEntityTypeConfiguration<Task
         builder.Property(e => e.Name).HasMaxLength(200);
         builder.Property(e => e.Instruction).HasMaxLength(4000);
         builder.Property(e => e.Parameters).HasJsonbNode();
+        // The migration fills rows written before issue 20 with the defaults ('all', false).
+        builder.Property(e => e.Join).HasMaxLength(8);
+        builder.Property(e => e.ForEach).HasMaxLength(4000);
         builder.HasIndex(e => new { e.FlowId, e.Index }).IsUnique();
         builder.HasIndex(e => e.TaskDefinitionId);
         builder.HasOne<TaskDefinition>().WithMany().HasForeignKey(e => e.TaskDefinitionId).OnDelete(DeleteBehavior.Restrict);
@@ -110,6 +113,7 @@ internal sealed class TaskDependencyConfiguration : IEntityTypeConfiguration<Tas
     {
         builder.ToTable("task_dependencies");
         builder.Property(e => e.Instruction).HasMaxLength(TaskDependency.MaxInstructionLength);
+        builder.Property(e => e.Condition).HasJsonbNode();
         builder.HasIndex(e => e.FlowId);
     }
 }

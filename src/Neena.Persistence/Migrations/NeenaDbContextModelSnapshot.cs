@@ -984,6 +984,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("Condition")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("condition");
+
                     b.Property<Guid>("FlowId")
                         .HasColumnType("uuid")
                         .HasColumnName("flow_id");
@@ -1017,6 +1021,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<bool>("ContinueOnFailure")
+                        .HasColumnType("boolean")
+                        .HasColumnName("continue_on_failure");
+
                     b.Property<string>("CreatedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");
@@ -1028,6 +1036,11 @@ namespace Neena.Persistence.Migrations
                     b.Property<Guid>("FlowId")
                         .HasColumnType("uuid")
                         .HasColumnName("flow_id");
+
+                    b.Property<string>("ForEach")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("for_each");
 
                     b.Property<int>("Index")
                         .HasColumnType("integer")
@@ -1041,6 +1054,12 @@ namespace Neena.Persistence.Migrations
                     b.Property<Guid?>("IntegrationCredentialId")
                         .HasColumnType("uuid")
                         .HasColumnName("integration_credential_id");
+
+                    b.Property<string>("Join")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("join");
 
                     b.Property<string>("ModifiedByEmail")
                         .HasColumnType("text")

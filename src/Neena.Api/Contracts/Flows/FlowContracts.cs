@@ -24,8 +24,9 @@ public record FlowBody
     public NewFlow ToInput() => new(
         Name!,
         TaskOperations!.Select(o => new NewTaskOperation(
-            o!.Index!.Value, o.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Parameters, o.IntegrationCredential)).ToList(),
-        (Dependencies ?? []).Select(d => new NewTaskDependency(d!.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value, d.Instruction)).ToList());
+            o!.Index!.Value, o.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Parameters, o.IntegrationCredential,
+            o.Join ?? TaskJoin.All, o.ContinueOnFailure ?? false, o.ForEach)).ToList(),
+        (Dependencies ?? []).Select(d => new NewTaskDependency(d!.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value, d.Instruction, d.Condition)).ToList());
 }
 
 /// <summary>A full replacement of a flow: name, operations and dependencies.</summary>
@@ -74,6 +75,22 @@ public sealed record TaskOperationBody
     /// task definition's integration, which the task then acts with; null or left out: the newest one at run time.
     /// </summary>
     public Guid? IntegrationCredential { get; init; }
+
+    /// <summary>
+    /// When the operation runs given its incoming dependencies: <c>all</c> (the default) needs every one taken, <c>any</c> at
+    /// least one; otherwise it ends <c>skipped</c>.
+    /// </summary>
+    [ApiField(ValuesOf = typeof(TaskJoin))]
+    public string? Join { get; init; }
+
+    /// <summary>When true, the run goes on after this task fails for good (default false).</summary>
+    public bool? ContinueOnFailure { get; init; }
+
+    /// <summary>
+    /// Exactly one binding to a JSON array (<c>{{tasks.0.result.cards}}</c>, <c>{{request.metadata.items}}</c>): the task
+    /// runs once per item. At most 4,000 characters.
+    /// </summary>
+    public string? ForEach { get; init; }
 }
 
 /// <summary>The target operation runs after the source operation has completed.</summary>
@@ -90,6 +107,14 @@ public sealed record TaskDependencyBody
 
     /// <summary>At most 512 characters.</summary>
     public string? Instruction { get; init; }
+
+    /// <summary>
+    /// Whether the dependency is taken, decided once when the source ends: <c>{"any": [{"all": [{"left", "op", "right"}]}]}</c>
+    /// (an OR of at most 20 ANDs of at most 20 tests). <c>left</c>/<c>right</c>: JSON literals or bindings, also
+    /// <c>{{tasks.INDEX.status}}</c> and <c>{{tasks.INDEX.error}}</c>, naming ancestors of the target. <c>op</c>: eq, ne, gt,
+    /// gte, lt, lte, contains, not_contains, starts_with, ends_with, exists, not_exists, is_empty, is_not_empty. Null: always taken.
+    /// </summary>
+    public JsonObject? Condition { get; init; }
 }
 
 [OutputSchema("Flow")]
@@ -136,17 +161,20 @@ public sealed record TaskOperationResponse(
     DateTime CreatedDate,
     DateTime ModifiedDate,
     string? CreatedByEmail,
-    string? ModifiedByEmail)
+    string? ModifiedByEmail,
+    string Join,
+    bool ContinueOnFailure,
+    string? ForEach)
 {
     public static TaskOperationResponse From(TaskOperation o) => new(
         o.Id, o.FlowId, o.Name, o.TaskDefinitionId, o.Instruction, o.X, o.Y, o.Index, o.SortedIndex, o.Parameters, o.IntegrationCredentialId,
-        o.CreatedDate, o.ModifiedDate, o.CreatedByEmail, o.ModifiedByEmail);
+        o.CreatedDate, o.ModifiedDate, o.CreatedByEmail, o.ModifiedByEmail, o.Join, o.ContinueOnFailure, o.ForEach);
 }
 
 [OutputSchema("TaskDependency")]
-public sealed record TaskDependencyResponse(Guid Id, Guid Flow, int SourceTaskOperation, int TargetTaskOperation, string? Instruction)
+public sealed record TaskDependencyResponse(Guid Id, Guid Flow, int SourceTaskOperation, int TargetTaskOperation, string? Instruction, JsonObject? Condition)
 {
-    public static TaskDependencyResponse From(TaskDependency d) => new(d.Id, d.FlowId, d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction);
+    public static TaskDependencyResponse From(TaskDependency d) => new(d.Id, d.FlowId, d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction, d.Condition);
 }
 
 public class FlowBodyValidator<T> : AbstractValidator<T> where T : FlowBody
@@ -166,6 +194,7 @@ public class FlowBodyValidator<T> : AbstractValidator<T> where T : FlowBody
             operation.RuleFor(o => o!.TaskDefinition).NotNull();
             operation.RuleFor(o => o!.Index).NotNull().GreaterThanOrEqualTo(0);
             operation.RuleFor(o => o!.Instruction).MaximumLength(4000);
+            operation.RuleFor(o => o!.ForEach).MaximumLength(4000);
         });
         RuleForEach(f => f.Dependencies).NotNull().ChildRules(dependency =>
         {
