@@ -12,23 +12,30 @@ public static class RunStatus
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
 
-    /// <summary>Task runs only: its incoming edges were not taken (issue 20), so it ended without preparation or call.</summary>
-    public const string Skipped = "skipped";
-
-    /// <summary>Task runs only: an approval step waiting for a person's answer (issue 20).</summary>
-    public const string Waiting = "waiting";
-
-    /// <summary>A run's statuses (a run is never skipped or waiting; its task runs may be: <see cref="TaskRunAll"/>).</summary>
+    /// <summary>A run's statuses (a run is never skipped or waiting; its task runs may be: <see cref="TaskRunStatus.All"/>).</summary>
     public static readonly IReadOnlyList<string> All = [Pending, InProgress, Completed, Failed, Cancelled];
-
-    /// <summary>A task run's statuses: the run's and the two of flows that decide.</summary>
-    public static readonly IReadOnlyList<string> TaskRunAll = [.. All, Skipped, Waiting];
 
     /// <summary>Ended: see <see cref="RunConditions.Finished"/>.</summary>
     public static bool IsFinished(string status) => RunConditions.Finished.Statuses.Contains(status);
 
     /// <summary>Not finished: see <see cref="RunStateMachine.OpenStatuses"/>.</summary>
     public static bool IsOpen(string status) => RunStateMachine.IsOpen(status);
+}
+
+/// <summary>
+/// The statuses only a task run takes (issue 20), beyond the run's (<see cref="RunStatus"/>). Kept apart so that the
+/// run's status enum (the OpenAPI <c>RunStatus</c> schema, the list filter) never offers them.
+/// </summary>
+public static class TaskRunStatus
+{
+    /// <summary>Its incoming edges were not taken, so it ended without preparation or call.</summary>
+    public const string Skipped = "skipped";
+
+    /// <summary>An approval step waiting for a person's answer.</summary>
+    public const string Waiting = "waiting";
+
+    /// <summary>Every status a task run can be in: the run's and these two.</summary>
+    public static readonly IReadOnlyList<string> All = [.. RunStatus.All, Skipped, Waiting];
 }
 
 /// <summary>How a run was created (<c>run_type</c>): by a user with a JWT, with an API key, or by a webhook's trigger run.</summary>

@@ -104,10 +104,10 @@ public static class TaskRunConditions
 
     /// <summary>Ended for good: a skipped task run has ended too, and so has every task on its branch that it decided.</summary>
     public static readonly TaskRunCondition Finished =
-        new("finished", [RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled, RunStatus.Skipped]);
+        new("finished", [RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled, TaskRunStatus.Skipped]);
 
     /// <summary>An approval step waiting for its answer: it holds no task slot, and its run holds no engine slot or lease.</summary>
-    public static readonly TaskRunCondition AwaitingAnswer = new("awaiting answer", [RunStatus.Waiting]);
+    public static readonly TaskRunCondition AwaitingAnswer = new("awaiting answer", [TaskRunStatus.Waiting]);
 
     public static readonly IReadOnlyList<TaskRunCondition> All = [WaitingForRetry, Failed, Completed, Finished, AwaitingAnswer];
 

@@ -50,16 +50,16 @@ public static class TaskRunStateMachine
     /// <summary>
     /// Its incoming edges decided it does not run (issue 20): it ends without an attempt. Not yet applied by the engine.
     /// </summary>
-    public static readonly TaskRunTransition Skip = new("skipped", [RunStatus.Pending], RunStatus.Skipped);
+    public static readonly TaskRunTransition Skip = new("skipped", [RunStatus.Pending], TaskRunStatus.Skipped);
 
     /// <summary>An approval step's attempt asks a person and waits (issue 20). Not yet applied by the engine.</summary>
-    public static readonly TaskRunTransition Wait = new("waiting", [RunStatus.InProgress], RunStatus.Waiting);
+    public static readonly TaskRunTransition Wait = new("waiting", [RunStatus.InProgress], TaskRunStatus.Waiting);
 
     /// <summary>A person approved a waiting approval step (issue 20). Not yet applied by the engine.</summary>
-    public static readonly TaskRunTransition Approve = new("approved", [RunStatus.Waiting], RunStatus.Completed);
+    public static readonly TaskRunTransition Approve = new("approved", [TaskRunStatus.Waiting], RunStatus.Completed);
 
     /// <summary>A person rejected a waiting approval step, or it timed out (issue 20). Not yet applied by the engine.</summary>
-    public static readonly TaskRunTransition Reject = new("rejected", [RunStatus.Waiting], RunStatus.Failed);
+    public static readonly TaskRunTransition Reject = new("rejected", [TaskRunStatus.Waiting], RunStatus.Failed);
 
     /// <summary>The message of a run that failed because some tasks could not run.</summary>
     public const string BlockedMessage = "The run failed: some tasks could not run because a task they depend on did not complete.";

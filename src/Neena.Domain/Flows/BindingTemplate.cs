@@ -47,7 +47,7 @@ public static partial class BindingTemplate
             var reference = ParseReference(expression);
             if (reference is null)
             {
-                error ??= $"unknown reference '{{{{{expression}}}}}'; expected request.instructions, request.name, request.metadata.KEY tasks.INDEX.result[.PATH], tasks.INDEX.status or tasks.INDEX.error";
+                error ??= $"unknown reference '{{{{{expression}}}}}'; expected request.instructions, request.name, request.metadata.KEY or tasks.INDEX.result[.PATH]";
                 parts.Add(new Part(match.Value, null));
             }
             else

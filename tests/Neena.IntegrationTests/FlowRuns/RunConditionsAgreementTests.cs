@@ -50,7 +50,7 @@ public sealed class RunConditionsAgreementTests(EngineOffFactory factory) : ICla
         var disagreements = new List<string>();
         foreach (var condition in TaskRunConditions.All)
         {
-            foreach (var status in RunStatus.TaskRunAll)
+            foreach (var status in TaskRunStatus.All)
             {
                 foreach (var scheduled in new[] { false, true })
                 {

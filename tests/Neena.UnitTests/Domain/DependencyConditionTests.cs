@@ -113,10 +113,10 @@ public sealed class DependencyConditionTests
     [Fact]
     public void TaskRunStatuses_SkippedIsFinished_WaitingIsNeitherFinishedNorStartable()
     {
-        Assert.True(TaskRunConditions.Finished.Matches(RunStatus.Skipped, retryScheduled: false));
-        Assert.False(TaskRunConditions.Finished.Matches(RunStatus.Waiting, retryScheduled: false));
-        Assert.False(TaskRunStateMachine.Start.Allows(RunStatus.Waiting));
-        Assert.DoesNotContain(RunStatus.Skipped, RunStatus.All);
-        Assert.Contains(RunStatus.Waiting, RunStatus.TaskRunAll);
+        Assert.True(TaskRunConditions.Finished.Matches(TaskRunStatus.Skipped, retryScheduled: false));
+        Assert.False(TaskRunConditions.Finished.Matches(TaskRunStatus.Waiting, retryScheduled: false));
+        Assert.False(TaskRunStateMachine.Start.Allows(TaskRunStatus.Waiting));
+        Assert.DoesNotContain(TaskRunStatus.Skipped, RunStatus.All);
+        Assert.Contains(TaskRunStatus.Waiting, TaskRunStatus.All);
     }
 }
