@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Neena.Domain.FlowRuns;
+using Neena.Persistence.FlowRuns;
 
 namespace Neena.Engine;
 
@@ -20,7 +21,8 @@ internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
         var tasks = snapshot.Tasks;
         var byIndex = tasks.ToDictionary(t => t.TaskOperationIndex);
         var running = new Dictionary<Task<TaskOutcome>, TaskRun>();
-        var failed = tasks.Any(TaskRunStateMachine.IsFailed);
+        var failed = tasks.Any(TaskDecisions.StopsRun);
+        var request = new RequestValues(snapshot.Request.Instructions, snapshot.Request.Name, snapshot.Request.Metadata);
         // Tasks waiting for a retry, with when they come due (Stopwatch timestamps; the delays came from the database's clock).
         var loadedAt = Stopwatch.GetTimestamp();
         var dueAt = retryDelays.ToDictionary(d => d.Key, d => loadedAt + ToStopwatchTicks(d.Value));
@@ -29,9 +31,11 @@ internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
         while (true)
         {
             var nearest = TimeSpan.MaxValue;
+            if (!failed && !draining.IsCancellationRequested && !await SkipDecidedAsync(tasks, byIndex, running, request, token))
+                continue; // the lease is lost: the worker is stopping, and the attempts still running see it
             if (!failed && !draining.IsCancellationRequested)
             {
-                var ready = TaskRunStateMachine.Ready(tasks, byIndex, running.ContainsValue);
+                var ready = TaskRunStateMachine.Ready(tasks, byIndex, running.ContainsValue, request);
                 foreach (var task in ready)
                 {
                     if (dueAt.TryGetValue(task.Id, out var due))
@@ -81,7 +85,8 @@ internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
                 case OutcomeKind.Failed:
                     finishedTask.Status = TaskRunStateMachine.Fail.To;
                     finishedTask.Error = outcome.Error;
-                    failed = true; // start nothing more; tasks already running may finish
+                    // Start nothing more (tasks already running may finish), unless the operation tolerates its failure.
+                    failed |= TaskDecisions.StopsRun(finishedTask);
                     break;
                 case OutcomeKind.RetryLater:
                     finishedTask.Status = TaskRunStateMachine.ScheduleRetry.To;
@@ -111,6 +116,33 @@ internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
         else
         {
             rt.Logger.LogInformation("Run {RunId} was cancelled or taken over before it could finish; nothing written", worker.RunId);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Ends every task that its edges decided not to run, until none is left (a skip can decide the tasks after it). False
+    /// when the lease was lost: the worker is stopped, so nothing more starts.
+    /// </summary>
+    private async Task<bool> SkipDecidedAsync(
+        List<TaskRun> tasks, Dictionary<int, TaskRun> byIndex, Dictionary<Task<TaskOutcome>, TaskRun> running, RequestValues request, CancellationToken token)
+    {
+        while (TaskRunStateMachine.Skippable(tasks, byIndex, running.ContainsValue, request) is { Count: > 0 } skipped)
+        {
+            foreach (var task in skipped)
+            {
+                try
+                {
+                    await rt.Lease.SkipTaskAsync(worker.RunId, task.Id, token);
+                }
+                catch (LeaseLostException)
+                {
+                    rt.Logger.LogInformation("Run {RunId} lost its lease while skipping task {Index}", worker.RunId, task.TaskOperationIndex);
+                    worker.Stop(StopReason.Abandon);
+                    return false;
+                }
+                task.Status = TaskRunStateMachine.Skip.To;
+            }
         }
         return true;
     }

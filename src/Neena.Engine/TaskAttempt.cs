@@ -261,5 +261,8 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
         IntegrationCredentialId = t.IntegrationCredentialId,
         DependsOn = t.DependsOn,
         SortedIndex = t.SortedIndex,
+        Join = t.Join,
+        ContinueOnFailure = t.ContinueOnFailure,
+        Conditions = (JsonObject?)t.Conditions?.DeepClone(),
     };
 }

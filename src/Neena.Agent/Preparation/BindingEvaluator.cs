@@ -104,6 +104,10 @@ internal static class BindingEvaluator
                         error = $"{Describe(reference)}: the run has no task {index}";
                         return null;
                     }
+                    // A skipped branch or a tolerated failure (issue 20) ended without a result: it reads as nothing, so an
+                    // any join can name every branch and get the taken one's output.
+                    if (source.Status == TaskRunStatus.Skipped || TaskDecisions.IsToleratedFailure(source))
+                        return null;
                     if (!TaskRunConditions.Completed.Matches(source))
                     {
                         error = $"{Describe(reference)}: task {index} has not completed";

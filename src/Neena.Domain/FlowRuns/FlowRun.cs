@@ -213,6 +213,18 @@ public sealed class TaskRun : ITenantOwned, IAudited, IHasId
 
     public int SortedIndex { get; set; }
 
+    /// <summary>The operation's join (issue 20), copied at approval: <c>all</c> incoming edges taken, or <c>any</c>.</summary>
+    public string Join { get; set; } = Flows.TaskJoin.All;
+
+    /// <summary>The operation's <c>continue_on_failure</c> (issue 20), copied at approval: its failure does not end the run.</summary>
+    public bool ContinueOnFailure { get; set; }
+
+    /// <summary>
+    /// The incoming dependencies' conditions (issue 20), copied at approval: source operation index (as a string) →
+    /// condition; a source without one is absent, and null means no source has one.
+    /// </summary>
+    public JsonObject? Conditions { get; set; }
+
     public DateTime CreatedDate { get; set; }
     public DateTime ModifiedDate { get; set; }
     public string? CreatedByEmail { get; set; }

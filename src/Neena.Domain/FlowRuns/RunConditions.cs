@@ -29,10 +29,16 @@ public static class RunConditions
     /// <summary>What the engine claims: approved runs in progress (the lease decides which of them are free).</summary>
     public static readonly RunCondition Claimable = new("claimable", [RunStatus.InProgress]);
 
-    /// <summary>Ended failed: the only runs that have a failed task (<see cref="TaskRunConditions.FailedTaskOf"/>).</summary>
+    /// <summary>Ended failed.</summary>
     public static readonly RunCondition FailedRun = new("failed", [RunStatus.Failed]);
 
-    public static readonly IReadOnlyList<RunCondition> All = [Open, Finished, AwaitingApproval, Claimable, FailedRun];
+    /// <summary>
+    /// The runs that may name a failed task (<see cref="TaskRunConditions.FailedTaskOf"/>): failed ones, and completed ones
+    /// whose failures were tolerated (<c>continue_on_failure</c>, issue 20); a completed run without one names none.
+    /// </summary>
+    public static readonly RunCondition WithFailedTask = new("with a failed task", [RunStatus.Failed, RunStatus.Completed]);
+
+    public static readonly IReadOnlyList<RunCondition> All = [Open, Finished, AwaitingApproval, Claimable, FailedRun, WithFailedTask];
 }
 
 /// <summary>
@@ -91,7 +97,7 @@ public static class TaskRunConditions
     public static readonly TaskRunCondition WaitingForRetry = new("waiting for retry", [RunStatus.Pending], RetryScheduled: true);
 
     /// <summary>
-    /// What may be a run's failed task: only a failed run has one, the failed task run with the lowest operation index
+    /// What may be a run's failed task: only a failed run (or a completed one with a tolerated failure) has one, the failed task run with the lowest operation index
     /// (<see cref="FailedTaskOf"/>).
     /// </summary>
     public static readonly TaskRunCondition Failed = new("failed", [RunStatus.Failed]);
@@ -111,7 +117,10 @@ public static class TaskRunConditions
 
     public static readonly IReadOnlyList<TaskRunCondition> All = [WaitingForRetry, Failed, Completed, Finished, AwaitingAnswer];
 
-    /// <summary>The run's failed task among its task runs ordered by operation index; none unless the run failed.</summary>
+    /// <summary>
+    /// The run's failed task among its task runs ordered by operation index; none unless the run failed or completed with a
+    /// tolerated failure.
+    /// </summary>
     public static T? FailedTaskOf<T>(string runStatus, IEnumerable<T> tasksByIndex, Func<T, string> status) where T : class =>
-        RunConditions.FailedRun.Statuses.Contains(runStatus) ? tasksByIndex.FirstOrDefault(t => Failed.Matches(status(t), retryScheduled: false)) : null;
+        RunConditions.WithFailedTask.Statuses.Contains(runStatus) ? tasksByIndex.FirstOrDefault(t => Failed.Matches(status(t), retryScheduled: false)) : null;
 }

@@ -48,7 +48,7 @@ public static class TaskRunStateMachine
     public static readonly TaskRunTransition Cancel = new("cancelled", RunStateMachine.OpenStatuses, RunStatus.Cancelled);
 
     /// <summary>
-    /// Its incoming edges decided it does not run (issue 20): it ends without an attempt. Not yet applied by the engine.
+    /// Its incoming edges decided it does not run (issue 20): it ends without an attempt.
     /// </summary>
     public static readonly TaskRunTransition Skip = new("skipped", [RunStatus.Pending], TaskRunStatus.Skipped);
 
@@ -69,33 +69,33 @@ public static class TaskRunStateMachine
     public static bool IsFailed(TaskRun task) => task is not null && TaskRunConditions.Failed.Matches(task.Status, retryScheduled: false);
 
     /// <summary>
-    /// Ready to start: open, and every task it depends on (by operation index, among <paramref name="byIndex"/>) completed.
-    /// A dependency that is missing never completes, so its dependants never become ready.
+    /// The ready task runs that are not <paramref name="running"/> already, in the flow's order (<c>sorted_index</c>): open,
+    /// every source ended and the join met (<see cref="TaskDecisions.Decide"/>; without issue 20's fields: every source completed).
     /// </summary>
-    public static bool IsReady(TaskRun task, IReadOnlyDictionary<int, TaskRun> byIndex)
-    {
-        ArgumentNullException.ThrowIfNull(task);
-        ArgumentNullException.ThrowIfNull(byIndex);
-        return Start.Allows(task.Status) && task.DependsOn.All(d => byIndex.TryGetValue(d, out var source) && IsCompleted(source));
-    }
-
-    /// <summary>The ready task runs that are not <paramref name="running"/> already, in the flow's order (<c>sorted_index</c>).</summary>
-    public static List<TaskRun> Ready(IEnumerable<TaskRun> tasks, IReadOnlyDictionary<int, TaskRun> byIndex, Func<TaskRun, bool> running)
+    public static List<TaskRun> Ready(IEnumerable<TaskRun> tasks, IReadOnlyDictionary<int, TaskRun> byIndex, Func<TaskRun, bool> running, RequestValues request)
     {
         ArgumentNullException.ThrowIfNull(running);
-        return [.. tasks.Where(t => IsReady(t, byIndex) && !running(t)).OrderBy(t => t.SortedIndex)];
+        return [.. tasks.Where(t => !running(t) && TaskDecisions.Decide(t, byIndex, request) == TaskDecision.Run).OrderBy(t => t.SortedIndex)];
+    }
+
+    /// <summary>The open task runs whose edges decided they do not run (<see cref="Skip"/>), in the flow's order.</summary>
+    public static List<TaskRun> Skippable(IEnumerable<TaskRun> tasks, IReadOnlyDictionary<int, TaskRun> byIndex, Func<TaskRun, bool> running, RequestValues request)
+    {
+        ArgumentNullException.ThrowIfNull(running);
+        return [.. tasks.Where(t => Skip.Allows(t.Status) && !running(t) && TaskDecisions.Decide(t, byIndex, request) == TaskDecision.Skip).OrderBy(t => t.SortedIndex)];
     }
 
     /// <summary>
-    /// How a run ends once nothing more can start: failed when a task failed; completed when all completed; otherwise
-    /// failed as <see cref="RunOutcome.Blocked"/> (tasks that could not run).
+    /// How a run ends once nothing more can start: failed when a task failed without <c>continue_on_failure</c>; completed
+    /// when every task completed, was skipped or failed tolerated; otherwise failed as <see cref="RunOutcome.Blocked"/>
+    /// (tasks that could not run).
     /// </summary>
     public static RunOutcome Outcome(IReadOnlyCollection<TaskRun> tasks)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        if (tasks.Any(IsFailed))
+        if (tasks.Any(TaskDecisions.StopsRun))
             return new RunOutcome(RunStatus.Failed, null, Blocked: false);
-        return tasks.All(IsCompleted)
+        return tasks.All(TaskDecisions.HasEnded)
             ? new RunOutcome(RunStatus.Completed, null, Blocked: false)
             : new RunOutcome(RunStatus.Failed, BlockedMessage, Blocked: true);
     }

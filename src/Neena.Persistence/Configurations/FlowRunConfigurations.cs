@@ -57,6 +57,9 @@ internal sealed class TaskRunConfiguration : IEntityTypeConfiguration<TaskRun>
         builder.Property(e => e.TaskPrepAnswer).HasJsonbNode();
         builder.Property(e => e.Parameters).HasJsonbNode();
         builder.Property(e => e.Result).HasJsonbNode();
+        // The migration fills task runs created before issue 20 with the defaults ('all', false): they run as they always did.
+        builder.Property(e => e.Join).HasMaxLength(8);
+        builder.Property(e => e.Conditions).HasJsonbNode();
         builder.HasIndex(e => new { e.FlowRunId, e.TaskOperationIndex }).IsUnique();
         builder.HasIndex(e => e.OrganizationId);
     }

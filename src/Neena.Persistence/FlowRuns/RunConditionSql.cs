@@ -43,9 +43,9 @@ public static class RunConditionSql
 
     /// <summary>
     /// The error of a run's failed task (<see cref="TaskRunConditions.FailedTaskOf"/>) as a scalar expression on the run
-    /// row <paramref name="runAlias"/>: null unless the run failed.
+    /// row <paramref name="runAlias"/>: null unless the run failed or completed with a tolerated failure.
     /// </summary>
     public static string FailedTaskError(string runAlias = "r") =>
-        $"CASE WHEN {For(RunConditions.FailedRun, runAlias)} THEN " +
+        $"CASE WHEN {For(RunConditions.WithFailedTask, runAlias)} THEN " +
         $"(SELECT t.error FROM task_runs t WHERE t.flow_run_id = {runAlias}.id AND {For(TaskRunConditions.Failed)} ORDER BY t.task_operation_index LIMIT 1) END";
 }

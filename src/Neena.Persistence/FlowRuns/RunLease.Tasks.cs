@@ -124,6 +124,20 @@ public sealed partial class RunLease
     }
 
     /// <summary>
+    /// Ends a task that its incoming edges decided not to run (issue 20): <c>skipped</c> with <c>end_time</c>, never started,
+    /// so no preparation and no call.
+    /// </summary>
+    public async Task SkipTaskAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
+    {
+        var sql = $"""
+            UPDATE task_runs t SET status = {To(TaskRunStateMachine.Skip)}, next_attempt_at = NULL, end_time = now(), modified_date = now()
+            WHERE t.id = @task AND t.flow_run_id = @run AND {From(TaskRunStateMachine.Skip)} AND {Fence}
+            """;
+        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
+    }
+
+    /// <summary>
     /// Hands an interrupted attempt back (shutdown, lease at risk): <c>pending</c> again, as if it had not started, so
     /// whoever continues the run starts it afresh and the interruption uses up none of the task's attempts.
     /// </summary>

@@ -10,19 +10,23 @@ public static partial class RunLifecycle
 {
     /// <summary>
     /// The operation → task-run copy: one <c>pending</c> task run per task operation of the flow, with the operation's
-    /// definition, parameters, credential, place in the order and the indexes it depends on, so that editing the flow later cannot
+    /// definition, parameters, credential, place in the order, the indexes it depends on, its join and continue_on_failure
+    /// and its incoming dependencies' conditions (issue 20), so that editing the flow later cannot
     /// change a run that is under way. The flow row is held <c>FOR SHARE</c> until commit and operations and dependencies
     /// are read in one statement, so a racing <c>PUT /flows</c> (which locks it <c>FOR UPDATE</c>) is seen whole or not at all.
     /// </summary>
     private static async Task CreateTaskRunsAsync(NpgsqlConnection connection, RunActor actor, Guid runId, Guid flowId, CancellationToken cancellationToken)
     {
-        var rows = new List<(Guid Operation, int Index, Guid Definition, string Name, string? Instruction, string? Parameters, int SortedIndex, int[] DependsOn, Guid? Credential)>();
+        var rows = new List<(Guid Operation, int Index, Guid Definition, string Name, string? Instruction, string? Parameters, int SortedIndex, int[] DependsOn,
+            Guid? Credential, string Join, bool ContinueOnFailure, string? Conditions)>();
         await using (var read = new NpgsqlCommand("""
             SELECT 1 FROM flows WHERE id = @flow FOR SHARE;
             SELECT o.id, o.index, o.task_definition_id, o.name, o.instruction, o.parameters::text, o.sorted_index,
                    array(SELECT d.source_task_operation FROM task_dependencies d
                          WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index ORDER BY 1),
-                   o.integration_credential_id
+                   o.integration_credential_id, o."join", o.continue_on_failure,
+                   (SELECT jsonb_object_agg(d.source_task_operation::text, d.condition) FROM task_dependencies d
+                    WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index AND d.condition IS NOT NULL)::text
             FROM task_operations o WHERE o.flow_id = @flow
             """, connection))
         {
@@ -35,7 +39,9 @@ public static partial class RunLifecycle
                     await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
                     await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5),
                     reader.GetInt32(6), reader.GetFieldValue<int[]>(7),
-                    await reader.IsDBNullAsync(8, cancellationToken) ? null : reader.GetGuid(8)));
+                    await reader.IsDBNullAsync(8, cancellationToken) ? null : reader.GetGuid(8),
+                    reader.GetString(9), reader.GetBoolean(10),
+                    await reader.IsDBNullAsync(11, cancellationToken) ? null : reader.GetString(11)));
             }
         }
         if (rows.Count == 0)
@@ -47,9 +53,10 @@ public static partial class RunLifecycle
             var command = new NpgsqlBatchCommand("""
                 INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
                                        task_definition_id, operation_name, instruction, parameters, depends_on, sorted_index,
-                                       integration_credential_id, created_date, modified_date, created_by_email, modified_by_email)
+                                       integration_credential_id, "join", continue_on_failure, conditions,
+                                       created_date, modified_date, created_by_email, modified_by_email)
                 VALUES (@id, @org, @run, @index, @created_status, 0, @operation, @definition, @name, @instruction, @parameters::jsonb,
-                        @depends_on, @sorted_index, @credential, @at, @at, @by, @by)
+                        @depends_on, @sorted_index, @credential, @join, @continue_on_failure, @conditions::jsonb, @at, @at, @by, @by)
                 """);
             command.Parameters.AddWithValue("id", Guid.CreateVersion7());
             command.Parameters.AddWithValue("org", actor.OrganizationId);
@@ -64,6 +71,9 @@ public static partial class RunLifecycle
             command.Parameters.AddWithValue("depends_on", row.DependsOn);
             command.Parameters.AddWithValue("sorted_index", row.SortedIndex);
             command.Parameters.Add(new NpgsqlParameter("credential", NpgsqlDbType.Uuid) { Value = (object?)row.Credential ?? DBNull.Value });
+            command.Parameters.AddWithValue("join", row.Join);
+            command.Parameters.AddWithValue("continue_on_failure", row.ContinueOnFailure);
+            command.Parameters.Add(new NpgsqlParameter("conditions", NpgsqlDbType.Text) { Value = (object?)row.Conditions ?? DBNull.Value });
             command.Parameters.AddWithValue("at", actor.At);
             command.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)actor.Email ?? DBNull.Value });
             insert.BatchCommands.Add(command);

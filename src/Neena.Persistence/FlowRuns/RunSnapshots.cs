@@ -65,7 +65,7 @@ public static class RunSnapshots
     private static readonly string TasksSql = $"""
         SELECT id, organization_id, task_operation_index, status, start_time, end_time, result::text AS result, error, attempt,
                task_operation_id, task_definition_id, operation_name, instruction, parameters::text AS parameters, integration_credential_id,
-               depends_on, sorted_index, prompt_tokens, completion_tokens,
+               depends_on, sorted_index, prompt_tokens, completion_tokens, "join", continue_on_failure, conditions::text AS conditions,
                CASE WHEN {RunConditionSql.For(TaskRunConditions.WaitingForRetry, alias: null)} THEN greatest(next_attempt_at - now(), interval '0') END AS retry_delay
         FROM task_runs WHERE flow_run_id = $1
         ORDER BY sorted_index, task_operation_index
@@ -178,6 +178,9 @@ public static class RunSnapshots
                 SortedIndex = row.Get<int>("sorted_index"),
                 PromptTokens = row.Get<long>("prompt_tokens"),
                 CompletionTokens = row.Get<long>("completion_tokens"),
+                Join = row.Text("join"),
+                ContinueOnFailure = row.Get<bool>("continue_on_failure"),
+                Conditions = row.StringOrNull("conditions") is { } conditions ? (JsonObject?)Stored(conditions, "task conditions") : null,
             };
             if (row.OrNull<TimeSpan>("retry_delay") is { } delay)
                 retryDelays[task.Id] = delay;

@@ -810,6 +810,14 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("completion_tokens");
 
+                    b.Property<string>("Conditions")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("conditions");
+
+                    b.Property<bool>("ContinueOnFailure")
+                        .HasColumnType("boolean")
+                        .HasColumnName("continue_on_failure");
+
                     b.Property<string>("CreatedByEmail")
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");
@@ -842,6 +850,12 @@ namespace Neena.Persistence.Migrations
                     b.Property<Guid?>("IntegrationCredentialId")
                         .HasColumnType("uuid")
                         .HasColumnName("integration_credential_id");
+
+                    b.Property<string>("Join")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("join");
 
                     b.Property<string>("Model")
                         .HasMaxLength(200)

@@ -16,6 +16,11 @@ public sealed class TaskRunStateMachineTests
 
     private static Dictionary<int, TaskRun> ByIndex(params TaskRun[] tasks) => tasks.ToDictionary(t => t.TaskOperationIndex);
 
+    private static readonly RequestValues NoRequest = new("", null, []);
+
+    // Without issue 20's fields (join all, no conditions, no continue_on_failure) a task runs once every source completed.
+    private static bool IsReady(TaskRun task, Dictionary<int, TaskRun> byIndex) => TaskDecisions.Decide(task, byIndex, NoRequest) == TaskDecision.Run;
+
     [Theory]
     [InlineData(RunStatus.Pending, true)]
     [InlineData(RunStatus.InProgress, true)] // interrupted: attempted again
@@ -25,7 +30,7 @@ public sealed class TaskRunStateMachineTests
     public void IsReady_WithoutDependencies_OnlyWhenOpen(string status, bool ready)
     {
         var task = Task(0, status);
-        Assert.Equal(ready, TaskRunStateMachine.IsReady(task, ByIndex(task)));
+        Assert.Equal(ready, IsReady(task, ByIndex(task)));
     }
 
     [Theory]
@@ -39,14 +44,14 @@ public sealed class TaskRunStateMachineTests
         var done = Task(0, RunStatus.Completed);
         var dependency = Task(1, dependencyStatus);
         var task = Task(2, RunStatus.Pending, [0, 1]);
-        Assert.Equal(ready, TaskRunStateMachine.IsReady(task, ByIndex(done, dependency, task)));
+        Assert.Equal(ready, IsReady(task, ByIndex(done, dependency, task)));
     }
 
     [Fact]
     public void IsReady_NeverWithAMissingDependency()
     {
         var task = Task(1, RunStatus.Pending, [7]);
-        Assert.False(TaskRunStateMachine.IsReady(task, ByIndex(task)));
+        Assert.False(IsReady(task, ByIndex(task)));
     }
 
     [Fact]
@@ -58,7 +63,7 @@ public sealed class TaskRunStateMachineTests
         var blocked = Task(3, RunStatus.Pending, [0], sortedIndex: 3);
         var tasks = new[] { first, second, running, blocked };
 
-        var ready = TaskRunStateMachine.Ready(tasks, ByIndex(tasks), t => ReferenceEquals(t, running));
+        var ready = TaskRunStateMachine.Ready(tasks, ByIndex(tasks), t => ReferenceEquals(t, running), NoRequest);
 
         Assert.Equal([second, first], ready);
     }
