@@ -116,7 +116,9 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         Assert.Null(taskRun["result"]!["type"]);
         Assert.True(taskRun["result"]!["nullable"]!.GetValue<bool>());
         Assert.Equal("object", taskRun["task_prep_prompt"]!["type"]!.GetValue<string>());
-        Assert.Equal("#/components/schemas/RunStatus", taskRun["status"]!["allOf"]![0]!["$ref"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/TaskRunStatus", taskRun["status"]!["allOf"]![0]!["$ref"]!.GetValue<string>());
+        Assert.Equal(["pending", "in_progress", "completed", "failed", "cancelled", "skipped", "waiting"], schemas["TaskRunStatus"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal("#/components/schemas/RunStatus", schemas["FlowRun"]!["properties"]!["status"]!["allOf"]![0]!["$ref"]!.GetValue<string>());
         Assert.Equal(["pending", "in_progress", "completed", "failed", "cancelled"], schemas["RunStatus"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         foreach (var answer in new[] { "FlowRun", "TaskRun", "FlowRequest", "TaskParameter", "ErrorDetail", "WebhookTriggerOperation", "WebhookTriggerOperationCreated", "TriggerRun" })
         {

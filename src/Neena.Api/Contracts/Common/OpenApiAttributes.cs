@@ -33,7 +33,10 @@ public sealed class ApiFieldAttribute : Attribute
     /// <summary>The JSON shape of a field typed as a JSON node.</summary>
     public JsonShape Shape { get; set; }
 
-    /// <summary>A class whose public string constants are the only values the field takes (an enum in the document).</summary>
+    /// <summary>
+    /// A class whose public string constants are the only values the field takes (an enum in the document); its
+    /// static <c>All</c> list of strings, if it has one, instead.
+    /// </summary>
     public Type? ValuesOf { get; set; }
 
     /// <summary>The only values the field takes, when no class of constants lists them.</summary>

@@ -107,6 +107,7 @@ public sealed class FlowRunFilterValidator : AbstractValidator<FlowRunFilter>
 public sealed record FailedTaskResponse(int Index, string Name, string? Error);
 
 /// <param name="TaskOperationIndex">The <c>index</c> of the task operation this task run executes.</param>
+/// <param name="Status">As a run's, and also <c>skipped</c> (its incoming edges were not taken: it ended without preparation or call) or <c>waiting</c> (an approval step awaiting an answer).</param>
 /// <param name="TaskPrepPrompt">What preparation asked: <c>{"messages": [{"role", "content"}, …]}</c>, null until the task is prepared.</param>
 /// <param name="TaskPrepAnswer">What preparation answered: <c>{"parameters": [{"name", "value", "explanation"}, …]}</c>, null until the task is prepared.</param>
 /// <param name="Result">The task's JSON output, null until it completes.</param>
@@ -122,7 +123,7 @@ public sealed record TaskRunResponse(
     Guid Id,
     Guid FlowRun,
     int TaskOperationIndex,
-    [property: ApiField(ValuesOf = typeof(RunStatus))] string Status,
+    [property: ApiField(ValuesOf = typeof(TaskRunStatus))] string Status,
     DateTime? StartTime,
     DateTime? EndTime,
     StoredJsonObject? TaskPrepPrompt,

@@ -111,6 +111,10 @@ internal sealed class ContractSchemaFilter : ISchemaFilter
     {
         if (field?.Values is { } values)
             return [.. values];
+        // A class that builds on another's constants (TaskRunStatus: the run's statuses and its own) lists them in All.
+        if (field?.ValuesOf?.GetField("All", BindingFlags.Public | BindingFlags.Static) is { } all
+            && all.GetValue(null) is IEnumerable<string> listed)
+            return [.. listed];
         return field?.ValuesOf?.GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.IsLiteral && f.FieldType == typeof(string))
             .Select(f => (string)f.GetRawConstantValue()!)

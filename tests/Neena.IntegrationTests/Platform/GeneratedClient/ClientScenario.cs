@@ -378,7 +378,7 @@ public static class Scenario
         }
         Check(finished?.Status == RunStatus.Completed, "the run completes: " + finished?.Status);
         Check(finished.Result.Flow_run_id == run.Id, "with_flow_result carries the run's flow result under result");
-        Check((await runs.GetAsync(run.Id)).Task_runs.All(t => t.Status == RunStatus.Completed), "GET /flow_runs");
+        Check((await runs.GetAsync(run.Id)).Task_runs.All(t => t.Status == TaskRunStatus.Completed), "GET /flow_runs");
         Check(await EventsAsync(() => runs.EventsAsync(run.Id, null)), "GET /flow_runs/events of an ended run: its final state and the end");
 
         var rejected = await runs.RejectAsync((await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id })).Id);
