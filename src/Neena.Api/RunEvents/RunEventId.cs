@@ -20,6 +20,8 @@ internal static class RunEventId
         RunStatus.Completed => 'C',
         RunStatus.Failed => 'F',
         RunStatus.Cancelled => 'X',
+        TaskRunStatus.Skipped => 'S',
+        TaskRunStatus.Waiting => 'W',
         _ => '?',
     };
 
@@ -53,5 +55,5 @@ internal static class RunEventId
     }
 
     // '-': not sent yet.
-    private static bool IsLetter(char c) => c is 'P' or 'I' or 'C' or 'F' or 'X' or '-';
+    private static bool IsLetter(char c) => c is 'P' or 'I' or 'C' or 'F' or 'X' or 'S' or 'W' or '-';
 }

@@ -45,11 +45,14 @@ public static class RunStateMachine
     public static bool IsOpen(string status) => OpenStatuses.Contains(status);
 
     /// <summary>
-    /// How far along its life a run or task run in <paramref name="status"/> is: the open statuses in their order, then
-    /// every finished one. Only <see cref="Retry"/> ever moves a run back.
+    /// How far along its life a run or task run in <paramref name="status"/> is: the open statuses in their order (a task
+    /// run's <c>waiting</c> after <c>in_progress</c>), then every finished one (a task run's <c>skipped</c> too). Only
+    /// <see cref="Retry"/> ever moves a run back.
     /// </summary>
     public static int Progress(string status) =>
-        RunConditions.Finished.Statuses.Contains(status) ? OpenStatuses.Count : OpenStatuses.ToList().IndexOf(status);
+        TaskRunConditions.Finished.Statuses.Contains(status) ? OpenStatuses.Count + 1
+        : status == TaskRunStatus.Waiting ? OpenStatuses.Count
+        : OpenStatuses.ToList().IndexOf(status);
 
     /// <summary>The engine's ending for an outcome (<c>completed</c> or <c>failed</c>).</summary>
     public static RunTransition Finish(string outcome) => outcome switch

@@ -11,22 +11,22 @@ public sealed class FlowsDecideEngineTests(EngineFactory factory) : IClassFixtur
 {
     private Task<Guid> Definition(string integration, string task) => factory.TaskDefinitionIdAsync(integration, task);
 
-    private static JsonObject Test(string left, string op, string right) => new()
+    internal static JsonObject Test(string left, string op, string right) => new()
     {
         ["any"] = new JsonArray(new JsonObject { ["all"] = new JsonArray(new JsonObject { ["left"] = left, ["op"] = op, ["right"] = right }) }),
     };
 
-    private static async Task<string> CreateDecidingFlowAsync(HttpClient client, string name, JsonArray operations, JsonArray dependencies)
+    internal static async Task<string> CreateDecidingFlowAsync(HttpClient client, string name, JsonArray operations, JsonArray dependencies)
     {
         var response = await client.PostJsonAsync("/api/v1/flows/", new JsonObject { ["name"] = name, ["task_operations"] = operations, ["dependencies"] = dependencies });
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return (await response.ReadJsonAsync())["id"]!.GetValue<string>();
     }
 
-    private static JsonObject Operation(int index, Guid definition, JsonObject parameters) =>
+    internal static JsonObject Operation(int index, Guid definition, JsonObject parameters) =>
         new() { ["name"] = $"op{index}", ["task_definition"] = definition.ToString(), ["index"] = index, ["parameters"] = parameters };
 
-    private static JsonObject Edge(int source, int target, JsonObject? condition = null) =>
+    internal static JsonObject Edge(int source, int target, JsonObject? condition = null) =>
         new() { ["source_task_operation"] = source, ["target_task_operation"] = target, ["condition"] = condition };
 
     [Fact]

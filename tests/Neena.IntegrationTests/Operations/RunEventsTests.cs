@@ -62,7 +62,7 @@ public sealed class RunEventsTests(RunEventsFactory factory, NotificationOnlyRun
 {
     private Task<FlowRunEngine> StartEngineAsync() => StartEngineAsync(factory);
 
-    private static async Task<FlowRunEngine> StartEngineAsync(RunEventsFactory factory)
+    internal static async Task<FlowRunEngine> StartEngineAsync(RunEventsFactory factory)
     {
         var engine = FlowRunEngine.Create(factory.Services, new EngineOptions
         {
@@ -76,7 +76,7 @@ public sealed class RunEventsTests(RunEventsFactory factory, NotificationOnlyRun
         return engine;
     }
 
-    private static async Task StopAsync(FlowRunEngine engine)
+    internal static async Task StopAsync(FlowRunEngine engine)
     {
         await engine.StopAsync(CancellationToken.None);
         engine.Dispose();

@@ -1,4 +1,5 @@
 using Neena.Api.RunEvents;
+using Neena.Domain.FlowRuns;
 
 namespace Neena.UnitTests.Operations;
 
@@ -20,6 +21,25 @@ public sealed class RunEventIdTests
         Assert.Equal('X', run);
         Assert.Equal([('C', 1), ('F', 3), ('-', 0)], tasks);
     }
+
+    [Fact]
+    public void EveryTaskRunStatus_HasALetter_ThatAResumeReadsBack()
+    {
+        var letters = TaskRunStatus.All.Select(RunEventId.Letter).ToList();
+        var id = RunEventId.Format('I', letters.Select((letter, index) => (index, letter, 1)));
+
+        Assert.Equal(TaskRunStatus.All.Count, letters.Distinct().Count());
+        Assert.True(RunEventId.TryParse(id, out _, out var tasks), id);
+        Assert.Equal(letters, tasks.Select(t => t.Status));
+    }
+
+    [Theory]
+    [InlineData(RunStatus.Pending, RunStatus.InProgress)]
+    [InlineData(RunStatus.InProgress, TaskRunStatus.Waiting)]
+    [InlineData(TaskRunStatus.Waiting, RunStatus.Completed)]
+    [InlineData(RunStatus.Pending, TaskRunStatus.Skipped)]
+    public void Progress_ALaterStatus_IsFurtherAlong(string earlier, string later) =>
+        Assert.True(RunStateMachine.Progress(earlier) < RunStateMachine.Progress(later), $"{earlier} before {later}");
 
     [Theory]
     [InlineData("")]
