@@ -32,10 +32,7 @@ public sealed class AnalyticsQueries(NeenaDbContext db)
         // The page's ids first, on the index alone (filters, order, offset), then the row details for those ids only:
         // computed before the offset, the per-row subqueries would run for every skipped row too.
         var where = TenantSql.Where(tenant, "r").And("r.flow_id = @flow", "flow", flowId);
-        if (filter.From is { } from)
-            where.And("r.triggered_time >= @from", "from", from);
-        if (filter.To is { } to)
-            where.And("r.triggered_time <= @to", "to", to);
+        where.TriggeredBetween("r", filter.From, filter.To);
         if (filter.UserId is { } user)
             where.And("r.ran_by_user_id = @user", "user", user);
         if (filter.States.Count > 0 && filter.States.Count < AnalyticsState.All.Count)
@@ -76,10 +73,7 @@ public sealed class AnalyticsQueries(NeenaDbContext db)
         var where = TenantSql.Where(tenant, "r");
         if (filter.FlowId is { } flowId)
             where.And("r.flow_id = @flow", "flow", flowId);
-        if (filter.From is { } from)
-            where.And("r.triggered_time >= @from", "from", from);
-        if (filter.To is { } to)
-            where.And("r.triggered_time <= @to", "to", to);
+        where.TriggeredBetween("r", filter.From, filter.To);
         var sql = $"""
             SELECT (coalesce(r.triggered_time, r.created_date) AT TIME ZONE 'UTC')::date AS day, r.status,
                    r.approval_status IS NULL AS awaiting, r.retry_count > 0 AS retried,

@@ -54,10 +54,7 @@ public sealed class FlowRunQueries(NeenaDbContext db)
             where.And("r.status = ANY(@statuses)", "statuses", filter.Statuses.ToArray());
         if (filter.FlowId is { } flow)
             where.And("r.flow_id = @flow", "flow", flow);
-        if (filter.From is { } from)
-            where.And("r.triggered_time >= @from", "from", from);
-        if (filter.To is { } to)
-            where.And("r.triggered_time <= @to", "to", to);
+        where.TriggeredBetween("r", filter.From, filter.To);
         if (filter.Tag is { } tag)
             where.And("r.tags @> @tag", "tag", new[] { tag });
         where.Parameters.Add("skip", (long)skip);

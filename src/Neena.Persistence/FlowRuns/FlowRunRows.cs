@@ -1,5 +1,7 @@
 using System.Data.Common;
 
+using Neena.Persistence.Sql;
+
 namespace Neena.Persistence.FlowRuns;
 
 /// <summary>A run as the run reads return it; its columns map by name.</summary>
@@ -59,85 +61,65 @@ public sealed record FlowRunListFilter(
     DateTime? To = null,
     string? Tag = null);
 
-/// <summary>
-/// Reads the run reads' rows by column name, with the reader's typed getters: the run reads are the hottest statements,
-/// and a general mapper reads every value column through <c>GetValue</c> (a boxed object per column and row).
-/// </summary>
+/// <summary>The run reads' rows, their columns read by name (<see cref="ColumnRow"/>).</summary>
 internal static class FlowRunRowReader
 {
-    public static async Task<List<FlowRunRow>> RunsAsync(DbDataReader r, CancellationToken cancellationToken)
+    public static async Task<List<FlowRunRow>> RunsAsync(DbDataReader reader, CancellationToken cancellationToken)
     {
-        int id = r.GetOrdinal("id"), flow = r.GetOrdinal("flow_id"), request = r.GetOrdinal("flow_request_id"), status = r.GetOrdinal("status"),
-            approval = r.GetOrdinal("approval_status"), triggered = r.GetOrdinal("triggered_time"), end = r.GetOrdinal("end_time"),
-            triggeredBy = r.GetOrdinal("triggered_by"), start = r.GetOrdinal("start_time"), created = r.GetOrdinal("created_date"),
-            modified = r.GetOrdinal("modified_date"), tags = r.GetOrdinal("tags"), runType = r.GetOrdinal("run_type"),
-            ranByType = r.GetOrdinal("ran_by_type"), ranById = r.GetOrdinal("ran_by_id"), createdByType = r.GetOrdinal("created_by_type"),
-            createdById = r.GetOrdinal("created_by_id"), retries = r.GetOrdinal("retry_count");
         var rows = new List<FlowRunRow>();
-        while (await r.ReadAsync(cancellationToken))
+        while (await reader.ReadAsync(cancellationToken))
         {
+            var r = new ColumnRow(reader);
             rows.Add(new FlowRunRow
             {
-                Id = r.GetGuid(id),
-                FlowId = r.GetGuid(flow),
-                FlowRequestId = r.GetGuid(request),
-                Status = r.GetString(status),
-                ApprovalStatus = Text(r, approval),
-                TriggeredTime = Time(r, triggered),
-                EndTime = Time(r, end),
-                TriggeredBy = Text(r, triggeredBy),
-                StartTime = Time(r, start),
-                CreatedDate = r.GetDateTime(created),
-                ModifiedDate = r.GetDateTime(modified),
-                Tags = r.IsDBNull(tags) ? [] : r.GetFieldValue<string[]>(tags),
-                RunType = r.GetString(runType),
-                RanByType = Text(r, ranByType),
-                RanById = Id(r, ranById),
-                CreatedByType = Text(r, createdByType),
-                CreatedById = Id(r, createdById),
-                RetryCount = r.GetInt32(retries),
+                Id = r.Uuid("id"),
+                FlowId = r.Uuid("flow_id"),
+                FlowRequestId = r.Uuid("flow_request_id"),
+                Status = r.Text("status"),
+                ApprovalStatus = r.StringOrNull("approval_status"),
+                TriggeredTime = r.OrNull<DateTime>("triggered_time"),
+                EndTime = r.OrNull<DateTime>("end_time"),
+                TriggeredBy = r.StringOrNull("triggered_by"),
+                StartTime = r.OrNull<DateTime>("start_time"),
+                CreatedDate = r.Get<DateTime>("created_date"),
+                ModifiedDate = r.Get<DateTime>("modified_date"),
+                Tags = r.RefOrNull<string[]>("tags") ?? [],
+                RunType = r.Text("run_type"),
+                RanByType = r.StringOrNull("ran_by_type"),
+                RanById = r.OrNull<Guid>("ran_by_id"),
+                CreatedByType = r.StringOrNull("created_by_type"),
+                CreatedById = r.OrNull<Guid>("created_by_id"),
+                RetryCount = r.Get<int>("retry_count"),
             });
         }
         return rows;
     }
 
-    public static async Task<List<TaskRunRow>> TasksAsync(DbDataReader r, CancellationToken cancellationToken)
+    public static async Task<List<TaskRunRow>> TasksAsync(DbDataReader reader, CancellationToken cancellationToken)
     {
-        int id = r.GetOrdinal("id"), run = r.GetOrdinal("flow_run_id"), index = r.GetOrdinal("task_operation_index"), status = r.GetOrdinal("status"),
-            start = r.GetOrdinal("start_time"), end = r.GetOrdinal("end_time"), prompt = r.GetOrdinal("task_prep_prompt"),
-            answer = r.GetOrdinal("task_prep_answer"), result = r.GetOrdinal("result"), error = r.GetOrdinal("error"), attempt = r.GetOrdinal("attempt"),
-            name = r.GetOrdinal("operation_name"), promptTokens = r.GetOrdinal("prompt_tokens"), completionTokens = r.GetOrdinal("completion_tokens"),
-            credential = r.GetOrdinal("integration_credential_id");
         var rows = new List<TaskRunRow>();
-        while (await r.ReadAsync(cancellationToken))
+        while (await reader.ReadAsync(cancellationToken))
         {
+            var r = new ColumnRow(reader);
             rows.Add(new TaskRunRow
             {
-                Id = r.GetGuid(id),
-                FlowRunId = r.GetGuid(run),
-                TaskOperationIndex = r.GetInt32(index),
-                Status = r.GetString(status),
-                StartTime = Time(r, start),
-                EndTime = Time(r, end),
-                TaskPrepPrompt = Bytes(r, prompt),
-                TaskPrepAnswer = Bytes(r, answer),
-                Result = Bytes(r, result),
-                Error = Text(r, error),
-                Attempt = r.GetInt32(attempt),
-                OperationName = r.GetString(name),
-                PromptTokens = r.GetInt64(promptTokens),
-                CompletionTokens = r.GetInt64(completionTokens),
-                IntegrationCredentialId = Id(r, credential),
+                Id = r.Uuid("id"),
+                FlowRunId = r.Uuid("flow_run_id"),
+                TaskOperationIndex = r.Get<int>("task_operation_index"),
+                Status = r.Text("status"),
+                StartTime = r.OrNull<DateTime>("start_time"),
+                EndTime = r.OrNull<DateTime>("end_time"),
+                TaskPrepPrompt = r.RefOrNull<byte[]>("task_prep_prompt"),
+                TaskPrepAnswer = r.RefOrNull<byte[]>("task_prep_answer"),
+                Result = r.RefOrNull<byte[]>("result"),
+                Error = r.StringOrNull("error"),
+                Attempt = r.Get<int>("attempt"),
+                OperationName = r.Text("operation_name"),
+                PromptTokens = r.Get<long>("prompt_tokens"),
+                CompletionTokens = r.Get<long>("completion_tokens"),
+                IntegrationCredentialId = r.OrNull<Guid>("integration_credential_id"),
             });
         }
         return rows;
     }
-
-    private static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    private static DateTime? Time(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDateTime(i);
-
-    private static Guid? Id(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetGuid(i);
-
-    private static byte[]? Bytes(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<byte[]>(i);
 }

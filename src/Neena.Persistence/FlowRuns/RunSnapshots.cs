@@ -3,6 +3,7 @@ using Neena.Domain.Catalogue;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
 using Neena.Persistence.Configurations;
+using Neena.Persistence.Sql;
 using Npgsql;
 
 namespace Neena.Persistence.FlowRuns;
@@ -139,7 +140,7 @@ public static class RunSnapshots
     {
         if (!await reader.ReadAsync(cancellationToken))
             return null;
-        var row = new Row(reader);
+        var row = new ColumnRow(reader);
         var organizationId = row.Uuid("organization_id");
         var status = row.Text("status");
         var approvalStatus = row.StringOrNull("approval_status");
@@ -154,7 +155,7 @@ public static class RunSnapshots
         var retryDelays = new Dictionary<Guid, TimeSpan>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            row = new Row(reader);
+            row = new ColumnRow(reader);
             var task = new TaskRun
             {
                 Id = row.Uuid("id"),
@@ -191,7 +192,7 @@ public static class RunSnapshots
         var dependencies = new List<TaskDependencyRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            row = new Row(reader);
+            row = new ColumnRow(reader);
             dependencies.Add(new TaskDependencyRow(row.Get<int>("source_task_operation"), row.Get<int>("target_task_operation"), row.StringOrNull("instruction")));
         }
 
@@ -199,7 +200,7 @@ public static class RunSnapshots
         var definitions = new Dictionary<Guid, TaskDefinition>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            row = new Row(reader);
+            row = new ColumnRow(reader);
             var definition = new TaskDefinition
             {
                 Id = row.Uuid("id"),
@@ -229,21 +230,5 @@ public static class RunSnapshots
         return tooDeep
             ? throw new UnreadableRunException($"The run's {what} nests deeper than {JsonDepth.MaxRead} levels of JSON and cannot be read.")
             : node;
-    }
-
-    /// <summary>The current row, its columns read by name.</summary>
-    private readonly struct Row(NpgsqlDataReader reader)
-    {
-        public T Get<T>(string column) => reader.GetFieldValue<T>(reader.GetOrdinal(column));
-
-        public T? OrNull<T>(string column) where T : struct =>
-            reader.GetOrdinal(column) is var i && reader.IsDBNull(i) ? null : reader.GetFieldValue<T>(i);
-
-        public Guid Uuid(string column) => Get<Guid>(column);
-
-        public string Text(string column) => Get<string>(column);
-
-        public string? StringOrNull(string column) =>
-            reader.GetOrdinal(column) is var i && reader.IsDBNull(i) ? null : reader.GetString(i);
     }
 }

@@ -55,6 +55,16 @@ public sealed class SqlWhere(string first, DynamicParameters parameters)
         return And(condition);
     }
 
+    /// <summary>A run's <c>triggered_time</c> within an inclusive period; an open end is not a condition.</summary>
+    public SqlWhere TriggeredBetween(string alias, DateTime? from, DateTime? to)
+    {
+        if (from is { } start)
+            And($"{alias}.triggered_time >= @from", "from", start);
+        if (to is { } end)
+            And($"{alias}.triggered_time <= @to", "to", end);
+        return this;
+    }
+
     /// <summary>A condition with no parameter (a state rule from <see cref="FlowRuns.RunConditionSql"/>).</summary>
     public SqlWhere And(string condition)
     {
