@@ -13,12 +13,14 @@ namespace Neena.Engine;
 internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
 {
     private readonly TaskAttempt _attempts = new(worker, rt);
+    private readonly ApprovalStep _approvals = new(worker, rt);
 
     /// <summary>Runs the scheduling loop; true when the run reached a final state, was parked, or is no longer ours to finish.</summary>
     public async Task<bool> ExecuteAsync(RunSnapshot snapshot, CancellationToken token)
     {
         var retryDelays = snapshot.RetryDelays;
         var tasks = snapshot.Tasks;
+        await _approvals.ExpireAsync(tasks, token);
         var byIndex = tasks.ToDictionary(t => t.TaskOperationIndex);
         var running = new Dictionary<Task<TaskOutcome>, TaskRun>();
         var failed = tasks.Any(TaskDecisions.StopsRun);
@@ -47,6 +49,12 @@ internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
                             continue; // backing off: it holds no slot meanwhile
                         }
                     }
+                    if (ApprovalStep.Handles(task, snapshot))
+                    {
+                        if (!await _approvals.AskAsync(task, token))
+                            break; // the lease is lost: the worker is stopping
+                        continue; // waiting holds no slot
+                    }
                     if (running.Count >= rt.Options.MaxConcurrentTasksPerRun)
                         break;
                     dueAt.Remove(task.Id);
@@ -58,8 +66,12 @@ internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
 
             if (running.Count == 0)
             {
-                if (nearest == TimeSpan.MaxValue)
+                // Only tasks waiting for an answer (and maybe for a retry) are left: the run waits parked.
+                var waiting = !failed && !draining.IsCancellationRequested && ApprovalStep.AnyWaiting(tasks);
+                if (nearest == TimeSpan.MaxValue && !waiting)
                     break;
+                if (waiting && nearest > rt.Options.RetryHoldLimit)
+                    return await _approvals.ParkAsync(token);
                 // Only tasks waiting for a retry are left.
                 if (nearest > rt.Options.RetryHoldLimit)
                     return await ParkAsync(nearest, token);

@@ -99,6 +99,7 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
         }
         problems.AddRange(DecisionProblems(operationInputs, dependencyInputs, edges, graphIsSound)
             .Select(p => new KeyValuePair<string, string>(p.Location, p.Message)));
+        problems.AddRange(ApprovalStepValidation.Problems(operationInputs, o => definitions.TryGetValue(o.TaskDefinition, out var d) ? d.PythonMethodName : null));
         if (mismatches.Count > 0)
         {
             // Only on this error path: the names of the tasks' integrations, for a message that says what would fit.

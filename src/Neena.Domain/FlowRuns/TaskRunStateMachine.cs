@@ -27,7 +27,7 @@ public static class TaskRunStateMachine
 
     /// <summary>A retried run's task runs that did not complete start over; completed ones are kept.</summary>
     public static readonly TaskRunTransition Resume =
-        new("resumed", [RunStatus.Pending, RunStatus.InProgress, RunStatus.Failed, RunStatus.Cancelled], RunStatus.Pending);
+        new("resumed", [RunStatus.Pending, RunStatus.InProgress, RunStatus.Failed, RunStatus.Cancelled, TaskRunStatus.Waiting], RunStatus.Pending);
 
     /// <summary>An attempt starts: an open task (pending, or in progress when a previous owner of the run was interrupted).</summary>
     public static readonly TaskRunTransition Start = new("started", RunStateMachine.OpenStatuses, RunStatus.InProgress);
@@ -45,20 +45,23 @@ public static class TaskRunStateMachine
     public static readonly TaskRunTransition Fail = new("failed", RunStateMachine.OpenStatuses, RunStatus.Failed);
 
     /// <summary>Ending a run cancels its open task runs.</summary>
-    public static readonly TaskRunTransition Cancel = new("cancelled", RunStateMachine.OpenStatuses, RunStatus.Cancelled);
+    public static readonly TaskRunTransition Cancel = new("cancelled", [.. RunStateMachine.OpenStatuses, TaskRunStatus.Waiting], RunStatus.Cancelled);
 
     /// <summary>
     /// Its incoming edges decided it does not run (issue 20): it ends without an attempt.
     /// </summary>
     public static readonly TaskRunTransition Skip = new("skipped", [RunStatus.Pending], TaskRunStatus.Skipped);
 
-    /// <summary>An approval step's attempt asks a person and waits (issue 20). Not yet applied by the engine.</summary>
-    public static readonly TaskRunTransition Wait = new("waiting", [RunStatus.InProgress], TaskRunStatus.Waiting);
+    /// <summary>
+    /// An approval step starts and asks a person (issue 20): one write from open to <c>waiting</c>, so the step is never
+    /// seen in progress. It holds no task slot, and the run parks holding no lease while nothing else runs.
+    /// </summary>
+    public static readonly TaskRunTransition Wait = new("waiting", RunStateMachine.OpenStatuses, TaskRunStatus.Waiting);
 
-    /// <summary>A person approved a waiting approval step (issue 20). Not yet applied by the engine.</summary>
+    /// <summary>A person approved a waiting approval step (issue 20): <c>PUT /flow_runs/approve_task</c>.</summary>
     public static readonly TaskRunTransition Approve = new("approved", [TaskRunStatus.Waiting], RunStatus.Completed);
 
-    /// <summary>A person rejected a waiting approval step, or it timed out (issue 20). Not yet applied by the engine.</summary>
+    /// <summary>A person rejected a waiting approval step (<c>reject_task</c>), or it timed out (the engine, when the run comes due).</summary>
     public static readonly TaskRunTransition Reject = new("rejected", [TaskRunStatus.Waiting], RunStatus.Failed);
 
     /// <summary>The message of a run that failed because some tasks could not run.</summary>

@@ -12,7 +12,7 @@ namespace Neena.Integrations.Core;
 /// <summary>Tasks that need no outside system: plumbing and testing aids for flows.</summary>
 [Integration("core", "Neena Core")]
 [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Task methods are invoked on an instance the invoker creates.")]
-public sealed class CoreIntegration
+public sealed partial class CoreIntegration
 {
     /// <summary>
     /// Longest wait a flow may ask for, whatever the engine allows; longer pauses belong in a scheduler, not a task occupying
