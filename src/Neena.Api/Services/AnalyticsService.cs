@@ -49,7 +49,7 @@ public sealed class AnalyticsService(NeenaDbContext db)
         {
             var day = DateOnly.FromDateTime(row.Day);
             var count = row.Runs;
-            counts[AnalyticsState.Of(row.Status, row.Awaiting ? null : ApprovalStatus.Approved, row.Retried ? 1 : 0)] += count;
+            counts[AnalyticsState.Of(row.Status, row.Awaiting ? null : ApprovalStatus.Approved, row.Retried ? 1 : 0, row.AwaitingAnswer)] += count;
             prompt += row.PromptTokens;
             completion += row.CompletionTokens;
             var d = days.GetValueOrDefault(day);
@@ -95,7 +95,7 @@ public sealed class AnalyticsService(NeenaDbContext db)
             RunStatus.Failed or RunStatus.Cancelled => false,
             _ => null,
         },
-        State: AnalyticsState.Of(r.Status, r.ApprovalStatus, r.RetryCount),
+        State: AnalyticsState.Of(r.Status, r.ApprovalStatus, r.RetryCount, r.AwaitingAnswer),
         Error: r.Error,
         Latency: r.LatencySeconds is { } seconds ? Math.Round(Math.Max(0, seconds), 3) : null,
         TotalTokens: r.TotalTokens,

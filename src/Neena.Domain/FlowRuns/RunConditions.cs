@@ -2,16 +2,19 @@ namespace Neena.Domain.FlowRuns;
 
 /// <summary>
 /// A named condition on a run's row: its status is one of <paramref name="Statuses"/> and, when set, whether an approval
-/// decision exists (<c>approval_status</c> not null) and whether it was retried (<c>retry_count</c> above 0). The C#
-/// form is <see cref="Matches"/>; <c>Neena.Persistence.FlowRuns.RunConditionSql</c> writes the SQL form of the same
-/// definition, and a test checks that the two agree on every state.
+/// decision exists (<c>approval_status</c> not null), whether it was retried (<c>retry_count</c> above 0), and whether it
+/// waits for a person (<paramref name="WaitsForPerson"/>: no approval decision yet, or one of its task runs is an approval
+/// step waiting for an answer, issue 20). The C# form is <see cref="Matches"/>; <c>Neena.Persistence.FlowRuns.RunConditionSql</c>
+/// writes the SQL form of the same definition, and a test checks that the two agree on every state.
 /// </summary>
-public sealed record RunCondition(string Name, IReadOnlyList<string> Statuses, bool? Decided = null, bool? Retried = null)
+public sealed record RunCondition(string Name, IReadOnlyList<string> Statuses, bool? Decided = null, bool? Retried = null, bool? WaitsForPerson = null)
 {
-    public bool Matches(string status, string? approvalStatus, int retryCount) =>
+    /// <param name="awaitingAnswer">Some task run of the run is <c>waiting</c> (<see cref="TaskRunConditions.AwaitingAnswer"/>).</param>
+    public bool Matches(string status, string? approvalStatus, int retryCount, bool awaitingAnswer = false) =>
         Statuses.Contains(status)
         && (Decided is null || Decided == (approvalStatus is not null))
-        && (Retried is null || Retried == (retryCount > 0));
+        && (Retried is null || Retried == (retryCount > 0))
+        && (WaitsForPerson is null || WaitsForPerson == (approvalStatus is null || awaitingAnswer));
 }
 
 /// <summary>The conditions on runs that code asks for by name instead of restating a status rule.</summary>
@@ -42,8 +45,9 @@ public static class RunConditions
 }
 
 /// <summary>
-/// The states of analytics (seed 003), each a condition on a run: awaiting approval = <c>PAUSED</c>, approved and
-/// unfinished = <c>PENDING</c>, unfinished after a retry = <c>RESUMED</c>, and the three endings. Every run is in exactly one.
+/// The states of analytics (seed 003), each a condition on a run: waiting for a person (awaiting approval, or at an
+/// approval step, issue 20) = <c>PAUSED</c>, otherwise approved and unfinished = <c>PENDING</c>, unfinished after a retry
+/// = <c>RESUMED</c>, and the three endings. Every run is in exactly one.
 /// </summary>
 public static class AnalyticsState
 {
@@ -59,18 +63,18 @@ public static class AnalyticsState
     /// <summary>Each state's condition, in the order <see cref="All"/> lists the states.</summary>
     public static readonly IReadOnlyDictionary<string, RunCondition> Conditions = new Dictionary<string, RunCondition>(StringComparer.Ordinal)
     {
-        [Pending] = new(Pending, RunStateMachine.OpenStatuses, Decided: true, Retried: false),
-        [Paused] = RunConditions.AwaitingApproval with { Name = Paused },
-        [Resumed] = new(Resumed, RunStateMachine.OpenStatuses, Decided: true, Retried: true),
+        [Pending] = new(Pending, RunStateMachine.OpenStatuses, Decided: true, Retried: false, WaitsForPerson: false),
+        [Paused] = new(Paused, RunStateMachine.OpenStatuses, WaitsForPerson: true),
+        [Resumed] = new(Resumed, RunStateMachine.OpenStatuses, Decided: true, Retried: true, WaitsForPerson: false),
         [Completed] = new(Completed, [RunStatus.Completed]),
         [Failed] = new(Failed, [RunStatus.Failed]),
         [Cancelled] = new(Cancelled, [RunStatus.Cancelled]),
     };
 
-    /// <summary>The state of a run with this status, approval and number of retries.</summary>
+    /// <summary>The state of a run with this status, approval and number of retries, and whether a task run of it waits for an answer.</summary>
     /// <exception cref="InvalidOperationException">The row is in no state (an open run in progress without approval cannot exist).</exception>
-    public static string Of(string status, string? approval, int retries) =>
-        All.FirstOrDefault(s => Conditions[s].Matches(status, approval, retries))
+    public static string Of(string status, string? approval, int retries, bool awaitingAnswer = false) =>
+        All.FirstOrDefault(s => Conditions[s].Matches(status, approval, retries, awaitingAnswer))
         ?? throw new InvalidOperationException($"A run that is {status} with approval '{approval}' has no analytics state.");
 }
 

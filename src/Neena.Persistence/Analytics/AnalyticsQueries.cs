@@ -18,6 +18,9 @@ public sealed class AnalyticsQueries(NeenaDbContext db)
     private static readonly Dictionary<string, string> StateConditions =
         AnalyticsState.Conditions.ToDictionary(c => c.Key, c => RunConditionSql.For(c.Value), StringComparer.Ordinal);
 
+    // Only an open run can wait at an approval step: ended ones skip the look-up of their task runs.
+    private static readonly string AwaitingAnswer = $"({RunConditionSql.For(RunConditions.Open)} AND {RunConditionSql.AwaitingAnswer()})";
+
     // Seconds from the start (approval, else creation) to the end, as runs' duration_ms measures it.
     private const string LatencySeconds = "extract(epoch FROM (r.end_time - coalesce(r.start_time, r.created_date)))::float8";
 
@@ -44,6 +47,7 @@ public sealed class AnalyticsQueries(NeenaDbContext db)
                 SELECT r.id, r.triggered_time FROM flow_runs r WHERE {where}
                 ORDER BY r.triggered_time DESC, r.id DESC OFFSET @skip LIMIT @limit)
             SELECT r.id, r.flow_request_id, coalesce(r.triggered_time, r.created_date) AS date, r.status, r.approval_status, r.retry_count,
+                   {AwaitingAnswer} AS awaiting_answer,
                    CASE WHEN r.end_time IS NULL THEN NULL ELSE {LatencySeconds} END AS latency_seconds,
                    r.ran_by_user_id, r.run_type, r.ran_by_type, r.ran_by_id, q.request_instructions AS inputs, res.body AS outputs,
                    coalesce(r.prompt_tokens + r.completion_tokens,
@@ -76,12 +80,12 @@ public sealed class AnalyticsQueries(NeenaDbContext db)
         where.TriggeredBetween("r", filter.From, filter.To);
         var sql = $"""
             SELECT (coalesce(r.triggered_time, r.created_date) AT TIME ZONE 'UTC')::date AS day, r.status,
-                   r.approval_status IS NULL AS awaiting, r.retry_count > 0 AS retried,
+                   r.approval_status IS NULL AS awaiting, r.retry_count > 0 AS retried, {AwaitingAnswer} AS awaiting_answer,
                    count(*) AS runs,
                    coalesce(sum(coalesce(r.prompt_tokens, {OpenRunTokens("prompt_tokens")})), 0)::bigint AS prompt_tokens,
                    coalesce(sum(coalesce(r.completion_tokens, {OpenRunTokens("completion_tokens")})), 0)::bigint AS completion_tokens
             FROM flow_runs r WHERE {where}
-            GROUP BY 1, 2, 3, 4
+            GROUP BY 1, 2, 3, 4, 5
             ORDER BY 1;
             SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {LatencySeconds}) AS p50,
                    percentile_cont(0.95) WITHIN GROUP (ORDER BY {LatencySeconds}) AS p95

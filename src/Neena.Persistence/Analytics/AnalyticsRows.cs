@@ -16,6 +16,9 @@ public sealed class AnalyticsRunRow
     public string Status { get; init; } = "";
     public string? ApprovalStatus { get; init; }
     public int RetryCount { get; init; }
+
+    /// <summary>A task run of the run is an approval step waiting for an answer (issue 20).</summary>
+    public bool AwaitingAnswer { get; init; }
     /// <summary>Seconds from the start (approval, else creation) to the end; null while the run is open.</summary>
     public double? LatencySeconds { get; init; }
     public Guid? RanByUserId { get; init; }
@@ -43,6 +46,9 @@ public sealed class AnalyticsDayRow
     /// <summary>No approval decision yet.</summary>
     public bool Awaiting { get; init; }
     public bool Retried { get; init; }
+
+    /// <summary>A task run of the runs is an approval step waiting for an answer (issue 20).</summary>
+    public bool AwaitingAnswer { get; init; }
     public long Runs { get; init; }
     public long PromptTokens { get; init; }
     public long CompletionTokens { get; init; }

@@ -25,8 +25,20 @@ public static class RunConditionSql
             parts.Add($"{column}approval_status IS {(decided ? "NOT NULL" : "NULL")}");
         if (condition.Retried is { } retried)
             parts.Add($"{column}retry_count {(retried ? "> 0" : "= 0")}");
+        if (condition.WaitsForPerson is { } waits)
+        {
+            // A subquery on the run's task runs: only for statements on runs, never for an index filter.
+            if (alias is null)
+                throw new ArgumentException($"'{condition.Name}' reads the run's task runs and needs the run row's alias.", nameof(alias));
+            var person = $"({column}approval_status IS NULL OR {AwaitingAnswer(alias)})";
+            parts.Add(waits ? person : $"NOT {person}");
+        }
         return parts.Count == 1 ? parts[0] : new StringBuilder("(").AppendJoin(" AND ", parts).Append(')').ToString();
     }
+
+    /// <summary>Whether some task run of the run row <paramref name="runAlias"/> is an approval step waiting for an answer.</summary>
+    public static string AwaitingAnswer(string runAlias = "r") =>
+        $"EXISTS (SELECT 1 FROM task_runs aw WHERE aw.flow_run_id = {runAlias}.id AND {For(TaskRunConditions.AwaitingAnswer, "aw")})";
 
     /// <param name="alias">The task run row's alias; null for bare column names.</param>
     public static string For(TaskRunCondition condition, string? alias = "t")

@@ -6,15 +6,17 @@ namespace Neena.IntegrationTests.FlowRuns;
 
 /// <summary>
 /// Every named condition on runs has one definition with two forms, C# and SQL: on every state a run row can be in
-/// (each status, with and without an approval decision, retried or not) PostgreSQL and C# must agree.
+/// (each status, with and without an approval decision, retried or not, with or without a task run waiting at an
+/// approval step) PostgreSQL and C# must agree.
 /// </summary>
 public sealed class RunConditionsAgreementTests(EngineOffFactory factory) : IClassFixture<EngineOffFactory>
 {
     private static readonly string?[] Approvals = [null, ApprovalStatus.Approved, ApprovalStatus.Rejected];
     private static readonly int[] RetryCounts = [0, 1, 3];
 
-    private static IEnumerable<(string Status, string? Approval, int Retries)> EveryRowState() =>
-        from status in RunStatus.All from approval in Approvals from retries in RetryCounts select (status, approval, retries);
+    private static IEnumerable<(string Status, string? Approval, int Retries, bool AwaitingAnswer)> EveryRowState() =>
+        from status in RunStatus.All from approval in Approvals from retries in RetryCounts from answer in new[] { false, true }
+        select (status, approval, retries, answer);
 
     private static IEnumerable<RunCondition> EveryCondition() => RunConditions.All.Concat(AnalyticsState.Conditions.Values);
 
@@ -23,20 +25,31 @@ public sealed class RunConditionsAgreementTests(EngineOffFactory factory) : ICla
     {
         await using var connection = new NpgsqlConnection(factory.ConnectionString);
         await connection.OpenAsync();
+        // The run's task runs, as the conditions that read them see them: a temporary table hides the real one on this
+        // connection, holding one approval step waiting for an answer, of the run with id `waiting`.
+        var waiting = Guid.NewGuid();
+        await using (var create = new NpgsqlCommand("CREATE TEMP TABLE task_runs (flow_run_id uuid, status text, next_attempt_at timestamptz)", connection))
+            await create.ExecuteNonQueryAsync();
+        await using (var insert = new NpgsqlCommand("INSERT INTO task_runs VALUES ($1, 'waiting', NULL)", connection))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = waiting });
+            await insert.ExecuteNonQueryAsync();
+        }
         var disagreements = new List<string>();
         foreach (var condition in EveryCondition())
         {
             var sql = RunConditionSql.For(condition);
-            foreach (var (status, approval, retries) in EveryRowState())
+            foreach (var (status, approval, retries, answer) in EveryRowState())
             {
                 await using var command = new NpgsqlCommand(
-                    $"SELECT {sql} FROM (VALUES ($1::text, $2::text, $3::int)) AS r(status, approval_status, retry_count)", connection);
+                    $"SELECT {sql} FROM (VALUES ($1::text, $2::text, $3::int, $4::uuid)) AS r(status, approval_status, retry_count, id)", connection);
                 command.Parameters.Add(new NpgsqlParameter { Value = status });
                 command.Parameters.Add(new NpgsqlParameter { Value = (object?)approval ?? DBNull.Value });
                 command.Parameters.Add(new NpgsqlParameter { Value = retries });
+                command.Parameters.Add(new NpgsqlParameter { Value = answer ? waiting : Guid.NewGuid() });
                 var inSql = (bool)(await command.ExecuteScalarAsync())!;
-                if (inSql != condition.Matches(status, approval, retries))
-                    disagreements.Add($"{condition.Name} on ({status}, {approval ?? "null"}, {retries}): SQL {inSql}, C# {!inSql}");
+                if (inSql != condition.Matches(status, approval, retries, answer))
+                    disagreements.Add($"{condition.Name} on ({status}, {approval ?? "null"}, {retries}, waiting step {answer}): SQL {inSql}, C# {!inSql}");
             }
         }
         Assert.Empty(disagreements);
@@ -80,10 +93,14 @@ public sealed class RunConditionsAgreementTests(EngineOffFactory factory) : ICla
     [Fact]
     public void AnalyticsStates_EveryPossibleRun_IsInExactlyOne()
     {
-        // A run awaiting approval is pending; approval or retry makes it in progress; only in_progress without a decision cannot exist.
-        var possible = EveryRowState().Where(s => !(s.Approval is null && s.Status == RunStatus.InProgress));
-        foreach (var (status, approval, retries) in possible)
-            Assert.Single(AnalyticsState.All, s => AnalyticsState.Conditions[s].Matches(status, approval, retries));
+        // A run awaiting approval is pending; approval or retry makes it in progress; only in_progress without a decision cannot
+        // exist, and only an approved run has task runs, one of which may wait at an approval step.
+        var possible = EveryRowState().Where(s => !(s.Approval is null && s.Status == RunStatus.InProgress) && !(s.AwaitingAnswer && s.Approval != ApprovalStatus.Approved));
+        foreach (var (status, approval, retries, answer) in possible)
+            Assert.Single(AnalyticsState.All, s => AnalyticsState.Conditions[s].Matches(status, approval, retries, answer));
+        // Approved and in progress, at an approval step: paused, whether retried or not.
+        Assert.Equal(AnalyticsState.Paused, AnalyticsState.Of(RunStatus.InProgress, ApprovalStatus.Approved, 0, awaitingAnswer: true));
+        Assert.Equal(AnalyticsState.Paused, AnalyticsState.Of(RunStatus.InProgress, ApprovalStatus.Approved, 2, awaitingAnswer: true));
     }
 
     [Fact]
