@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
-using Neena.Api.Errors;
 using Neena.Api.Contracts.FlowRuns;
+using Neena.Api.Errors;
 using Neena.Api.Services;
 using Neena.Persistence;
 

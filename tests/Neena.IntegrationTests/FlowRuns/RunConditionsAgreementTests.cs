@@ -15,7 +15,10 @@ public sealed class RunConditionsAgreementTests(EngineOffFactory factory) : ICla
     private static readonly int[] RetryCounts = [0, 1, 3];
 
     private static IEnumerable<(string Status, string? Approval, int Retries, bool AwaitingAnswer)> EveryRowState() =>
-        from status in RunStatus.All from approval in Approvals from retries in RetryCounts from answer in new[] { false, true }
+        from status in RunStatus.All
+        from approval in Approvals
+        from retries in RetryCounts
+        from answer in new[] { false, true }
         select (status, approval, retries, answer);
 
     private static IEnumerable<RunCondition> EveryCondition() => RunConditions.All.Concat(AnalyticsState.Conditions.Values);
