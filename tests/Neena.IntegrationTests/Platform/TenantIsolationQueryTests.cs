@@ -20,7 +20,7 @@ namespace Neena.IntegrationTests.Platform;
 /// </summary>
 public sealed class TenantIsolationQueryTests(EngineOffFactory factory) : IClassFixture<EngineOffFactory>
 {
-    private static readonly Type[] QueryClasses = [typeof(FlowRunQueries), typeof(AnalyticsQueries), typeof(IdempotencyKeys), typeof(ApiKeyCommands)];
+    private static readonly Type[] QueryClasses = [typeof(FlowRunQueries), typeof(AnalyticsQueries), typeof(IdempotencyKeys), typeof(ApiKeyCommands), typeof(ApprovalAnswers)];
 
     /// <summary>The tenant-scoped statements <see cref="AnotherOrganizationsIds_ReadAndChangeNothing"/> calls.</summary>
     private static readonly string[] Covered =
@@ -29,6 +29,7 @@ public sealed class TenantIsolationQueryTests(EngineOffFactory factory) : IClass
         "AnalyticsQueries.RunsAsync", "AnalyticsQueries.SummaryAsync",
         "IdempotencyKeys.ReserveAsync", "IdempotencyKeys.PollAsync", "IdempotencyKeys.CompleteAsync", "IdempotencyKeys.ReleaseAsync",
         "ApiKeyCommands.ForShare", "ApiKeyCommands.RevokeTreeAsync",
+        "ApprovalAnswers.AnswerAsync",
     ];
 
     /// <summary>Statements for every organization at once, by design: the expiry sweep, and the last uses authentication recorded.</summary>
@@ -112,6 +113,24 @@ public sealed class TenantIsolationQueryTests(EngineOffFactory factory) : IClass
         Assert.Equal(1, await RevokeAsync(asA, tenantA, childKey.Id));
         await keys.ReleaseAsync(tenantA, "working", default);
         Assert.Equal((false, null), await keys.PollAsync(tenantA, "working", default));
+
+        // An approval step of A's run (made waiting here: no engine runs in this factory): B's answer finds nothing.
+        var step = (await new FlowRunQueries(asA).GetAsync(tenantA, run, default))!.Tasks.Single().Id;
+        await using (var wait = dataSource.CreateCommand("UPDATE task_runs SET status = 'waiting' WHERE id = $1"))
+        {
+            wait.Parameters.Add(new NpgsqlParameter { Value = step });
+            await wait.ExecuteNonQueryAsync();
+        }
+        Assert.Equal(ApprovalAnswerOutcome.NotFound, (await AnswerAsync(asB, tenantB, step)).Outcome);
+        Assert.Equal(ApprovalAnswerOutcome.Applied, (await AnswerAsync(asA, tenantA, step)).Outcome);
+    }
+
+    private static async Task<ApprovalAnswer> AnswerAsync(Neena.Persistence.NeenaDbContext db, Tenant tenant, Guid taskRun)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var answer = await new ApprovalAnswers(db).AnswerAsync(tenant, taskRun, approve: true, "test@example.com", DateTime.UtcNow, null, default);
+        await transaction.CommitAsync();
+        return answer;
     }
 
     private static async Task<int> RevokeAsync(Neena.Persistence.NeenaDbContext db, Tenant tenant, Guid key)

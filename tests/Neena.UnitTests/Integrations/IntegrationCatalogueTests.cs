@@ -22,7 +22,7 @@ public sealed class IntegrationCatalogueTests
         Assert.Equal("CoreIntegration", core.ClassName);
         Assert.Equal("Neena Core", core.Name);
         Assert.Equal(IntegrationAuthType.None, core.AuthType);
-        Assert.Equal(["Echo", "Compose Text", "Wait", "Raise Error"], core.Tasks.Select(t => t.TaskName));
+        Assert.Equal(["Approval", "Echo", "Compose Text", "Wait", "Raise Error"], core.Tasks.Select(t => t.TaskName));
         Assert.Equal(["HTTP Request"], catalogue.Integrations[1].Tasks.Select(t => t.TaskName));
         Assert.Same(catalogue, IntegrationCatalogue.BuiltIn);
     }
