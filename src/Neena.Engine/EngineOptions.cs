@@ -34,6 +34,9 @@ public sealed class EngineOptions
     /// <summary>Tasks of one run executed at once (independent branches).</summary>
     public int MaxConcurrentTasksPerRun { get; set; } = 4;
 
+    /// <summary>Items a <c>for_each</c> task may have (issue 20); an array with more fails the task with a clear error.</summary>
+    public int MaxForEachItems { get; set; } = 1000;
+
     /// <summary>Time limit of one attempt of one task; a timeout counts as a transient failure.</summary>
     public double TaskTimeoutSeconds { get; set; } = 300;
 
@@ -93,6 +96,8 @@ public sealed class EngineOptions
             return "Engine:LeaseSeconds must be at least 1.";
         if (MaxConcurrentRuns < 1 || MaxConcurrentTasks < 1 || MaxConcurrentTasksPerRun < 1)
             return "Engine:MaxConcurrentRuns, MaxConcurrentTasks and MaxConcurrentTasksPerRun must be at least 1.";
+        if (MaxForEachItems < 0)
+            return "Engine:MaxForEachItems must be at least 0.";
         if (!(TaskTimeoutSeconds > 0))
             return "Engine:TaskTimeoutSeconds must be positive.";
         if (MaxAttempts < 1)

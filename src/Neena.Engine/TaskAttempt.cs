@@ -79,7 +79,7 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
             // records it in the same statement. Preparation that may ask the model runs after the start, so that the task
             // reads in_progress while the model answers.
             PreparedTask? prepared = null;
-            if (!rt.Preparer.UsesModel && Resolve(task, snapshot) is { } resolved)
+            if (!rt.Preparer.UsesModel && task.ForEach is null && Resolve(task, snapshot) is { } resolved)
             {
                 prepared = await rt.Preparer.PrepareAsync(Preparation(task, view, snapshot, resolved.Definition), attempt.Token);
                 (task.Attempt, task.StartTime) = await rt.Lease.StartPreparedTaskAsync(
@@ -91,9 +91,14 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
             }
             task.Status = TaskRunStateMachine.Start.To;
             started = true;
-            attempt.CancelAfter(options.TaskTimeout);
+            // A for_each task's time limit applies to each item's call (ForEachAttempt), not to all of them together.
+            if (task.ForEach is null)
+                attempt.CancelAfter(options.TaskTimeout);
 
-            var output = await AttemptAsync(task, view, snapshot, prepared, attempt.Token, token);
+            var output = task.ForEach is null
+                ? await AttemptAsync(task, view, snapshot, prepared, attempt.Token, token)
+                : await new ForEachAttempt(worker, rt).RunAsync(task, view, snapshot,
+                    (item, itemToken) => AttemptAsync(task, view, snapshot, null, itemToken, token, item), attempt.Token);
             StorableOutput.Ensure(output);
 
             await rt.Lease.CompleteTaskAsync(worker.RunId, task.Id, output, token);
@@ -130,7 +135,8 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
     /// One attempt: find the implementation, prepare the input (recorded) unless <paramref name="prepared"/> was already
     /// (prepared and recorded with the start), run the task within its time limit.
     /// </summary>
-    private async Task<JsonNode?> AttemptAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, PreparedTask? prepared, CancellationToken attempt, CancellationToken token)
+    private async Task<JsonNode?> AttemptAsync(
+        TaskRun task, List<TaskRun> view, RunSnapshot snapshot, PreparedTask? prepared, CancellationToken attempt, CancellationToken token, ForEachItem? item = null)
     {
         if (!snapshot.Definitions.TryGetValue(task.TaskDefinitionId, out var definition))
             throw new TaskFailedException($"Task definition {task.TaskDefinitionId} does not exist.");
@@ -139,9 +145,11 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
 
         if (prepared is null)
         {
-            prepared = await rt.Preparer.PrepareAsync(Preparation(task, view, snapshot, definition), attempt);
-            // The tokens travel with the preparation's own write: no extra round trip per task.
-            await rt.Lease.SavePreparationAsync(worker.RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, prepared.Model, token);
+            prepared = await rt.Preparer.PrepareAsync(Preparation(task, view, snapshot, definition) with { Item = item }, attempt);
+            // The tokens travel with the preparation's own write: no extra round trip per task. Of a for_each task's items,
+            // the first one's preparation is kept (and every one that asked the model, for its tokens).
+            if (item is null || item.Index == 0 || prepared.Usage.PromptTokens + prepared.Usage.CompletionTokens > 0)
+                await rt.Lease.SavePreparationAsync(worker.RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, prepared.Model, token);
         }
         if (prepared.Error is not null)
             throw new TaskFailedException(prepared.Error);
@@ -264,5 +272,6 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
         Join = t.Join,
         ContinueOnFailure = t.ContinueOnFailure,
         Conditions = (JsonObject?)t.Conditions?.DeepClone(),
+        ForEach = t.ForEach,
     };
 }

@@ -38,6 +38,7 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<TaskDependency> TaskDependencies => Set<TaskDependency>();
     public DbSet<FlowRun> FlowRuns => Set<FlowRun>();
     public DbSet<TaskRun> TaskRuns => Set<TaskRun>();
+    public DbSet<TaskRunItem> TaskRunItems => Set<TaskRunItem>();
     public DbSet<FlowResult> FlowResults => Set<FlowResult>();
     public DbSet<IntegrationCredential> IntegrationCredentials => Set<IntegrationCredential>();
     public DbSet<WebhookTriggerDefinition> WebhookTriggerDefinitions => Set<WebhookTriggerDefinition>();

@@ -96,6 +96,22 @@ internal static class BindingEvaluator
                 }
                 error = $"{Describe(reference)}: no request metadata object has the key '{key}'";
                 return null;
+            case BindingReference.Item(var itemPath):
+                if (request.Item is not { } forEachItem)
+                {
+                    error = $"{Describe(reference)}: only a for_each task has an item";
+                    return null;
+                }
+                return ForEachItems.Step(forEachItem.Value, itemPath) is { } atPath ? atPath
+                    : itemPath.Count == 0 ? null
+                    : Missing(out error, $"{Describe(reference)}: item {forEachItem.Index} has nothing at '{string.Join('.', itemPath)}'");
+            case BindingReference.ItemIndex:
+                if (request.Item is not { } current)
+                {
+                    error = $"{Describe(reference)}: only a for_each task has an item";
+                    return null;
+                }
+                return JsonValue.Create(current.Index);
             case BindingReference.TaskResult(var index, var path):
                 {
                     var source = request.RunTasks.FirstOrDefault(t => t.TaskOperationIndex == index);
@@ -131,6 +147,12 @@ internal static class BindingEvaluator
         }
     }
 
+    private static JsonNode? Missing(out string error, string message)
+    {
+        error = message;
+        return null;
+    }
+
     /// <summary>One dot-path step: an object property, or an array element when the segment is a number.</summary>
     private static JsonNode? Step(JsonNode? node, string segment) => node switch
     {
@@ -147,6 +169,8 @@ internal static class BindingEvaluator
         BindingReference.TaskResult(var index, var path) => path.Count == 0
             ? $"{{{{tasks.{index}.result}}}}"
             : $"{{{{tasks.{index}.result.{string.Join('.', path)}}}}}",
+        BindingReference.Item(var path) => path.Count == 0 ? "{{item}}" : $"{{{{item.{string.Join('.', path)}}}}}",
+        BindingReference.ItemIndex => "{{item_index}}",
         _ => reference.ToString(),
     };
 

@@ -27,7 +27,11 @@ public sealed record PreparationRequest(
     TaskRun Task,
     TaskDefinitionInfo Definition,
     IReadOnlyCollection<TaskRun> RunTasks,
-    IReadOnlyList<DependencyInfo>? Dependencies = null);
+    IReadOnlyList<DependencyInfo>? Dependencies = null)
+{
+    /// <summary>The current item of a <c>for_each</c> task (issue 20): <c>{{item…}}</c> and <c>{{item_index}}</c> bind to it.</summary>
+    public ForEachItem? Item { get; init; }
+}
 
 /// <summary>
 /// The prepared input, what was recorded as asked (<see cref="Prompt"/>: with a model, the messages sent, null

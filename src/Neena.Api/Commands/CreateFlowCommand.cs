@@ -93,7 +93,7 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                     problems.Add(new(location, $"unknown parameter '{name}' of task '{definition.TaskName}'"));
                     continue;
                 }
-                foreach (var error in BindingErrors(value, operation.Index, ancestors))
+                foreach (var error in BindingErrors(value, operation.Index, ancestors, allowItem: operation.ForEach is not null))
                     problems.Add(new(location, error));
             }
         }
@@ -196,7 +196,7 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                 problems.Add(new(location, error));
             else if (parts is not [{ Reference: { } reference }])
                 problems.Add(new(location, "must be exactly one binding, such as \"{{tasks.0.result.items}}\", with no text around it"));
-            else if (reference is BindingReference.TaskStatus or BindingReference.TaskError)
+            else if (reference is BindingReference.TaskStatus or BindingReference.TaskError || reference.IsItem)
                 problems.Add(new(location, "must be a binding to a JSON array: request.metadata.KEY or tasks.INDEX.result[.PATH]"));
             else if (graphIsSound && reference.ReferencedTask is { } index && !FlowGraph.Ancestors(operation.Index, edges).Contains(index))
                 problems.Add(new(location, $"task {index} is not an ancestor of task operation {operation.Index}"));
@@ -211,6 +211,8 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                 continue;
             var target = dependencies[i].TargetTaskOperation;
             var ancestors = FlowGraph.Ancestors(target, edges);
+            // {{item…}} in a condition is decided per item, so only on the incoming edges of a for_each operation.
+            var forEachTarget = operations.Any(o => o.Index == target && o.ForEach is not null);
             for (var g = 0; g < parsed.Any.Count; g++)
             {
                 for (var t = 0; t < parsed.Any[g].Count; t++)
@@ -218,7 +220,7 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                     var test = parsed.Any[g][t];
                     foreach (var (side, value) in new[] { ("left", test.Left), ("right", test.Right) })
                     {
-                        foreach (var message in BindingErrors(value, target, ancestors, conditionSide: true))
+                        foreach (var message in BindingErrors(value, target, ancestors, conditionSide: true, allowItem: forEachTarget))
                             problems.Add(new($"{location}.any.{g}.all.{t}.{side}", message));
                     }
                 }
@@ -228,7 +230,7 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
     }
 
     /// <summary>Every string inside a binding value is a template; its task references must name ancestors.</summary>
-    private static IEnumerable<string> BindingErrors(JsonNode? value, int operationIndex, IReadOnlySet<int> ancestors, bool conditionSide = false)
+    private static IEnumerable<string> BindingErrors(JsonNode? value, int operationIndex, IReadOnlySet<int> ancestors, bool conditionSide = false, bool allowItem = false)
     {
         switch (value)
         {
@@ -239,18 +241,22 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                 foreach (var reference in parts.Select(p => p.Reference).OfType<BindingReference>())
                 {
                     // Preparation cannot resolve them yet: until the engine does (issue 20), only conditions may use them.
-                    if (!conditionSide && reference is (BindingReference.TaskStatus or BindingReference.TaskError))
+                    if (reference.IsItem && !allowItem)
+                        yield return conditionSide
+                            ? "{{item}}, {{item.PATH}} and {{item_index}} are usable only in conditions on the incoming edges of a task operation with for_each"
+                            : "{{item}}, {{item.PATH}} and {{item_index}} are usable only in a task operation with for_each";
+                    else if (!conditionSide && reference is (BindingReference.TaskStatus or BindingReference.TaskError))
                         yield return $"task {reference.ReferencedTask}'s status and error are usable only in dependency conditions";
                     else if (reference.ReferencedTask is { } index && !ancestors.Contains(index))
                         yield return $"task {index} is not an ancestor of task operation {operationIndex}";
                 }
                 break;
             case JsonObject o:
-                foreach (var child in o.SelectMany(p => BindingErrors(p.Value, operationIndex, ancestors, conditionSide)))
+                foreach (var child in o.SelectMany(p => BindingErrors(p.Value, operationIndex, ancestors, conditionSide, allowItem)))
                     yield return child;
                 break;
             case JsonArray a:
-                foreach (var child in a.SelectMany(item => BindingErrors(item, operationIndex, ancestors, conditionSide)))
+                foreach (var child in a.SelectMany(item => BindingErrors(item, operationIndex, ancestors, conditionSide, allowItem)))
                     yield return child;
                 break;
             default:

@@ -72,7 +72,8 @@ internal static class FlowRunReads
         PromptTokens: t.PromptTokens,
         CompletionTokens: t.CompletionTokens,
         IntegrationCredential: t.IntegrationCredentialId,
-        DurationMs: t.StartTime is { } start && t.EndTime is { } end ? Milliseconds(start, end) : null);
+        DurationMs: t.StartTime is { } start && t.EndTime is { } end ? Milliseconds(start, end) : null,
+        Items: TaskRunItems.From(t.Items));
 
     private static long Milliseconds(DateTime start, DateTime end) => Math.Max(0, (long)Math.Round((end - start).TotalMilliseconds));
 }

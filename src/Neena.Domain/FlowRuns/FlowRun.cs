@@ -225,6 +225,9 @@ public sealed class TaskRun : ITenantOwned, IAudited, IHasId
     /// </summary>
     public JsonObject? Conditions { get; set; }
 
+    /// <summary>The operation's <c>for_each</c> binding (issue 20), copied at approval; null: the task runs once.</summary>
+    public string? ForEach { get; set; }
+
     public DateTime CreatedDate { get; set; }
     public DateTime ModifiedDate { get; set; }
     public string? CreatedByEmail { get; set; }

@@ -44,7 +44,11 @@ public static class TaskDecisions
     /// Whether the edge <paramref name="source"/> → <paramref name="target"/> is taken: the source completed or failed
     /// tolerated (a skipped source's edges are not), and the edge's condition, if any, holds.
     /// </summary>
-    public static bool IsTaken(TaskRun source, TaskRun target, IReadOnlyDictionary<int, TaskRun> byIndex, RequestValues request)
+    /// <remarks>
+    /// A condition naming <c>{{item…}}</c> (on an edge into a <c>for_each</c> task) is decided per item: without
+    /// <paramref name="item"/> it counts as taken, so the task runs and <see cref="ItemRuns"/> decides each item.
+    /// </remarks>
+    public static bool IsTaken(TaskRun source, TaskRun target, IReadOnlyDictionary<int, TaskRun> byIndex, RequestValues request, ForEachItem? item = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
@@ -54,8 +58,10 @@ public static class TaskDecisions
         if (target.Conditions?[key] is not JsonObject stored)
             return true;
         // Validated when the flow was saved; a stored condition that no longer parses takes no edge rather than guess.
+        if (item is null && target.ForEach is not null && ForEachConditions.MentionsItem(stored))
+            return true;
         var condition = DependencyCondition.Parse(stored, "condition", []);
-        return condition is not null && condition.Evaluate(side => Resolve(side, byIndex, request));
+        return condition is not null && condition.Evaluate(side => Resolve(side, byIndex, request, item));
     }
 
     /// <summary>The decision on an open task run (<see cref="TaskRunStateMachine.Start"/> allows its status); others wait.</summary>
@@ -80,8 +86,27 @@ public static class TaskDecisions
         return met ? TaskDecision.Run : TaskDecision.Skip;
     }
 
+    /// <summary>
+    /// Whether one item of a running <c>for_each</c> task runs: its incoming edges decided again with the item's values
+    /// (every source has ended, as the task runs), under its join. An item that does not run ends <c>skipped</c>.
+    /// </summary>
+    public static bool ItemRuns(TaskRun task, IReadOnlyDictionary<int, TaskRun> byIndex, RequestValues request, ForEachItem item)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(byIndex);
+        var sources = task.DependsOn.Select(i => byIndex.GetValueOrDefault(i)).OfType<TaskRun>().ToList();
+        if (sources.Count == 0)
+            return true;
+        var taken = sources.Count(s => IsTaken(s, task, byIndex, request, item));
+        return task.Join == TaskJoin.Any ? taken > 0 : taken == sources.Count;
+    }
+
+    /// <summary>A binding's value over the run's task runs and request (a <c>for_each</c> array); null where nothing is.</summary>
+    public static JsonNode? ResolveBinding(string binding, IReadOnlyDictionary<int, TaskRun> byIndex, RequestValues request) =>
+        Resolve(JsonValue.Create(binding), byIndex, request, item: null);
+
     /// <summary>A condition's side: a binding string resolves over the run's task runs and request; anything else is itself.</summary>
-    private static JsonNode? Resolve(JsonNode? side, IReadOnlyDictionary<int, TaskRun> byIndex, RequestValues request)
+    private static JsonNode? Resolve(JsonNode? side, IReadOnlyDictionary<int, TaskRun> byIndex, RequestValues request, ForEachItem? item)
     {
         if (side is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
             return side;
@@ -90,18 +115,22 @@ public static class TaskDecisions
         if (error is not null || parts.All(p => p.Reference is null))
             return side;
         if (parts is [{ Reference: { } only }])
-            return Lookup(only, byIndex, request);
+            return Lookup(only, byIndex, request, item);
         var builder = new StringBuilder();
         foreach (var part in parts)
-            builder.Append(part.Reference is null ? part.Text : TextOf(Lookup(part.Reference, byIndex, request)));
+            builder.Append(part.Reference is null ? part.Text : TextOf(Lookup(part.Reference, byIndex, request, item)));
         return JsonValue.Create(builder.ToString());
     }
 
     /// <summary>A reference's value; null for what does not exist (conditions test it with <c>exists</c>).</summary>
-    private static JsonNode? Lookup(BindingReference reference, IReadOnlyDictionary<int, TaskRun> byIndex, RequestValues request)
+    private static JsonNode? Lookup(BindingReference reference, IReadOnlyDictionary<int, TaskRun> byIndex, RequestValues request, ForEachItem? item)
     {
         switch (reference)
         {
+            case BindingReference.Item(var itemPath):
+                return item is null ? null : ForEachItems.Step(item.Value, itemPath);
+            case BindingReference.ItemIndex:
+                return item is null ? null : JsonValue.Create(item.Index);
             case BindingReference.RequestInstructions:
                 return JsonValue.Create(request.Instructions);
             case BindingReference.RequestName:

@@ -18,6 +18,15 @@ public abstract record BindingReference
     /// <summary><c>tasks.INDEX.error</c>: an earlier task's error, null unless it failed (issue 20).</summary>
     public sealed record TaskError(int TaskIndex) : BindingReference;
 
+    /// <summary><c>item</c> or <c>item.PATH</c>: the current item of a <c>for_each</c> task (issue 20).</summary>
+    public sealed record Item(IReadOnlyList<string> Path) : BindingReference;
+
+    /// <summary><c>item_index</c>: the current item's place (from 0) in a <c>for_each</c> task's array (issue 20).</summary>
+    public sealed record ItemIndex : BindingReference;
+
+    /// <summary>Whether it names the current item of a <c>for_each</c> task.</summary>
+    public bool IsItem => this is Item or ItemIndex;
+
     /// <summary>The operation index a task reference names; null for the request's references.</summary>
     public int? ReferencedTask => this switch
     {
@@ -82,6 +91,10 @@ public static partial class BindingTemplate
             case ["tasks", var index, "error"]
                 when int.TryParse(index, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var taskIndex):
                 return new BindingReference.TaskError(taskIndex);
+            case ["item", .. var itemPath] when itemPath.All(p => p.Length > 0):
+                return new BindingReference.Item(itemPath);
+            case ["item_index"]:
+                return new BindingReference.ItemIndex();
             default:
                 return null;
         }

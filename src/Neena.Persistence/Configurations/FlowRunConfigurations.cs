@@ -60,6 +60,7 @@ internal sealed class TaskRunConfiguration : IEntityTypeConfiguration<TaskRun>
         // The migration fills task runs created before issue 20 with the defaults ('all', false): they run as they always did.
         builder.Property(e => e.Join).HasMaxLength(8);
         builder.Property(e => e.Conditions).HasJsonbNode();
+        builder.Property(e => e.ForEach).HasMaxLength(4000);
         builder.HasIndex(e => new { e.FlowRunId, e.TaskOperationIndex }).IsUnique();
         builder.HasIndex(e => e.OrganizationId);
     }
@@ -79,5 +80,19 @@ internal sealed class FlowResultConfiguration : IEntityTypeConfiguration<FlowRes
         builder.HasIndex(e => new { e.OrganizationId, e.CreatedDate, e.Id }).IsDescending(false, true, true);
         builder.HasIndex(e => e.TriggerRunId);
         builder.HasOne<FlowRun>().WithMany().HasForeignKey(e => e.FlowRunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class TaskRunItemConfiguration : IEntityTypeConfiguration<TaskRunItem>
+{
+    public void Configure(EntityTypeBuilder<TaskRunItem> builder)
+    {
+        builder.ToTable("task_run_items");
+        // One row per item of a task run; the engine and the run reads read a task run's items in index order by this key.
+        builder.HasKey(e => new { e.TaskRunId, e.ItemIndex });
+        builder.Property(e => e.Status).HasMaxLength(20);
+        builder.Property(e => e.Result).HasJsonbNode();
+        builder.HasIndex(e => e.OrganizationId);
+        builder.HasOne<TaskRun>().WithMany().HasForeignKey(e => e.TaskRunId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -48,6 +48,9 @@ public sealed class TaskRunRow
     public long PromptTokens { get; init; }
     public long CompletionTokens { get; init; }
     public Guid? IntegrationCredentialId { get; init; }
+
+    /// <summary>A for_each task run's items as a JSON array of <c>{index, status, result, error, attempt}</c>; null for other task runs.</summary>
+    public byte[]? Items { get; init; }
 }
 
 /// <summary>A run with its task runs, by operation index.</summary>
@@ -118,6 +121,7 @@ internal static class FlowRunRowReader
                 PromptTokens = r.Get<long>("prompt_tokens"),
                 CompletionTokens = r.Get<long>("completion_tokens"),
                 IntegrationCredentialId = r.OrNull<Guid>("integration_credential_id"),
+                Items = r.RefOrNull<byte[]>("items"),
             });
         }
         return rows;

@@ -18,7 +18,7 @@ public static partial class RunLifecycle
     private static async Task CreateTaskRunsAsync(NpgsqlConnection connection, RunActor actor, Guid runId, Guid flowId, CancellationToken cancellationToken)
     {
         var rows = new List<(Guid Operation, int Index, Guid Definition, string Name, string? Instruction, string? Parameters, int SortedIndex, int[] DependsOn,
-            Guid? Credential, string Join, bool ContinueOnFailure, string? Conditions)>();
+            Guid? Credential, string Join, bool ContinueOnFailure, string? Conditions, string? ForEach)>();
         await using (var read = new NpgsqlCommand("""
             SELECT 1 FROM flows WHERE id = @flow FOR SHARE;
             SELECT o.id, o.index, o.task_definition_id, o.name, o.instruction, o.parameters::text, o.sorted_index,
@@ -26,7 +26,8 @@ public static partial class RunLifecycle
                          WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index ORDER BY 1),
                    o.integration_credential_id, o."join", o.continue_on_failure,
                    (SELECT jsonb_object_agg(d.source_task_operation::text, d.condition) FROM task_dependencies d
-                    WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index AND d.condition IS NOT NULL)::text
+                    WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index AND d.condition IS NOT NULL)::text,
+                   o.for_each
             FROM task_operations o WHERE o.flow_id = @flow
             """, connection))
         {
@@ -41,7 +42,8 @@ public static partial class RunLifecycle
                     reader.GetInt32(6), reader.GetFieldValue<int[]>(7),
                     await reader.IsDBNullAsync(8, cancellationToken) ? null : reader.GetGuid(8),
                     reader.GetString(9), reader.GetBoolean(10),
-                    await reader.IsDBNullAsync(11, cancellationToken) ? null : reader.GetString(11)));
+                    await reader.IsDBNullAsync(11, cancellationToken) ? null : reader.GetString(11),
+                    await reader.IsDBNullAsync(12, cancellationToken) ? null : reader.GetString(12)));
             }
         }
         if (rows.Count == 0)
@@ -53,10 +55,10 @@ public static partial class RunLifecycle
             var command = new NpgsqlBatchCommand("""
                 INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
                                        task_definition_id, operation_name, instruction, parameters, depends_on, sorted_index,
-                                       integration_credential_id, "join", continue_on_failure, conditions,
+                                       integration_credential_id, "join", continue_on_failure, conditions, for_each,
                                        created_date, modified_date, created_by_email, modified_by_email)
                 VALUES (@id, @org, @run, @index, @created_status, 0, @operation, @definition, @name, @instruction, @parameters::jsonb,
-                        @depends_on, @sorted_index, @credential, @join, @continue_on_failure, @conditions::jsonb, @at, @at, @by, @by)
+                        @depends_on, @sorted_index, @credential, @join, @continue_on_failure, @conditions::jsonb, @for_each, @at, @at, @by, @by)
                 """);
             command.Parameters.AddWithValue("id", Guid.CreateVersion7());
             command.Parameters.AddWithValue("org", actor.OrganizationId);
@@ -74,6 +76,7 @@ public static partial class RunLifecycle
             command.Parameters.AddWithValue("join", row.Join);
             command.Parameters.AddWithValue("continue_on_failure", row.ContinueOnFailure);
             command.Parameters.Add(new NpgsqlParameter("conditions", NpgsqlDbType.Text) { Value = (object?)row.Conditions ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("for_each", NpgsqlDbType.Text) { Value = (object?)row.ForEach ?? DBNull.Value });
             command.Parameters.AddWithValue("at", actor.At);
             command.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)actor.Email ?? DBNull.Value });
             insert.BatchCommands.Add(command);

@@ -66,7 +66,7 @@ public static class RunSnapshots
     private static readonly string TasksSql = $"""
         SELECT id, organization_id, task_operation_index, status, start_time, end_time, result::text AS result, error, attempt,
                task_operation_id, task_definition_id, operation_name, instruction, parameters::text AS parameters, integration_credential_id,
-               depends_on, sorted_index, prompt_tokens, completion_tokens, "join", continue_on_failure, conditions::text AS conditions,
+               depends_on, sorted_index, prompt_tokens, completion_tokens, "join", continue_on_failure, conditions::text AS conditions, for_each,
                CASE WHEN {RunConditionSql.For(TaskRunConditions.WaitingForRetry, alias: null)} THEN greatest(next_attempt_at - now(), interval '0') END AS retry_delay
         FROM task_runs WHERE flow_run_id = $1
         ORDER BY sorted_index, task_operation_index
@@ -182,6 +182,7 @@ public static class RunSnapshots
                 Join = row.Text("join"),
                 ContinueOnFailure = row.Get<bool>("continue_on_failure"),
                 Conditions = row.StringOrNull("conditions") is { } conditions ? (JsonObject?)Stored(conditions, "task conditions") : null,
+                ForEach = row.StringOrNull("for_each"),
             };
             if (row.OrNull<TimeSpan>("retry_delay") is { } delay)
                 retryDelays[task.Id] = delay;

@@ -843,6 +843,11 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("flow_run_id");
 
+                    b.Property<string>("ForEach")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("for_each");
+
                     b.Property<string>("Instruction")
                         .HasColumnType("text")
                         .HasColumnName("instruction");
@@ -941,6 +946,55 @@ namespace Neena.Persistence.Migrations
                         .HasDatabaseName("ix_task_runs_flow_run_id_task_operation_index");
 
                     b.ToTable("task_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRuns.TaskRunItem", b =>
+                {
+                    b.Property<Guid>("TaskRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("task_run_id");
+
+                    b.Property<int>("ItemIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("item_index");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<DateTime?>("EndTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("end_time");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Result")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("result");
+
+                    b.Property<DateTime?>("StartTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start_time");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.HasKey("TaskRunId", "ItemIndex")
+                        .HasName("pk_task_run_items");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_task_run_items_organization_id");
+
+                    b.ToTable("task_run_items", (string)null);
                 });
 
             modelBuilder.Entity("Neena.Domain.Flows.Flow", b =>
@@ -1559,6 +1613,16 @@ namespace Neena.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_task_runs_flow_runs_flow_run_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.FlowRuns.TaskRunItem", b =>
+                {
+                    b.HasOne("Neena.Domain.FlowRuns.TaskRun", null)
+                        .WithMany()
+                        .HasForeignKey("TaskRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_task_run_items_task_runs_task_run_id");
                 });
 
             modelBuilder.Entity("Neena.Domain.Flows.Flow", b =>

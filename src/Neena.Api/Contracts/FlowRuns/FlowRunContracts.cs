@@ -118,6 +118,7 @@ public sealed record FailedTaskResponse(int Index, string Name, string? Error);
 /// <param name="CompletionTokens">Tokens the language model answered while preparing this task (all attempts).</param>
 /// <param name="IntegrationCredential">The credential the task operation named when the run started (copied, like the rest of the operation); null: the organization's newest for the task's integration.</param>
 /// <param name="DurationMs">Milliseconds from its start to its end; null until it has ended (or if it never started).</param>
+/// <param name="Items">A <c>for_each</c> task run's items in order (empty until the array is resolved); null for a task run without <c>for_each</c>.</param>
 [OutputSchema("TaskRun")]
 public sealed record TaskRunResponse(
     Guid Id,
@@ -135,7 +136,22 @@ public sealed record TaskRunResponse(
     long PromptTokens,
     long CompletionTokens,
     Guid? IntegrationCredential,
-    long? DurationMs);
+    long? DurationMs,
+    IReadOnlyList<TaskRunItemResponse>? Items);
+
+/// <summary>One item of a <c>for_each</c> task run.</summary>
+/// <param name="Index">Its place in the array, from 0.</param>
+/// <param name="Status"><c>pending</c>, <c>in_progress</c>, <c>completed</c>, <c>failed</c> or <c>skipped</c> (its per-item conditions did not hold: no call).</param>
+/// <param name="Result">The item's output, null unless it completed.</param>
+/// <param name="Error">Why it failed (or last failed, while it waits for its next attempt).</param>
+/// <param name="Attempt">How many times the item has been started.</param>
+[OutputSchema("TaskRunItem")]
+public sealed record TaskRunItemResponse(
+    int Index,
+    [property: ApiField(ValuesOf = typeof(TaskRunItemStatus))] string Status,
+    StoredJson? Result,
+    string? Error,
+    int Attempt);
 
 /// <param name="Status"><c>pending</c> → <c>in_progress</c> → <c>completed</c>, <c>failed</c> or <c>cancelled</c>.</param>
 /// <param name="ApprovalStatus">Null while the run awaits approval, then <c>approved</c> or <c>rejected</c>.</param>
