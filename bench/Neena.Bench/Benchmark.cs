@@ -58,6 +58,8 @@ internal sealed partial class Benchmark(BenchOptions options)
             SampleMemory();
             if (options.Runs("largerun"))
                 await LargeRunMemoryAsync(api);
+            if (options.Runs("foreach"))
+                await ForEachAsync(api);
             if (options.Runs("generation"))
                 await GenerationAsync();
             // Last: its 100,000 runs would change what the other sections measure.
