@@ -217,7 +217,7 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                     var test = parsed.Any[g][t];
                     foreach (var (side, value) in new[] { ("left", test.Left), ("right", test.Right) })
                     {
-                        foreach (var message in BindingErrors(value, target, ancestors, conditionSide: true))
+                        foreach (var message in BindingErrors(value, target, ancestors))
                             problems.Add(new($"{location}.any.{g}.all.{t}.{side}", message));
                     }
                 }
@@ -227,7 +227,7 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
     }
 
     /// <summary>Every string inside a binding value is a template; its task references must name ancestors.</summary>
-    private static IEnumerable<string> BindingErrors(JsonNode? value, int operationIndex, IReadOnlySet<int> ancestors, bool conditionSide = false)
+    private static IEnumerable<string> BindingErrors(JsonNode? value, int operationIndex, IReadOnlySet<int> ancestors)
     {
         switch (value)
         {
@@ -237,19 +237,16 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                     yield return error;
                 foreach (var reference in parts.Select(p => p.Reference).OfType<BindingReference>())
                 {
-                    // Preparation cannot resolve them yet: until the engine does (issue 20), only conditions may use them.
-                    if (!conditionSide && reference is (BindingReference.TaskStatus or BindingReference.TaskError))
-                        yield return $"task {reference.ReferencedTask}'s status and error are usable only in dependency conditions";
-                    else if (reference.ReferencedTask is { } index && !ancestors.Contains(index))
+                    if (reference.ReferencedTask is { } index && !ancestors.Contains(index))
                         yield return $"task {index} is not an ancestor of task operation {operationIndex}";
                 }
                 break;
             case JsonObject o:
-                foreach (var child in o.SelectMany(p => BindingErrors(p.Value, operationIndex, ancestors, conditionSide)))
+                foreach (var child in o.SelectMany(p => BindingErrors(p.Value, operationIndex, ancestors)))
                     yield return child;
                 break;
             case JsonArray a:
-                foreach (var child in a.SelectMany(item => BindingErrors(item, operationIndex, ancestors, conditionSide)))
+                foreach (var child in a.SelectMany(item => BindingErrors(item, operationIndex, ancestors)))
                     yield return child;
                 break;
             default:
