@@ -46,10 +46,10 @@ internal sealed partial class Benchmark
         };
         var flow = NeenaClient.IdOf(await api.PostJsonAsync("api/v1/flows/", flowBody));
         var body = NeenaClient.FlowRequestBody("benchmark for_each");
-        body["request_metadata"] = new JsonObject
+        body["request_metadata"] = new JsonArray(new JsonObject
         {
             ["items"] = new JsonArray(Enumerable.Range(0, items).Select(i => (JsonNode)new JsonObject { ["text"] = "item " + i }).ToArray()),
-        };
+        });
         var request = NeenaClient.IdOf(await api.PostJsonAsync("api/v1/flow_requests/", body));
         var run = await api.CreateRunAsync(flow, request, approved: true);
         var clock = Stopwatch.StartNew();

@@ -29,7 +29,7 @@ public sealed record AnswerSchema(string Name, string Description, JsonElement S
     public static AnswerSchema Flow { get; } = new(
         "flow",
         "A Neena flow: task operations (each a candidate task definition) and the dependencies between them.",
-        SchemaOf<FlowAnswer>());
+        FlowAnswer.Restrict(SchemaOf<FlowAnswer>()));
 
     private static JsonElement SchemaOf<T>() =>
         AIJsonUtilities.CreateJsonSchema(typeof(T), serializerOptions: SchemaJson, inferenceOptions: new AIJsonSchemaCreateOptions());

@@ -28,7 +28,15 @@ public sealed class ModelPlanner(LanguageModelClient model, IFlowDraftReader rea
         "makes its target operation run after its source. Bind an operation's inputs in `parameters` (keys are the task definition's " +
         "parameter names) wherever you can: JSON literals, or strings with references {{request.instructions}}, {{request.name}}, " +
         "{{request.metadata.KEY}} and {{tasks.INDEX.result.PATH}} (an output field of an earlier operation, which must be an ancestor " +
-        "through dependencies). Leave out inputs you cannot bind: they are filled when the task runs. Answer only with JSON of the form " +
+        "through dependencies). Leave out inputs you cannot bind: they are filled when the task runs. A flow may also decide, when the " +
+        "request asks for it: a dependency's `condition` ({\"any\": [{\"all\": [{\"left\", \"op\", \"right\"}]}]}, an OR of ANDs; ops eq ne gt " +
+        "gte lt lte contains not_contains starts_with ends_with exists not_exists is_empty is_not_empty) is taken only when it holds; an " +
+        "operation whose dependencies are not taken is skipped unless its `join` is \"any\" and one is; `continue_on_failure: true` lets " +
+        "the run go on after that operation fails, and {{tasks.INDEX.status}} (completed, failed, skipped) and {{tasks.INDEX.error}} tell " +
+        "what happened; `for_each` (one binding to an array) runs an operation once per item, with {{item}}, {{item.PATH}} and " +
+        "{{item_index}}. Example, if/else meeting at a join: dependencies 0→1 with condition {\"any\": [{\"all\": [{\"left\": " +
+        "\"{{tasks.0.result.text}}\", \"op\": \"contains\", \"right\": \"urgent\"}]}]}, 0→2 with the same test using not_contains, 1→3 and " +
+        "2→3, and operation 3 with \"join\": \"any\". Answer only with JSON of the form " +
         "{\"name\": \"...\", \"task_operations\": [{\"name\": \"...\", \"task_definition\": \"<id>\", \"instruction\": \"...\", \"index\": 0, " +
         "\"parameters\": {}}], \"dependencies\": [{\"source_task_operation\": 0, \"target_task_operation\": 1, \"instruction\": \"...\"}], " +
         "\"explanation\": \"why these tasks, in this order\"}.";

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Neena.Agent.LanguageModel;
 using Neena.Domain.Catalogue;
+using Neena.Domain.Flows;
 
 namespace Neena.Agent.Planning;
 
@@ -25,10 +26,12 @@ public sealed record PlanCandidate(
 public sealed record FlowDraft(string Name, IReadOnlyList<OperationDraft> TaskOperations, IReadOnlyList<DependencyDraft> Dependencies);
 
 /// <summary>One operation of a <see cref="FlowDraft"/>. Which credential it acts with is never the planner's choice.</summary>
-public sealed record OperationDraft(string Name, Guid TaskDefinition, string? Instruction, double? X, double? Y, int Index, JsonObject? Parameters);
+public sealed record OperationDraft(
+    string Name, Guid TaskDefinition, string? Instruction, double? X, double? Y, int Index, JsonObject? Parameters,
+    string Join = TaskJoin.All, bool ContinueOnFailure = false, string? ForEach = null);
 
 /// <summary>One dependency of a <see cref="FlowDraft"/>, by operation index.</summary>
-public sealed record DependencyDraft(int SourceTaskOperation, int TargetTaskOperation, string? Instruction);
+public sealed record DependencyDraft(int SourceTaskOperation, int TargetTaskOperation, string? Instruction, JsonObject? Condition = null);
 
 /// <summary>A valid flow draft, why it looks like this, and what planning it cost.</summary>
 public sealed record PlannedFlow(FlowDraft Flow, string Explanation, TokenUsage Usage, string Planner, string? Model)

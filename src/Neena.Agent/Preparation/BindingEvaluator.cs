@@ -141,6 +141,11 @@ internal static class BindingEvaluator
                     }
                     return node;
                 }
+            case BindingReference.TaskStatus(var index):
+                return RunTask(reference, index, request, out error) is { } withStatus ? JsonValue.Create(withStatus.Status) : null;
+            case BindingReference.TaskError(var index):
+                // Null unless it failed: a fallback's message may name the error of a tolerated failure (issue 20).
+                return RunTask(reference, index, request, out error)?.Error is { } message ? JsonValue.Create(message) : null;
             default:
                 error = $"unsupported reference {reference}";
                 return null;
@@ -151,6 +156,13 @@ internal static class BindingEvaluator
     {
         error = message;
         return null;
+    }
+
+    private static TaskRun? RunTask(BindingReference reference, int index, PreparationRequest request, out string? error)
+    {
+        var task = request.RunTasks.FirstOrDefault(t => t.TaskOperationIndex == index);
+        error = task is null ? $"{Describe(reference)}: the run has no task {index}" : null;
+        return task;
     }
 
     /// <summary>One dot-path step: an object property, or an array element when the segment is a number.</summary>
@@ -171,6 +183,8 @@ internal static class BindingEvaluator
             : $"{{{{tasks.{index}.result.{string.Join('.', path)}}}}}",
         BindingReference.Item(var path) => path.Count == 0 ? "{{item}}" : $"{{{{item.{string.Join('.', path)}}}}}",
         BindingReference.ItemIndex => "{{item_index}}",
+        BindingReference.TaskStatus(var index) => $"{{{{tasks.{index}.status}}}}",
+        BindingReference.TaskError(var index) => $"{{{{tasks.{index}.error}}}}",
         _ => reference.ToString(),
     };
 

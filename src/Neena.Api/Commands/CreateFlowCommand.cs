@@ -240,13 +240,10 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
                     yield return error;
                 foreach (var reference in parts.Select(p => p.Reference).OfType<BindingReference>())
                 {
-                    // Preparation cannot resolve them yet: until the engine does (issue 20), only conditions may use them.
                     if (reference.IsItem && !allowItem)
                         yield return conditionSide
                             ? "{{item}}, {{item.PATH}} and {{item_index}} are usable only in conditions on the incoming edges of a task operation with for_each"
                             : "{{item}}, {{item.PATH}} and {{item_index}} are usable only in a task operation with for_each";
-                    else if (!conditionSide && reference is (BindingReference.TaskStatus or BindingReference.TaskError))
-                        yield return $"task {reference.ReferencedTask}'s status and error are usable only in dependency conditions";
                     else if (reference.ReferencedTask is { } index && !ancestors.Contains(index))
                         yield return $"task {index} is not an ancestor of task operation {operationIndex}";
                 }

@@ -73,6 +73,7 @@ internal static class SwaggerSetup
         options.MapType<StoredJson>(() => new OpenApiSchema());
         options.MapType<StoredJsonObject>(ContractSchemaFilter.AnyObject);
         options.SchemaFilter<ContractSchemaFilter>();
+        options.SchemaFilter<ConditionSchemaFilter>();
         options.ParameterFilter<QueryParameterFilter>();
         options.RequestBodyFilter<RequestExampleFilter>();
         options.OperationFilter<WebhookOperationFilter>();

@@ -40,9 +40,27 @@ public static class FlowOutcome
 
     private static string DefaultMessage(string runStatus, IReadOnlyCollection<TaskRun> taskRuns) => runStatus switch
     {
-        RunStatus.Completed => $"The run completed: {taskRuns.Count} task(s) succeeded.",
+        RunStatus.Completed => CompletedMessage(taskRuns),
         RunStatus.Failed => $"The run failed: {string.Join("; ", taskRuns.Where(t => t.Status == RunStatus.Failed).Select(t => $"task {t.TaskOperationIndex} ({t.OperationName}): {t.Error}"))}",
         RunStatus.Cancelled => "The run was cancelled.",
         _ => $"The run ended with status {runStatus}.",
     };
+
+    /// <summary>
+    /// A flow without issue 20's fields reads as before; otherwise the message names the tolerated failures first (a
+    /// completed run whose lookup failed is not all good news) and counts the skipped tasks apart from the succeeded ones.
+    /// </summary>
+    private static string CompletedMessage(IReadOnlyCollection<TaskRun> taskRuns)
+    {
+        var tolerated = taskRuns.Where(TaskDecisions.IsToleratedFailure).OrderBy(t => t.TaskOperationIndex).ToList();
+        var skipped = taskRuns.Count(t => t.Status == TaskRunStatus.Skipped);
+        var succeeded = taskRuns.Count(TaskRunStateMachine.IsCompleted);
+        if (tolerated.Count == 0 && skipped == 0)
+            return $"The run completed: {taskRuns.Count} task(s) succeeded.";
+        var counts = skipped == 0 ? $"{succeeded} task(s) succeeded." : $"{succeeded} task(s) succeeded, {skipped} skipped.";
+        if (tolerated.Count == 0)
+            return $"The run completed: {counts}";
+        var failures = string.Join("; ", tolerated.Select(t => $"task {t.TaskOperationIndex} ({t.OperationName}): {t.Error}"));
+        return $"Completed with {tolerated.Count} tolerated failure{(tolerated.Count == 1 ? "" : "s")}: {failures}. {counts}";
+    }
 }

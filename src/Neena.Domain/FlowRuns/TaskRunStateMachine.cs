@@ -25,9 +25,13 @@ public static class TaskRunStateMachine
     /// <summary>The state a task run is created in, when its run is approved.</summary>
     public const string Created = RunStatus.Pending;
 
-    /// <summary>A retried run's task runs that did not complete start over; completed ones are kept.</summary>
+    /// <summary>
+    /// A retried run's task runs that did not complete start over; completed ones are kept. Failed ones re-run, tolerated
+    /// failures (continue_on_failure) too, since the cause may be fixed now; skipped ones are decided again, because a skip
+    /// decided from a failed source may no longer hold once that source re-runs (a skip from a kept source decides the same).
+    /// </summary>
     public static readonly TaskRunTransition Resume =
-        new("resumed", [RunStatus.Pending, RunStatus.InProgress, RunStatus.Failed, RunStatus.Cancelled, TaskRunStatus.Waiting], RunStatus.Pending);
+        new("resumed", [RunStatus.Pending, RunStatus.InProgress, RunStatus.Failed, RunStatus.Cancelled, TaskRunStatus.Waiting, TaskRunStatus.Skipped], RunStatus.Pending);
 
     /// <summary>An attempt starts: an open task (pending, or in progress when a previous owner of the run was interrupted).</summary>
     public static readonly TaskRunTransition Start = new("started", RunStateMachine.OpenStatuses, RunStatus.InProgress);

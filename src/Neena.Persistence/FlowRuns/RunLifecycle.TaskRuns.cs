@@ -88,7 +88,7 @@ public static partial class RunLifecycle
     private static async Task<List<TaskRun>> ReadTaskRunsAsync(NpgsqlConnection connection, Guid runId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT task_operation_index, operation_name, status, result::text, error, depends_on
+            SELECT task_operation_index, operation_name, status, result::text, error, depends_on, continue_on_failure
             FROM task_runs WHERE flow_run_id = @run ORDER BY task_operation_index
             """, connection);
         command.Parameters.AddWithValue("run", runId);
@@ -106,6 +106,8 @@ public static partial class RunLifecycle
                 Result = await reader.IsDBNullAsync(3, cancellationToken) ? null : JsonDepth.ParseStored(reader.GetString(3), out _),
                 Error = await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
                 DependsOn = [.. reader.GetFieldValue<int[]>(5)],
+                // The flow result's message names tolerated failures (issue 20).
+                ContinueOnFailure = reader.GetBoolean(6),
             });
         }
         return taskRuns;

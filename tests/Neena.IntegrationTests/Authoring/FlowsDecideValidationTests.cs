@@ -143,16 +143,20 @@ public sealed class FlowsDecideValidationTests(NeenaFactory factory) : IClassFix
     }
 
     [Fact]
-    public async Task StatusAndErrorBindings_InParameters_Returns422UntilTheEngineResolvesThem()
+    public async Task StatusAndErrorBindings_InParameters_AreAcceptedForAncestors_AndRefusedForOthers()
     {
         var tenant = await factory.CreateTenantAsync();
         var client = factory.ClientWithApiKeyHeader(tenant.ApiKey);
         var body = await FlowAsync();
-        body["task_operations"]![1]!["parameters"]!["message"] = "{{tasks.0.status}}";
+        body["task_operations"]![1]!["parameters"]!["message"] = "{{tasks.0.status}}: {{tasks.0.error}}";
+        var notAncestor = await FlowAsync();
+        notAncestor["task_operations"]![0]!["parameters"]!["message"] = "{{tasks.1.error}}";
 
         var response = await client.PostAsync("/flows/", JsonHelpers.RawJson(body.ToJsonString()));
+        var refused = await client.PostAsync("/flows/", JsonHelpers.RawJson(notAncestor.ToJsonString()));
 
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
-        Assert.Equal(["body.task_operations.1.parameters.message"], await response.ErrorLocationsAsync());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Equal(["body.task_operations.0.parameters.message"], await refused.ErrorLocationsAsync());
     }
 }

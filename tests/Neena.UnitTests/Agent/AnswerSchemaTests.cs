@@ -35,22 +35,69 @@ public sealed class AnswerSchemaTests
         {
           "type": "object",
           "properties": {
-            "name": { "type": "string", "description": "A short name for the flow (at most 200 characters)." },
+            "name": {
+              "type": "string",
+              "description": "A short name for the flow (at most 200 characters)."
+            },
             "task_operations": {
               "type": "array",
               "items": {
                 "type": "object",
                 "properties": {
-                  "name": { "type": "string", "description": "What this step does, in a few words." },
-                  "task_definition": { "type": "string", "description": "The id of one of the candidate task definitions." },
-                  "instruction": { "type": "string", "description": "What this step should do for the request, for whoever prepares its inputs." },
-                  "index": { "type": "integer", "description": "A unique non-negative number identifying this operation in the flow." },
+                  "name": {
+                    "type": "string",
+                    "description": "What this step does, in a few words."
+                  },
+                  "task_definition": {
+                    "type": "string",
+                    "description": "The id of one of the candidate task definitions."
+                  },
+                  "instruction": {
+                    "type": "string",
+                    "description": "What this step should do for the request, for whoever prepares its inputs."
+                  },
+                  "index": {
+                    "type": "integer",
+                    "description": "A unique non-negative number identifying this operation in the flow."
+                  },
                   "parameters": {
                     "type": "object",
-                    "description": "Optional bindings of the task's input parameters by name: JSON literals or strings with {{request.instructions}}, {{request.name}}, {{request.metadata.KEY}} or {{tasks.INDEX.result.PATH}} references (INDEX must be an ancestor)."
+                    "description": "Optional bindings of the task's input parameters by name: JSON literals or strings with {{request.instructions}}, {{request.name}}, {{request.metadata.KEY}}, {{tasks.INDEX.result.PATH}}, {{tasks.INDEX.status}} or {{tasks.INDEX.error}} references (INDEX must be an ancestor); with for_each also {{item}}, {{item.PATH}} and {{item_index}}."
+                  },
+                  "join": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "Optional: 'all' (the default) runs this operation only when every incoming dependency is taken, 'any' when at least one is (where the branches of an if/else meet); otherwise it is skipped.",
+                    "enum": [
+                      "all",
+                      "any",
+                      null
+                    ]
+                  },
+                  "continue_on_failure": {
+                    "type": [
+                      "boolean",
+                      "null"
+                    ],
+                    "description": "Optional: true lets the run go on when this operation fails; conditions on its outgoing dependencies may test {{tasks.INDEX.status}} eq 'failed' to run a fallback."
+                  },
+                  "for_each": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "Optional: exactly one binding to a JSON array, e.g. \"{{tasks.0.result.cards}}\"; the operation then runs once per item.",
+                    "maxLength": 4000
                   }
                 },
-                "required": ["name", "task_definition", "instruction", "index"]
+                "required": [
+                  "name",
+                  "task_definition",
+                  "instruction",
+                  "index"
+                ]
               }
             },
             "dependencies": {
@@ -58,16 +105,103 @@ public sealed class AnswerSchemaTests
               "items": {
                 "type": "object",
                 "properties": {
-                  "source_task_operation": { "type": "integer", "description": "Index of the operation that runs first." },
-                  "target_task_operation": { "type": "integer", "description": "Index of the operation that runs after it." },
-                  "instruction": { "type": "string", "description": "What passes from the source to the target." }
+                  "source_task_operation": {
+                    "type": "integer",
+                    "description": "Index of the operation that runs first."
+                  },
+                  "target_task_operation": {
+                    "type": "integer",
+                    "description": "Index of the operation that runs after it."
+                  },
+                  "instruction": {
+                    "type": "string",
+                    "description": "What passes from the source to the target."
+                  },
+                  "condition": {
+                    "type": [
+                      "object",
+                      "null"
+                    ],
+                    "description": "Optional: the dependency is taken only when this holds, decided once the source has ended; null or left out: always taken. An OR of ANDs.",
+                    "properties": {
+                      "any": {
+                        "type": "array",
+                        "description": "The groups, at least one: the condition holds when every test of some group holds.",
+                        "items": {
+                          "type": "object",
+                          "properties": {
+                            "all": {
+                              "type": "array",
+                              "description": "The tests of the group, at least one.",
+                              "items": {
+                                "type": "object",
+                                "properties": {
+                                  "left": {
+                                    "description": "A JSON literal or a binding string such as \"{{tasks.0.result.name}}\" or \"{{tasks.0.status}}\"."
+                                  },
+                                  "op": {
+                                    "type": "string",
+                                    "description": "One of: eq, ne, gt, gte, lt, lte, contains, not_contains, starts_with, ends_with, exists, not_exists, is_empty, is_not_empty.",
+                                    "enum": [
+                                      "eq",
+                                      "ne",
+                                      "gt",
+                                      "gte",
+                                      "lt",
+                                      "lte",
+                                      "contains",
+                                      "not_contains",
+                                      "starts_with",
+                                      "ends_with",
+                                      "exists",
+                                      "not_exists",
+                                      "is_empty",
+                                      "is_not_empty"
+                                    ]
+                                  },
+                                  "right": {
+                                    "description": "A JSON literal or a binding string; ignored by exists, not_exists, is_empty and is_not_empty."
+                                  }
+                                },
+                                "required": [
+                                  "left",
+                                  "op"
+                                ]
+                              },
+                              "minItems": 1,
+                              "maxItems": 20
+                            }
+                          },
+                          "required": [
+                            "all"
+                          ]
+                        },
+                        "minItems": 1,
+                        "maxItems": 20
+                      }
+                    },
+                    "required": [
+                      "any"
+                    ]
+                  }
                 },
-                "required": ["source_task_operation", "target_task_operation"]
+                "required": [
+                  "source_task_operation",
+                  "target_task_operation"
+                ]
               }
             },
-            "explanation": { "type": "string", "description": "Why these tasks, in this order, serve the request." }
+            "explanation": {
+              "type": "string",
+              "description": "Why these tasks, in this order, serve the request."
+            }
           },
-          "required": ["name", "task_operations", "dependencies", "explanation"]
+          "required": [
+            "name",
+            "task_operations",
+            "dependencies",
+            "explanation"
+          ]
         }
         """;
 

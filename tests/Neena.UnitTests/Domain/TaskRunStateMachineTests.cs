@@ -130,6 +130,7 @@ public sealed class TaskRunStateMachineTests
         { "resume", RunStatus.Failed, true },
         { "resume", RunStatus.Cancelled, true },
         { "resume", RunStatus.Pending, true },
+        { "resume", TaskRunStatus.Skipped, true },
         { "resume", RunStatus.Completed, false },
     };
 

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
+using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRequests;
+using Neena.Domain.Flows;
 
 namespace Neena.Api.Contracts.Generation;
 
@@ -86,6 +88,12 @@ public sealed record GeneratedFlowResponse(
 
 /// <param name="IntegrationCredential">Always null from the planners: the task acts with the organization's newest credential
 /// for its integration unless you name another one before posting the flow.</param>
-public sealed record GeneratedTaskOperation(string Name, Guid TaskDefinition, string? Instruction, double? X, double? Y, int Index, JsonObject? Parameters, Guid? IntegrationCredential);
+/// <param name="Join">As in <c>POST /flows</c>: <c>all</c> or <c>any</c> (issue 20).</param>
+/// <param name="ContinueOnFailure">As in <c>POST /flows</c>: the run goes on when this task fails.</param>
+/// <param name="ForEach">As in <c>POST /flows</c>: one binding to an array, or null.</param>
+public sealed record GeneratedTaskOperation(
+    string Name, Guid TaskDefinition, string? Instruction, double? X, double? Y, int Index, JsonObject? Parameters, Guid? IntegrationCredential,
+    [property: ApiField(ValuesOf = typeof(TaskJoin))] string Join, bool ContinueOnFailure, string? ForEach);
 
-public sealed record GeneratedDependency(int SourceTaskOperation, int TargetTaskOperation, string? Instruction);
+/// <param name="Condition">As in <c>POST /flows</c>: when the dependency is taken; null: always.</param>
+public sealed record GeneratedDependency(int SourceTaskOperation, int TargetTaskOperation, string? Instruction, JsonObject? Condition);

@@ -67,8 +67,9 @@ public static class FlowDrafts
         ArgumentNullException.ThrowIfNull(body);
         return new FlowDraft(
             body.Name!,
-            body.TaskOperations!.Select(o => new OperationDraft(o!.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Index!.Value, o.Parameters)).ToList(),
-            (body.Dependencies ?? []).Select(d => new DependencyDraft(d!.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value, d.Instruction)).ToList());
+            body.TaskOperations!.Select(o => new OperationDraft(o!.Name!, o.TaskDefinition!.Value, o.Instruction, o.X, o.Y, o.Index!.Value, o.Parameters,
+                o.Join ?? TaskJoin.All, o.ContinueOnFailure ?? false, o.ForEach)).ToList(),
+            (body.Dependencies ?? []).Select(d => new DependencyDraft(d!.SourceTaskOperation!.Value, d.TargetTaskOperation!.Value, d.Instruction, d.Condition)).ToList());
     }
 
     /// <summary>The draft as the create command takes it: a planned flow acts with no credential chosen for it.</summary>
@@ -77,8 +78,9 @@ public static class FlowDrafts
         ArgumentNullException.ThrowIfNull(draft);
         return new NewFlow(
             draft.Name,
-            draft.TaskOperations.Select(o => new NewTaskOperation(o.Index, o.Name, o.TaskDefinition, o.Instruction, o.X, o.Y, o.Parameters, null)).ToList(),
-            draft.Dependencies.Select(d => new NewTaskDependency(d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction)).ToList());
+            draft.TaskOperations.Select(o => new NewTaskOperation(o.Index, o.Name, o.TaskDefinition, o.Instruction, o.X, o.Y, o.Parameters, null,
+                o.Join, o.ContinueOnFailure, o.ForEach)).ToList(),
+            draft.Dependencies.Select(d => new NewTaskDependency(d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction, d.Condition)).ToList());
     }
 
     public static FlowBody ToBody(this FlowDraft draft)
@@ -96,12 +98,16 @@ public static class FlowDrafts
                 Y = o.Y,
                 Index = o.Index,
                 Parameters = o.Parameters,
+                Join = o.Join,
+                ContinueOnFailure = o.ContinueOnFailure,
+                ForEach = o.ForEach,
             }).ToList(),
             Dependencies = draft.Dependencies.Select(d => (TaskDependencyBody?)new TaskDependencyBody
             {
                 SourceTaskOperation = d.SourceTaskOperation,
                 TargetTaskOperation = d.TargetTaskOperation,
                 Instruction = d.Instruction,
+                Condition = d.Condition,
             }).ToList(),
         };
     }

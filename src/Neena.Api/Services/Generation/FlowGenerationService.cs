@@ -94,8 +94,10 @@ public sealed class FlowGenerationService(
     private static GeneratedFlowResponse ToResponse(PlannedFlow plan, IReadOnlyList<PlanCandidate> candidates) => new(
         plan.Flow.Name,
         plan.Flow.TaskOperations.Select(o => new GeneratedTaskOperation(
-            o.Name, o.TaskDefinition, o.Instruction, o.X, o.Y, o.Index, o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(), IntegrationCredential: null)).ToList(),
-        plan.Flow.Dependencies.Select(d => new GeneratedDependency(d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction)).ToList(),
+            o.Name, o.TaskDefinition, o.Instruction, o.X, o.Y, o.Index, o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(), IntegrationCredential: null,
+            o.Join, o.ContinueOnFailure, o.ForEach)).ToList(),
+        plan.Flow.Dependencies.Select(d => new GeneratedDependency(
+            d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction, d.Condition is null ? null : (JsonObject)d.Condition.DeepClone())).ToList(),
         plan.Explanation,
         new UsageResponse(plan.Usage.PromptTokens, plan.Usage.CompletionTokens, plan.Usage.TotalTokens),
         plan.Planner,
