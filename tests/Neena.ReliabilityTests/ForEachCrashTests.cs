@@ -40,8 +40,11 @@ public sealed class ForEachCrashTests(ITestOutputHelper output)
                     ["for_each"] = "{{request.metadata.items}}",
                     ["parameters"] = new JsonObject
                     {
-                        ["method"] = "POST", ["url"] = recorder.CallUrl.ToString(), ["headers"] = new JsonObject { ["X-Op"] = "each" },
-                        ["body"] = "{{item}}", ["timeout_seconds"] = 30,
+                        ["method"] = "POST",
+                        ["url"] = recorder.CallUrl.ToString(),
+                        ["headers"] = new JsonObject { ["X-Op"] = "each" },
+                        ["body"] = "{{item}}",
+                        ["timeout_seconds"] = 30,
                     },
                 }),
             }));
