@@ -64,7 +64,7 @@ public sealed class ApprovalStepTests(OneRunEngineFactory factory) : IClassFixtu
         Assert.Equal(RunStatus.Completed, Status(runB));
         Assert.Equal(TaskRunStatus.Waiting, Status(TaskRun(await GetRunAsync(client, runA), 0)));
 
-        var approved = await AnswerAsync(client, "approve", taskRun, new { comment = "fine by me" });
+        var approved = await AnswerAsync(client, "approve", taskRun, new { comment = "Checked the amount with the customer; go ahead." });
         Assert.True(approved.StatusCode == HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
         Assert.Equal(runA, (await approved.ReadJsonAsync())["id"]!.GetValue<string>());
 
@@ -74,7 +74,7 @@ public sealed class ApprovalStepTests(OneRunEngineFactory factory) : IClassFixtu
         Assert.True(result["approved"]!.GetValue<bool>());
         Assert.Equal(tenant.Email, result["by"]!.GetValue<string>());
         Assert.NotNull(result["at"]);
-        Assert.Equal("fine by me", result["comment"]!.GetValue<string>());
+        Assert.Equal("Checked the amount with the customer; go ahead.", result["comment"]!.GetValue<string>());
         Assert.Equal($"approved by {tenant.Email}", TaskRun(run, 1)["result"]!["message"]!.GetValue<string>());
 
         var again = await AnswerAsync(client, "approve", taskRun);

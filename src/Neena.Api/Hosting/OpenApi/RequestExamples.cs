@@ -46,6 +46,7 @@ internal static class RequestExamples
 
     public static JsonNode? For(Type body, DateTime now) => body switch
     {
+        _ when body == typeof(TaskAnswerRequest) => new JsonObject { ["comment"] = "Checked the amount with the customer; go ahead." },
         _ when body == typeof(CreateApiKeyRequest) => new JsonObject
         {
             ["name"] = "reporting-script",

@@ -139,6 +139,12 @@ public static class Scenario
         await V1FlowLifeAsync(new FlowsClient(baseUrl, v1), new FlowRequestsClient(baseUrl, v1), new FlowRunsClient(baseUrl, v1), compose.Id, echo.Id);
         calls.Add("v1 flows");
         await LegacyFlowLifeAsync(new LegacyFlowsClient(baseUrl, legacy), new LegacyFlowRequestsClient(baseUrl, legacy), new LegacyFlowRunsClient(baseUrl, legacy), compose.Id, echo.Id);
+        // Approval steps (answered end to end in ApprovalStepTests): an unknown task run is 404 on both surfaces.
+        var unknownStep = await Refused<ErrorDetail>(() => new ApprovalStepsClient(baseUrl, v1).ApproveTaskAsync(Guid.NewGuid(), new TaskAnswer { Comment = "ok" }));
+        Check(unknownStep.StatusCode == 404, "PUT /api/v1/flow_runs/approve_task of an unknown task run: 404");
+        Check((await Refused<ErrorDetail>(() => new ApprovalStepsClient(baseUrl, v1).RejectTaskAsync(Guid.NewGuid(), null))).StatusCode == 404, "PUT /api/v1/flow_runs/reject_task: 404");
+        Check((await Refused<ErrorDetail>(() => new LegacyApprovalStepsClient(baseUrl, legacy).ApproveTaskAsync(Guid.NewGuid(), null))).StatusCode == 404, "PUT /flow_runs/approve_task: 404");
+        Check((await Refused<ErrorDetail>(() => new LegacyApprovalStepsClient(baseUrl, legacy).RejectTaskAsync(Guid.NewGuid(), new TaskAnswer()))).StatusCode == 404, "PUT /flow_runs/reject_task: 404");
         calls.Add("legacy flows");
         await ObservingRunsAsync(baseUrl, v1, legacy, me.Organization, wait.Id, echo.Id);
         calls.Add("observing runs");
