@@ -60,7 +60,7 @@ public static class FlowOutcome
         var counts = skipped == 0 ? $"{succeeded} task(s) succeeded." : $"{succeeded} task(s) succeeded, {skipped} skipped.";
         if (tolerated.Count == 0)
             return $"The run completed: {counts}";
-        var failures = string.Join("; ", tolerated.Select(t => $"task {t.TaskOperationIndex} ({t.OperationName}): {t.Error}"));
+        var failures = string.Join("; ", tolerated.Select(t => $"task {t.TaskOperationIndex} ({t.OperationName}): {t.Error?.TrimEnd('.')}"));
         return $"Completed with {tolerated.Count} tolerated failure{(tolerated.Count == 1 ? "" : "s")}: {failures}. {counts}";
     }
 }
