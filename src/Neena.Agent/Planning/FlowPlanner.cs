@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Neena.Agent.LanguageModel;
 using Neena.Agent.Retrieval;
+using Neena.Domain.FlowRuns;
 using Neena.Persistence;
 
 namespace Neena.Agent.Planning;
@@ -47,7 +48,11 @@ public sealed class FlowPlanner(
                 throw new NothingFitsException("nothing in the catalogue fits the request: the catalogue has no task definitions");
             return (await modelPlanner.PlanAsync(request, candidates, cancellationToken), candidates);
         }
-        var plan = DataFlowPlanner.Plan(request, candidates, options.Value, out var nothingFits)
+        // Without a model nothing writes an approval step's message, and a similarity match alone must not put a person in
+        // the way of a run (a webhook's "pause, then report" scored Approval high): approval steps are planned by a model
+        // or written by hand.
+        var approvalSteps = found.Where(c => c.Definition.PythonMethodName == ApprovalSteps.MethodName).Select(c => c.Definition.Id).ToHashSet();
+        var plan = DataFlowPlanner.Plan(request, [.. candidates.Where(c => !approvalSteps.Contains(c.TaskDefinition))], options.Value, out var nothingFits)
             ?? throw new NothingFitsException(nothingFits!);
         return (plan, candidates);
     }

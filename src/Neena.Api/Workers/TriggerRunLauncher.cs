@@ -110,7 +110,7 @@ internal sealed class TriggerRunLauncher(
         catch (DomainValidationException e)
         {
             // The flow or request was refused as the API would refuse it (a flow deleted a moment ago, a generated flow invalid).
-            throw new TriggerRunFailedException(Describe(e), permanent: true, innerException: e);
+            throw new TriggerRunFailedException(Describe(e, withPlace: true), permanent: true, innerException: e);
         }
     }
 
@@ -122,7 +122,7 @@ internal sealed class TriggerRunLauncher(
         }
         catch (DomainValidationException e)
         {
-            throw new TriggerRunFailedException("No flow could be generated for the request: " + Describe(e), permanent: true, innerException: e);
+            throw new TriggerRunFailedException("No flow could be generated for the request: " + Describe(e, withPlace: false), permanent: true, innerException: e);
         }
         catch (LanguageModelUnavailableException e)
         {
@@ -139,7 +139,10 @@ internal sealed class TriggerRunLauncher(
         }
     }
 
-    private static string Describe(DomainValidationException e) => string.Join("; ", e.Errors.Select(p => p.Value));
+    // A refused flow or request names the field (a generated flow's problem is otherwise unfindable); planning's own refusals
+    // are sentences already.
+    private static string Describe(DomainValidationException e, bool withPlace) =>
+        string.Join("; ", e.Errors.Select(p => withPlace ? $"{p.Key}: {p.Value}" : p.Value));
 
     /// <summary>At most <paramref name="length"/> characters, never half a surrogate pair.</summary>
     private static string Cut(string text, int length)

@@ -9,7 +9,7 @@ public sealed partial class CoreIntegration
     /// answers (<c>PUT /flow_runs/approve_task</c> or <c>reject_task</c>); declared so that the task is in the catalogue.
     /// Reached only by a direct invocation, which cannot wait for a person.
     /// </summary>
-    [Task("Approval", Description = "Asks a person to approve before the flow goes on: the run waits (holding no engine slot) until someone approves or rejects it with PUT /flow_runs/approve_task or reject_task, or until timeout_seconds pass. Use it for a human gate such as 'ask a manager before the invoice is sent'.")]
+    [Task("Approval", Description = "Gets a person's sign-off: an approver (or anyone of the organization with write access) approves or rejects this step through the API (PUT /flow_runs/approve_task or reject_task); a rejection, or no answer within timeout_seconds, fails it. Use it for a human approval gate, such as 'ask a manager to approve the invoice'.")]
     public Task<ApprovalOutput> Approval(ApprovalInput input, TaskContext context) =>
         throw new TaskFailedException("An approval step is answered by a person through the API; it cannot be invoked directly.");
 }
