@@ -30,7 +30,7 @@ internal static class FlowRunReads
     {
         var r = record.Run;
         var tasks = record.Tasks.Select(Task).ToList();
-        var failed = Domain.FlowRuns.TaskRunConditions.FailedTaskOf(r.Status, tasks, t => t.Status);
+        var failed = Domain.FlowRuns.TaskRunConditions.FailedTaskOf(r.Status, record.Tasks, t => t.Status, t => t.ContinueOnFailure);
         return new FlowRunResponse(
             Flow: r.FlowId,
             FlowRequest: r.FlowRequestId,

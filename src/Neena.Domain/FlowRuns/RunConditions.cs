@@ -123,8 +123,11 @@ public static class TaskRunConditions
 
     /// <summary>
     /// The run's failed task among its task runs ordered by operation index; none unless the run failed or completed with a
-    /// tolerated failure.
+    /// tolerated failure. A failure that stopped the run comes before any tolerated one (<c>continue_on_failure</c>), whatever
+    /// their indexes: a failed run names what failed it, a completed run (whose failures were all tolerated) the lowest one.
     /// </summary>
-    public static T? FailedTaskOf<T>(string runStatus, IEnumerable<T> tasksByIndex, Func<T, string> status) where T : class =>
-        RunConditions.WithFailedTask.Statuses.Contains(runStatus) ? tasksByIndex.FirstOrDefault(t => Failed.Matches(status(t), retryScheduled: false)) : null;
+    public static T? FailedTaskOf<T>(string runStatus, IEnumerable<T> tasksByIndex, Func<T, string> status, Func<T, bool> tolerated) where T : class =>
+        RunConditions.WithFailedTask.Statuses.Contains(runStatus)
+            ? tasksByIndex.Where(t => Failed.Matches(status(t), retryScheduled: false)).OrderBy(tolerated).FirstOrDefault()
+            : null;
 }

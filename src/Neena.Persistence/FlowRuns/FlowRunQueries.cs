@@ -20,7 +20,7 @@ public sealed class FlowRunQueries(NeenaDbContext db)
         "t.id, t.flow_run_id, t.task_operation_index, t.status, t.start_time, t.end_time, " +
         "convert_to(t.task_prep_prompt::text, 'UTF8') AS task_prep_prompt, convert_to(t.task_prep_answer::text, 'UTF8') AS task_prep_answer, " +
         "convert_to(t.result::text, 'UTF8') AS result, " +
-        "t.error, t.attempt, t.operation_name, t.prompt_tokens, t.completion_tokens, t.integration_credential_id, " +
+        "t.error, t.attempt, t.operation_name, t.prompt_tokens, t.completion_tokens, t.integration_credential_id, t.continue_on_failure, " +
         // A for_each task run's items (issue 20) in index order ([] before they are created); null for other task runs.
         "CASE WHEN t.for_each IS NOT NULL THEN convert_to(coalesce((SELECT jsonb_agg(jsonb_build_object('index', i.item_index, 'status', i.status, " +
         "'result', i.result, 'error', i.error, 'attempt', i.attempt) ORDER BY i.item_index) FROM task_run_items i " +

@@ -51,6 +51,9 @@ public sealed class TaskRunRow
 
     /// <summary>A for_each task run's items as a JSON array of <c>{index, status, result, error, attempt}</c>; null for other task runs.</summary>
     public byte[]? Items { get; init; }
+
+    /// <summary>The operation's <c>continue_on_failure</c>, copied at approval: a failure of this task run is tolerated.</summary>
+    public bool ContinueOnFailure { get; init; }
 }
 
 /// <summary>A run with its task runs, by operation index.</summary>
@@ -122,6 +125,7 @@ internal static class FlowRunRowReader
                 CompletionTokens = r.Get<long>("completion_tokens"),
                 IntegrationCredentialId = r.OrNull<Guid>("integration_credential_id"),
                 Items = r.RefOrNull<byte[]>("items"),
+                ContinueOnFailure = r.Get<bool>("continue_on_failure"),
             });
         }
         return rows;

@@ -55,9 +55,10 @@ public static class RunConditionSql
 
     /// <summary>
     /// The error of a run's failed task (<see cref="TaskRunConditions.FailedTaskOf"/>) as a scalar expression on the run
-    /// row <paramref name="runAlias"/>: null unless the run failed or completed with a tolerated failure.
+    /// row <paramref name="runAlias"/>: null unless the run failed or completed with a tolerated failure. A failure that
+    /// stopped the run comes first (false sorts before true), as in C#.
     /// </summary>
     public static string FailedTaskError(string runAlias = "r") =>
         $"CASE WHEN {For(RunConditions.WithFailedTask, runAlias)} THEN " +
-        $"(SELECT t.error FROM task_runs t WHERE t.flow_run_id = {runAlias}.id AND {For(TaskRunConditions.Failed)} ORDER BY t.task_operation_index LIMIT 1) END";
+        $"(SELECT t.error FROM task_runs t WHERE t.flow_run_id = {runAlias}.id AND {For(TaskRunConditions.Failed)} ORDER BY t.continue_on_failure, t.task_operation_index LIMIT 1) END";
 }

@@ -106,4 +106,28 @@ public sealed class FlowsDecideEngineTests(EngineFactory factory) : IClassFixtur
         Assert.Equal("completed", body["status"]!.GetValue<string>());
         Assert.Equal(0, body["errors"]![0]!["task_operation_index"]!.GetValue<int>());
     }
+
+    [Fact]
+    public async Task ToleratedFailure_ThenAFailureForGood_TheRunFails_AndFailedTaskNamesTheOneThatStoppedIt()
+    {
+        var (client, _) = await ClientAsync(factory);
+        var http = await Definition("http", "HTTP Request");
+        // Private addresses outside the allowed test network: the address guard refuses them, permanent failures.
+        var lookup = Operation(0, http, new JsonObject { ["method"] = "GET", ["url"] = "http://10.0.0.1/lookup" });
+        lookup["continue_on_failure"] = true;
+        // Task 1 follows task 0 only so that both surely fail (a run that failed starts nothing more); its edge is taken
+        // after a tolerated failure as after a success.
+        var flow = await CreateDecidingFlowAsync(client, "tolerated then failed",
+            [lookup, Operation(1, http, new JsonObject { ["method"] = "GET", ["url"] = "http://10.0.0.2/post" })],
+            [Edge(0, 1)]);
+        var runId = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
+
+        var run = await WaitForRunAsync(client, runId);
+
+        Assert.Equal(RunStatus.Failed, Status(run));
+        Assert.Equal(RunStatus.Failed, Status(TaskRun(run, 0)));
+        Assert.Equal(RunStatus.Failed, Status(TaskRun(run, 1)));
+        Assert.Equal(1, run["failed_task"]!["index"]!.GetValue<int>());
+        Assert.Equal(TaskRun(run, 1)["error"]!.GetValue<string>(), run["failed_task"]!["error"]!.GetValue<string>());
+    }
 }

@@ -89,8 +89,73 @@ public sealed class RunConditionsAgreementTests(EngineOffFactory factory) : ICla
         string[] tasks = [RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled, RunStatus.Failed];
         var byIndex = tasks.Select((status, index) => (status, index: index.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
 
-        Assert.Equal("1", TaskRunConditions.FailedTaskOf(RunStatus.Failed, byIndex.Select(t => t.index), i => tasks[int.Parse(i, System.Globalization.CultureInfo.InvariantCulture)]));
-        Assert.Null(TaskRunConditions.FailedTaskOf(RunStatus.Cancelled, byIndex.Select(t => t.index), i => tasks[int.Parse(i, System.Globalization.CultureInfo.InvariantCulture)]));
+        Assert.Equal("1", TaskRunConditions.FailedTaskOf(RunStatus.Failed, byIndex.Select(t => t.index), i => tasks[int.Parse(i, System.Globalization.CultureInfo.InvariantCulture)], _ => false));
+        Assert.Null(TaskRunConditions.FailedTaskOf(RunStatus.Cancelled, byIndex.Select(t => t.index), i => tasks[int.Parse(i, System.Globalization.CultureInfo.InvariantCulture)], _ => false));
+    }
+
+    /// <summary>One task run as the failed task reads it: status, retry scheduled, continue_on_failure.</summary>
+    private sealed record TaskState(int Index, string Status, bool RetryScheduled, bool Tolerated);
+
+    private static readonly (string Status, bool RetryScheduled)[] TaskStatuses =
+        [(RunStatus.Completed, false), (RunStatus.Failed, false), (RunStatus.Pending, true), (TaskRunStatus.Skipped, false)];
+
+    /// <summary>
+    /// The failed task in C# (the run JSON) and in SQL (analytics' error) agree on every run status and every run of
+    /// three task runs, each in every status, tolerated (<c>continue_on_failure</c>) or not: a failure that stopped the
+    /// run comes before a tolerated one at a lower index.
+    /// </summary>
+    [Fact]
+    public async Task FailedTask_OnEveryTaskRunMix_SqlAndCSharpAgree()
+    {
+        var states = TaskStatuses.SelectMany(s => new[] { false, true }.Select(t => (s.Status, s.RetryScheduled, Tolerated: t))).ToList();
+        var runs = (from a in states
+                    from b in states
+                    from c in states
+                    select new[] { a, b, c }.Select((s, i) => new TaskState(i, s.Status, s.RetryScheduled, s.Tolerated)).ToList())
+            .ToDictionary(_ => Guid.NewGuid());
+        await using var connection = new NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        await using (var create = new NpgsqlCommand(
+            "CREATE TEMP TABLE task_runs (flow_run_id uuid, task_operation_index int, status text, error text, continue_on_failure boolean, next_attempt_at timestamptz)", connection))
+            await create.ExecuteNonQueryAsync();
+        await using (var batch = new NpgsqlBatch(connection))
+        {
+            foreach (var (run, tasks) in runs)
+            {
+                foreach (var t in tasks)
+                {
+                    var insert = new NpgsqlBatchCommand("INSERT INTO task_runs VALUES ($1, $2, $3, $4, $5, $6)");
+                    insert.Parameters.Add(new NpgsqlParameter { Value = run });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = t.Index });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = t.Status });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = $"error {t.Index}" });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = t.Tolerated });
+                    insert.Parameters.Add(new NpgsqlParameter { Value = t.RetryScheduled ? DateTime.UtcNow : DBNull.Value });
+                    batch.BatchCommands.Add(insert);
+                }
+            }
+            await batch.ExecuteNonQueryAsync();
+        }
+        var disagreements = new List<string>();
+        foreach (var status in RunStatus.All)
+        {
+            await using var command = new NpgsqlCommand(
+                $"SELECT r.id, {RunConditionSql.FailedTaskError("r")} FROM (SELECT DISTINCT flow_run_id AS id, $1::text AS status FROM task_runs) r", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = status });
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var tasks = runs[reader.GetGuid(0)];
+                var inSql = reader.IsDBNull(1) ? null : reader.GetString(1);
+                var inCSharp = TaskRunConditions.FailedTaskOf(status, tasks, t => t.Status, t => t.Tolerated) is { } failed ? $"error {failed.Index}" : null;
+                if (inSql != inCSharp)
+                    disagreements.Add($"{status} run of [{string.Join(", ", tasks)}]: SQL {inSql ?? "null"}, C# {inCSharp ?? "null"}");
+            }
+        }
+        Assert.Empty(disagreements);
+        // The case the order is for: a tolerated failure at index 0, one that stopped the run at index 2.
+        var mixed = runs.Values.First(ts => ts[0] is { Status: RunStatus.Failed, Tolerated: true } && ts[1].Status == RunStatus.Completed && ts[2] is { Status: RunStatus.Failed, Tolerated: false });
+        Assert.Equal(2, TaskRunConditions.FailedTaskOf(RunStatus.Failed, mixed, t => t.Status, t => t.Tolerated)!.Index);
     }
 
     [Fact]

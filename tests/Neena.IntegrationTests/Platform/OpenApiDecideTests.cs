@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Neena.Domain.Flows;
 using Neena.IntegrationTests.Infrastructure;
 
@@ -31,5 +32,36 @@ public sealed class OpenApiDecideTests(NeenaFactory factory) : IClassFixture<Nee
         Assert.Matches(forEach["pattern"]!.GetValue<string>(), "{{tasks.0.result.cards}}");
         Assert.DoesNotMatch(forEach["pattern"]!.GetValue<string>(), "cards: {{tasks.0.result.cards}}");
         Assert.Equal(TaskJoin.Values, schemas["TaskJoin"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal("#/components/schemas/TaskJoin", schemas["TaskOperationCreate"]!["properties"]!["join"]!["allOf"]![0]!["$ref"]!.GetValue<string>());
+        Assert.Equal("boolean", schemas["TaskOperationCreate"]!["properties"]!["continue_on_failure"]!["type"]!.GetValue<string>());
+        // A task run's items are typed, their status with its values.
+        var items = schemas["TaskRun"]!["properties"]!["items"]!;
+        Assert.Equal("array", items["type"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/TaskRunItem", items["items"]!["$ref"]!.GetValue<string>());
+        var item = schemas["TaskRunItem"]!["properties"]!;
+        Assert.Equal(["index", "status", "result", "error", "attempt"], item.AsObject().Select(p => p.Key));
+        var status = item["status"]!;
+        var reference = (status["$ref"] ?? status["allOf"]![0]!["$ref"])!.GetValue<string>();
+        Assert.Equal(Neena.Domain.FlowRuns.TaskRunItemStatus.All, schemas[reference.Split('/')[^1]]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+    }
+
+    /// <summary>The POST and PUT /flows examples use every field of a flow that decides (OpenApiTests sends them as they stand).</summary>
+    [Fact]
+    public async Task SwaggerJson_FlowExamples_UseEveryDecidingField()
+    {
+        var doc = await (await factory.CreateClient().GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync();
+        // The document shows the catalogue's live ids.
+        var approval = (await factory.TaskDefinitionIdAsync("core", "Approval")).ToString();
+
+        foreach (var (path, method) in new[] { ("/api/v1/flows", "post"), ("/api/v1/flows", "put"), ("/flows", "post"), ("/flows", "put") })
+        {
+            var example = doc["paths"]![path]![method]!["requestBody"]!["content"]!["application/json"]!["example"]!;
+            var operations = example["task_operations"]!.AsArray();
+            Assert.Contains(operations, o => o!["join"]?.GetValue<string>() == TaskJoin.Any);
+            Assert.Contains(operations, o => o!["continue_on_failure"]?.GetValue<bool>() == true);
+            Assert.Contains(operations, o => o!["for_each"] is not null && o["parameters"]!.ToJsonString().Contains("{{item", StringComparison.Ordinal));
+            Assert.Contains(operations, o => o!["task_definition"]!.GetValue<string>() == approval && o["parameters"]!["message"] is not null);
+            Assert.Contains(example["dependencies"]!.AsArray(), d => d!["condition"] is JsonObject);
+        }
     }
 }

@@ -159,7 +159,7 @@ public sealed record TaskRunItemResponse(
 /// <param name="StartTime">When the run was approved and handed to the engine.</param>
 /// <param name="TotalTokens">Language model tokens of all its task runs (prompt and completion).</param>
 /// <param name="DurationMs">Milliseconds from its start (approval; its creation if it ended without starting) to its end; null while open.</param>
-/// <param name="FailedTask">The failed task run (<c>{index, name, error}</c>, the lowest index if several) of a failed run; else null.</param>
+/// <param name="FailedTask">The failed task run (<c>{index, name, error}</c>, the lowest index if several) of a failed run: one that stopped the run before any tolerated one (<c>continue_on_failure</c>); of a completed run, its first tolerated failure; else null.</param>
 /// <param name="Tags">Labels set on create.</param>
 /// <param name="RunType">How the run was created: <c>manual</c> (a user's JWT), <c>api</c> (an API key) or <c>webhook</c> (a trigger).</param>
 /// <param name="RanByType">Who ran the run: the credential whose approval started it, or, until it is approved, its creator; <c>user</c> or <c>api_key</c>; null for a webhook's run.</param>

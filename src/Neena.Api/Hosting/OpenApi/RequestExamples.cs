@@ -28,6 +28,7 @@ internal static class RequestExamples
     public const string EchoTaskDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a93";
     public const string IncomingWebhookTriggerDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a94";
     public const string WebhookTriggerOperationId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a95";
+    public const string ApprovalTaskDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a96";
     public const string UserEmail = "ada@example.com";
     public const string UserAuth0Id = "auth0|6650f1d2c3b4a5e6f7a8b9c0";
 
@@ -36,6 +37,7 @@ internal static class RequestExamples
     {
         [ComposeTextTaskDefinitionId] = ("core", "Compose Text"),
         [EchoTaskDefinitionId] = ("core", "Echo"),
+        [ApprovalTaskDefinitionId] = ("core", "Approval"),
     };
 
     /// <summary>The catalogue triggers (integration short name, trigger name) whose ids the examples use.</summary>
@@ -110,6 +112,11 @@ internal static class RequestExamples
         _ => null,
     };
 
+    /// <summary>
+    /// A flow that uses every field of a flow that decides (issue 20): a condition on a dependency, an approval step, a
+    /// <c>for_each</c> with <c>{{item…}}</c> bindings that tolerates failures, and an <c>any</c> join where the branches meet.
+    /// Only the first operation and dependency stay plain: the document tests mutate those field by field.
+    /// </summary>
     private static JsonObject Flow(string? id)
     {
         var flow = new JsonObject();
@@ -141,15 +148,74 @@ internal static class RequestExamples
                 ["y"] = 0,
                 ["index"] = 1,
                 ["parameters"] = new JsonObject { ["message"] = "{{tasks.0.result.text}}" },
+            },
+            new JsonObject
+            {
+                ["name"] = "Ask the account manager",
+                ["task_definition"] = ApprovalTaskDefinitionId,
+                ["x"] = 480,
+                ["y"] = 0,
+                ["index"] = 2,
+                ["parameters"] = new JsonObject
+                {
+                    ["message"] = "Post the summary for a key account? {{tasks.1.result.message}}",
+                    ["timeout_seconds"] = 86400,
+                },
+            },
+            new JsonObject
+            {
+                ["name"] = "Post one line per region",
+                ["task_definition"] = EchoTaskDefinitionId,
+                ["x"] = 720,
+                ["y"] = 0,
+                ["index"] = 3,
+                ["for_each"] = "{{request.metadata.regions}}",
+                ["parameters"] = new JsonObject { ["message"] = "Region {{item_index}}: {{item.name}} ({{item.sales}})" },
+                // One region that fails does not stop the summary.
+                ["continue_on_failure"] = true,
+            },
+            new JsonObject
+            {
+                ["name"] = "Report what was posted",
+                ["task_definition"] = EchoTaskDefinitionId,
+                ["x"] = 960,
+                ["y"] = 120,
+                ["index"] = 4,
+                ["join"] = "any",
+                ["parameters"] = new JsonObject { ["message"] = "Regions: {{tasks.3.status}}" },
             });
-        flow["dependencies"] = new JsonArray(new JsonObject
-        {
-            ["source_task_operation"] = 0,
-            ["target_task_operation"] = 1,
-            ["instruction"] = "The line comes from the first task",
-        });
+        flow["dependencies"] = new JsonArray(
+            new JsonObject
+            {
+                ["source_task_operation"] = 0,
+                ["target_task_operation"] = 1,
+                ["instruction"] = "The line comes from the first task",
+            },
+            new JsonObject
+            {
+                ["source_task_operation"] = 1,
+                ["target_task_operation"] = 2,
+                ["condition"] = KeyAccount("eq"),
+            },
+            new JsonObject { ["source_task_operation"] = 2, ["target_task_operation"] = 3 },
+            new JsonObject { ["source_task_operation"] = 3, ["target_task_operation"] = 4 },
+            // Other customers skip the approval and the regions; the any join still reports.
+            new JsonObject
+            {
+                ["source_task_operation"] = 1,
+                ["target_task_operation"] = 4,
+                ["condition"] = KeyAccount("ne"),
+            });
         return flow;
     }
+
+    private static JsonObject KeyAccount(string op) => new()
+    {
+        ["any"] = new JsonArray(new JsonObject
+        {
+            ["all"] = new JsonArray(new JsonObject { ["left"] = "{{request.metadata.customer}}", ["op"] = op, ["right"] = "Acme" }),
+        }),
+    };
 }
 
 /// <summary>Puts each request body's example on its JSON media types, where Swagger UI's "Try it out" starts from.</summary>
