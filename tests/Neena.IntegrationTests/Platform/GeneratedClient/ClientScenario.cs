@@ -428,7 +428,18 @@ public static class Scenario
 
         var run = await runs.CreateAsync(null, new FlowRunCreate { Flow = flow.Id, Flow_request = request.Id, Approval_status = ApprovalStatus.Approved, Tags = new List<string> { "nightly", "env:test" } });
         Check(run.Run_type == RunType.Api && run.Ran_by_type == RanByType.Api_key && run.Tags.Contains("nightly"), "POST /api/v1/flow_runs records how and by whom");
-        var cancelled = await legacyRuns.CancelAsync(run.Id);
+        FlowRun cancelled;
+        try
+        {
+            cancelled = await legacyRuns.CancelAsync(run.Id);
+        }
+        catch (ApiException<ErrorDetail> refused)
+        {
+            // Seen rarely on a loaded machine: say what the run was, so the cause can be found.
+            var now = await runs.GetByPathAsync(run.Id);
+            throw new InvalidOperationException(
+                $"cancel refused ({refused.Result?.Detail}); the run is {now.Status}: {string.Join(" | ", now.Task_runs.Select(t => $"{t.Status}: {t.Error}"))}", refused);
+        }
         Check(cancelled.Status == RunStatus.Cancelled && cancelled.Duration_ms != null, "a cancelled run has a duration");
         await requests.UpdateAsync(new FlowRequestUpdate { Id = request.Id, Request_metadata = new List<IDictionary<string, object>> { new Dictionary<string, object> { ["seconds"] = 0 } } });
         var retried = await legacyRuns.RetryAsync(run.Id);
