@@ -100,13 +100,9 @@ internal sealed class ForEachAttempt(RunWorker worker, EngineRuntime rt)
             // Stopped starting items after a failure.
         }
 
-        if (fatal is not null || token.IsCancellationRequested)
-        {
-            if (worker.Reason is StopReason.Shutdown or StopReason.LeaseAtRisk)
-                await ReturnItemsAsync(task);
-            fatal?.Throw();
-            token.ThrowIfCancellationRequested();
-        }
+        // Items in progress are handed back with the task (TaskAttempt, on shutdown or a lease at risk).
+        fatal?.Throw();
+        token.ThrowIfCancellationRequested();
         if (failures.Count > 0)
         {
             var (index, error) = failures.First();
@@ -163,21 +159,6 @@ internal sealed class ForEachAttempt(RunWorker worker, EngineRuntime rt)
                 : error.Message;
             await rt.Lease.FailItemAsync(worker.RunId, task.Id, item.Index, final, token);
             return (null, final);
-        }
-    }
-
-    private async Task ReturnItemsAsync(TaskRun task)
-    {
-        try
-        {
-            // The run's token is already cancelled; this last write gets a short budget of its own.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await rt.Lease.ReturnItemsToPendingAsync(worker.RunId, task.Id, timeout.Token);
-        }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or OperationCanceledException or InvalidOperationException)
-        {
-            // They stay in progress; whoever takes the run over attempts them again.
-            rt.Logger.LogWarning(ex, "Could not hand the items of task {TaskRunId} back", task.Id);
         }
     }
 

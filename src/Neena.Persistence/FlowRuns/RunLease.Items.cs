@@ -105,20 +105,6 @@ public sealed partial class RunLease
         Fenced(await command.ExecuteNonQueryAsync(cancellationToken));
     }
 
-    /// <summary>
-    /// Hands the task run's interrupted items back (shutdown, lease at risk): <c>pending</c> again with the attempt given
-    /// back, as <see cref="ReturnTaskToPendingAsync"/> does for the task. Call before handing the task back.
-    /// </summary>
-    public async Task ReturnItemsToPendingAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
-    {
-        var sql = $"""
-            UPDATE task_run_items i SET status = {ItemPending}, attempt = greatest(i.attempt - 1, 0)
-            WHERE i.task_run_id = @task AND i.status = {ItemInProgress} AND {ItemFence}
-            """;
-        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     private NpgsqlCommand ItemCommand(string sql, Guid runId, Guid taskRunId, int index, CancellationToken cancellationToken)
     {
         var command = TaskCommand(sql, runId, taskRunId, cancellationToken);

@@ -139,11 +139,15 @@ public sealed partial class RunLease
 
     /// <summary>
     /// Hands an interrupted attempt back (shutdown, lease at risk): <c>pending</c> again, as if it had not started, so
-    /// whoever continues the run starts it afresh and the interruption uses up none of the task's attempts.
+    /// whoever continues the run starts it afresh and the interruption uses up none of the task's attempts. A
+    /// <c>for_each</c> task's items in progress are handed back with it, in the same statement.
     /// </summary>
     public async Task<bool> ReturnTaskToPendingAsync(Guid runId, Guid taskRunId, CancellationToken cancellationToken)
     {
         var sql = $"""
+            WITH items AS (
+                UPDATE task_run_items i SET status = {ItemPending}, attempt = greatest(i.attempt - 1, 0)
+                WHERE i.task_run_id = @task AND i.status = {ItemInProgress} AND {ItemFence})
             UPDATE task_runs t SET status = {To(TaskRunStateMachine.HandBack)}, start_time = NULL, next_attempt_at = NULL, attempt = greatest(t.attempt - 1, 0),
                    modified_date = now()
             WHERE t.id = @task AND t.flow_run_id = @run AND {From(TaskRunStateMachine.HandBack)} AND {Fence}
