@@ -44,6 +44,7 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<WebhookTriggerDefinition> WebhookTriggerDefinitions => Set<WebhookTriggerDefinition>();
     public DbSet<WebhookTriggerOperation> WebhookTriggerOperations => Set<WebhookTriggerOperation>();
     public DbSet<TriggerRun> TriggerRuns => Set<TriggerRun>();
+    public DbSet<ScheduleTriggerOperation> ScheduleTriggerOperations => Set<ScheduleTriggerOperation>();
 
     /// <summary>
     /// The Data Protection key ring, shared by every instance through the database, so that a secret one instance encrypts

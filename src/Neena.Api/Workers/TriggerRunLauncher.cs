@@ -50,7 +50,7 @@ internal sealed class TriggerRunLauncher(
         ArgumentNullException.ThrowIfNull(queue);
         var work = await (
                 from t in db.TriggerRuns.IgnoreQueryFilters().AsNoTracking()
-                join o in db.WebhookTriggerOperations.IgnoreQueryFilters().AsNoTracking() on t.WebhookTriggerOperationId equals o.Id
+                join o in db.WebhookTriggerOperations.IgnoreQueryFilters().AsNoTracking() on t.WebhookTriggerOperationId equals (Guid?)o.Id
                 join d in db.WebhookTriggerDefinitions.IgnoreQueryFilters().AsNoTracking() on o.WebhookTriggerDefinitionId equals d.Id
                 where t.Id == triggerRunId
                 select new { t.Event, t.OrganizationId, OperationId = o.Id, o.Name, o.TemplateBody, o.FlowId, o.CreatedByEmail, o.DeletedAt, d.PythonMethodName, d.TriggerName })

@@ -24,7 +24,17 @@ public sealed class TriggerRun : ITenantOwned, IAudited, IHasId
 
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public Guid OrganizationId { get; set; }
-    public Guid WebhookTriggerOperationId { get; set; }
+    /// <summary>The webhook operation whose delivery this is; null for a schedule's fire.</summary>
+    public Guid? WebhookTriggerOperationId { get; set; }
+
+    /// <summary>The schedule whose slot this is; null for a webhook delivery. Exactly one of the two is set.</summary>
+    public Guid? ScheduleTriggerOperationId { get; set; }
+
+    /// <summary>
+    /// The schedule's slot (UTC) this run fires for: unique per schedule, so every instance that decides to fire the same slot
+    /// inserts the same row and only one succeeds. Null for a webhook delivery.
+    /// </summary>
+    public DateTime? FireTime { get; set; }
     public string Status { get; set; } = TriggerRunStatus.Received;
 
     /// <summary>The delivered JSON as received.</summary>

@@ -1223,6 +1223,107 @@ namespace Neena.Persistence.Migrations
                     b.ToTable("organizations", (string)null);
                 });
 
+            modelBuilder.Entity("Neena.Domain.Triggers.ScheduleTriggerOperation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime?>("ActiveSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("active_since");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<string>("Cron")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("cron");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<Guid?>("FlowId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flow_id");
+
+                    b.Property<DateTime?>("LastFireTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_fire_time");
+
+                    b.Property<string>("MissedFires")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("missed_fires");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<bool>("RequiresApproval")
+                        .HasColumnType("boolean")
+                        .HasColumnName("requires_approval");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TemplateBody")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("character varying(10000)")
+                        .HasColumnName("template_body");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("time_zone");
+
+                    b.HasKey("Id")
+                        .HasName("pk_schedule_trigger_operations");
+
+                    b.HasIndex("FlowId")
+                        .HasDatabaseName("ix_schedule_trigger_operations_flow_id");
+
+                    b.HasIndex("Status")
+                        .HasDatabaseName("ix_schedule_trigger_operations_active")
+                        .HasFilter("deleted_at IS NULL AND status = 'active'");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_schedule_trigger_operations_organization_id_created_date_id")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("schedule_trigger_operations", (string)null);
+                });
+
             modelBuilder.Entity("Neena.Domain.Triggers.TriggerRun", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1254,6 +1355,10 @@ namespace Neena.Persistence.Migrations
                     b.Property<string>("Event")
                         .HasColumnType("jsonb")
                         .HasColumnName("event");
+
+                    b.Property<DateTime?>("FireTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("fire_time");
 
                     b.Property<Guid?>("FlowRequestId")
                         .HasColumnType("uuid")
@@ -1289,13 +1394,17 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("organization_id");
 
+                    b.Property<Guid?>("ScheduleTriggerOperationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("schedule_trigger_operation_id");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")
                         .HasColumnName("status");
 
-                    b.Property<Guid>("WebhookTriggerOperationId")
+                    b.Property<Guid?>("WebhookTriggerOperationId")
                         .HasColumnType("uuid")
                         .HasColumnName("webhook_trigger_operation_id");
 
@@ -1312,6 +1421,10 @@ namespace Neena.Persistence.Migrations
                         .HasDatabaseName("ix_trigger_runs_claimable")
                         .HasFilter("status IN ('received', 'processing')");
 
+                    b.HasIndex("ScheduleTriggerOperationId", "FireTime")
+                        .IsUnique()
+                        .HasDatabaseName("ix_trigger_runs_schedule_trigger_operation_id_fire_time");
+
                     b.HasIndex("WebhookTriggerOperationId", "DeliveryId")
                         .IsUnique()
                         .HasDatabaseName("ix_trigger_runs_webhook_trigger_operation_id_delivery_id")
@@ -1325,7 +1438,10 @@ namespace Neena.Persistence.Migrations
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_trigger_runs_webhook_trigger_operation_id_created_date_id");
 
-                    b.ToTable("trigger_runs", (string)null);
+                    b.ToTable("trigger_runs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_trigger_runs_one_operation", "(webhook_trigger_operation_id IS NULL) <> (schedule_trigger_operation_id IS NULL) AND (schedule_trigger_operation_id IS NULL) = (fire_time IS NULL)");
+                        });
                 });
 
             modelBuilder.Entity("Neena.Domain.Triggers.WebhookTriggerOperation", b =>
@@ -1668,6 +1784,22 @@ namespace Neena.Persistence.Migrations
                         .HasConstraintName("fk_task_operations_task_definitions_task_definition_id");
                 });
 
+            modelBuilder.Entity("Neena.Domain.Triggers.ScheduleTriggerOperation", b =>
+                {
+                    b.HasOne("Neena.Domain.Flows.Flow", null)
+                        .WithMany()
+                        .HasForeignKey("FlowId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_schedule_trigger_operations_flows_flow_id");
+
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_schedule_trigger_operations_organizations_organization_id");
+                });
+
             modelBuilder.Entity("Neena.Domain.Triggers.TriggerRun", b =>
                 {
                     b.HasOne("Neena.Domain.FlowRequests.FlowRequest", null)
@@ -1689,11 +1821,16 @@ namespace Neena.Persistence.Migrations
                         .IsRequired()
                         .HasConstraintName("fk_trigger_runs_organizations_organization_id");
 
+                    b.HasOne("Neena.Domain.Triggers.ScheduleTriggerOperation", null)
+                        .WithMany()
+                        .HasForeignKey("ScheduleTriggerOperationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_trigger_runs_schedule_trigger_operations_schedule_trigger_o");
+
                     b.HasOne("Neena.Domain.Triggers.WebhookTriggerOperation", null)
                         .WithMany()
                         .HasForeignKey("WebhookTriggerOperationId")
                         .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
                         .HasConstraintName("fk_trigger_runs_webhook_trigger_operations_webhook_trigger_ope");
                 });
 

@@ -24,7 +24,7 @@ public sealed record TriggerRunFilter
 [OutputSchema("TriggerRun")]
 public sealed record TriggerRunResponse(
     Guid Id,
-    Guid WebhookTriggerOperation,
+    Guid? WebhookTriggerOperation,
     [property: ApiField(ValuesOf = typeof(TriggerRunStatus))] string Status,
     JsonNode? Event,
     string? IntegrationEntityId,
