@@ -61,6 +61,8 @@ public static class IntegrationServiceCollectionExtensions
 
         services.TryAddSingleton<CredentialProtector>();
         services.TryAddSingleton<Triggers.SigningSecretProtector>();
+        services.TryAddSingleton<Notifications.NotificationSecretProtector>();
+        services.TryAddSingleton<Notifications.NotificationUrlGuard>();
         AddPlatformClient<SlackClient, SlackOptions>(services, configuration, SlackOptions.SectionName);
         AddPlatformClient<TrelloClient, TrelloOptions>(services, configuration, TrelloOptions.SectionName);
         AddWebhookPlatforms(services);

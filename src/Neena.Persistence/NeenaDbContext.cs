@@ -7,6 +7,7 @@ using Neena.Domain.Credentials;
 using Neena.Domain.FlowRequests;
 using Neena.Domain.FlowRuns;
 using Neena.Domain.Flows;
+using Neena.Domain.Notifications;
 using Neena.Domain.Organizations;
 using Neena.Domain.Triggers;
 using Neena.Domain.Users;
@@ -45,6 +46,8 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<WebhookTriggerOperation> WebhookTriggerOperations => Set<WebhookTriggerOperation>();
     public DbSet<TriggerRun> TriggerRuns => Set<TriggerRun>();
     public DbSet<ScheduleTriggerOperation> ScheduleTriggerOperations => Set<ScheduleTriggerOperation>();
+    public DbSet<NotificationSubscription> NotificationSubscriptions => Set<NotificationSubscription>();
+    public DbSet<NotificationOutboxEntry> NotificationOutbox => Set<NotificationOutboxEntry>();
 
     /// <summary>
     /// The Data Protection key ring, shared by every instance through the database, so that a secret one instance encrypts

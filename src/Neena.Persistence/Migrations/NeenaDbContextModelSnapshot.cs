@@ -1179,6 +1179,166 @@ namespace Neena.Persistence.Migrations
                     b.ToTable("task_operations", (string)null);
                 });
 
+            modelBuilder.Entity("Neena.Domain.Notifications.NotificationOutboxEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<string>("EventType")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("event_type");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastResponseCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_response_code");
+
+                    b.Property<DateTime?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<DateTime>("NextAttemptAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("payload");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasDefaultValue("pending")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("SubscriptionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subscription_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_outbox");
+
+                    b.HasIndex("NextAttemptAt", "CreatedDate")
+                        .HasDatabaseName("ix_notification_outbox_claimable")
+                        .HasFilter("status IN ('pending', 'delivering')");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_notification_outbox_organization_id_created_date_id");
+
+                    b.HasIndex("SubscriptionId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_notification_outbox_subscription_id_created_date_id");
+
+                    b.ToTable("notification_outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Neena.Domain.Notifications.NotificationSubscription", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean")
+                        .HasColumnName("active");
+
+                    b.Property<string>("CreatedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("created_by_email");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date");
+
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("description");
+
+                    b.PrimitiveCollection<List<string>>("Events")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("events")
+                        .HasDefaultValueSql("'{}'::text[]");
+
+                    b.Property<string>("ModifiedByEmail")
+                        .HasColumnType("text")
+                        .HasColumnName("modified_by_email");
+
+                    b.Property<DateTime>("ModifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("modified_date");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_secret");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_subscriptions");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_notification_subscriptions_listening")
+                        .HasFilter("active AND deleted_at IS NULL");
+
+                    b.HasIndex("OrganizationId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_notification_subscriptions_organization_id_created_date_id")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("notification_subscriptions", (string)null);
+                });
+
             modelBuilder.Entity("Neena.Domain.Organizations.Organization", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1782,6 +1942,33 @@ namespace Neena.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_task_operations_task_definitions_task_definition_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Notifications.NotificationOutboxEntry", b =>
+                {
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_outbox_organizations_organization_id");
+
+                    b.HasOne("Neena.Domain.Notifications.NotificationSubscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_outbox_notification_subscriptions_subscription");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Notifications.NotificationSubscription", b =>
+                {
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_subscriptions_organizations_organization_id");
                 });
 
             modelBuilder.Entity("Neena.Domain.Triggers.ScheduleTriggerOperation", b =>
