@@ -19,10 +19,10 @@ public sealed class TriggerRunsController(TriggerRunService triggerRuns) : Contr
     public Task<TriggerRunResponse> Get([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
         triggerRuns.GetAsync(id, cancellationToken);
 
-    /// <summary>The organization's trigger runs, newest first, optionally of one webhook trigger operation.</summary>
+    /// <summary>The organization's trigger runs, newest first, optionally of one webhook or schedule trigger operation.</summary>
     [HttpGet("all")]
     [ProducesResponseType<IReadOnlyList<TriggerRunResponse>>(StatusCodes.Status200OK)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound, Description = "`webhook_trigger_operation_id` names no operation of your organization.")]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound, Description = "`webhook_trigger_operation_id` or `schedule_trigger_operation_id` names no operation of your organization.")]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
     public Task<IReadOnlyList<TriggerRunResponse>> List([FromQuery] PageQuery page, [FromQuery] TriggerRunFilter filter, CancellationToken cancellationToken) =>
         triggerRuns.ListAsync(page, filter, cancellationToken);

@@ -120,6 +120,7 @@ public static class NeenaApi
         services.AddScoped<IntegrationCredentialService>();
         services.AddNeenaCredentials();
         services.AddScoped<WebhookTriggerOperationService>();
+        services.AddScoped<ScheduleTriggerOperationService>();
         services.AddScoped<TriggerRunService>();
         services.AddScoped<FlowResultService>();
         services.AddNeenaWebhooks();

@@ -26,11 +26,17 @@ public sealed class TriggerRunService(NeenaDbContext db)
                 throw ApiException.NotFound(WebhookTriggerOperationService.NotFound);
             query = query.Where(r => r.WebhookTriggerOperationId == operationId);
         }
+        if (filter.ScheduleTriggerOperationId is { } scheduleId)
+        {
+            if (!await db.ScheduleTriggerOperations.IgnoreQueryFilters([NeenaDbContext.SoftDeleteFilter]).AnyAsync(o => o.Id == scheduleId, cancellationToken))
+                throw ApiException.NotFound(ScheduleTriggerOperationService.NotFound);
+            query = query.Where(r => r.ScheduleTriggerOperationId == scheduleId);
+        }
         return await Project(query.NewestFirst(page)).ToListAsync(cancellationToken);
     }
 
     private static IQueryable<TriggerRunResponse> Project(IQueryable<TriggerRun> query) =>
         query.Select(r => new TriggerRunResponse(
             r.Id, r.WebhookTriggerOperationId, r.Status, r.Event, r.IntegrationEntityId, r.FlowRequestId, r.FlowRunId, r.Error,
-            r.CreatedDate, r.ModifiedDate));
+            r.CreatedDate, r.ModifiedDate, r.ScheduleTriggerOperationId, r.FireTime));
 }

@@ -48,6 +48,7 @@ public sealed class WebhookTriggerOperationService(
             Status = request.Status ?? TriggerOperationStatus.Inactive,
             FlowId = request.Flow,
             IntegrationCredentialId = request.IntegrationCredential,
+            RequiresApproval = request.RequiresApproval ?? TriggerApprovalPolicy.RequiresApprovalByDefault(request.Flow),
         };
         string? secret = null;
         if (definition.IsGeneric)
@@ -82,6 +83,10 @@ public sealed class WebhookTriggerOperationService(
         operation.TemplateBody = request.TemplateBody.Or(operation.TemplateBody)!;
         operation.Status = request.Status.Or(operation.Status)!;
         operation.FlowId = request.Flow.Or(operation.FlowId);
+        if (request.RequiresApproval.IsSet)
+            operation.RequiresApproval = request.RequiresApproval.Value!.Value;
+        else if (request.Flow.IsSet)
+            operation.RequiresApproval = TriggerApprovalPolicy.RequiresApprovalByDefault(operation.FlowId);
         operation.IntegrationCredentialId = request.IntegrationCredential.Or(operation.IntegrationCredentialId);
         await db.SaveChangesAsync(cancellationToken);
         return Response(operation);
@@ -172,11 +177,11 @@ public sealed class WebhookTriggerOperationService(
     private static IQueryable<WebhookTriggerOperationResponse> Project(IQueryable<WebhookTriggerOperation> query) =>
         query.Select(o => new WebhookTriggerOperationResponse(
             o.Id, o.Name, o.WebhookTriggerDefinitionId, o.TemplateBody, o.Status, o.OrganizationId, o.CreatedDate, o.ModifiedDate,
-            o.CreatedByEmail, o.ModifiedByEmail, o.FlowId, o.IntegrationCredentialId, "", o.DeletedAt));
+            o.CreatedByEmail, o.ModifiedByEmail, o.FlowId, o.IntegrationCredentialId, "", o.DeletedAt, o.RequiresApproval));
 
     private WebhookTriggerOperationResponse Response(WebhookTriggerOperation o) => WithUrl(new(
         o.Id, o.Name, o.WebhookTriggerDefinitionId, o.TemplateBody, o.Status, o.OrganizationId, o.CreatedDate, o.ModifiedDate,
-        o.CreatedByEmail, o.ModifiedByEmail, o.FlowId, o.IntegrationCredentialId, "", o.DeletedAt));
+        o.CreatedByEmail, o.ModifiedByEmail, o.FlowId, o.IntegrationCredentialId, "", o.DeletedAt, o.RequiresApproval));
 
     private WebhookTriggerOperationResponse WithUrl(WebhookTriggerOperationResponse response) =>
         response with { WebhookUrl = urls.For(http.HttpContext!.Request, response.Id) };

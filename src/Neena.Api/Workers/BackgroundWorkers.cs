@@ -5,7 +5,7 @@ namespace Neena.Api.Workers;
 
 /// <summary>
 /// Every hosted worker of the API's process, registered here and nowhere else: the run engine, the trigger run processor,
-/// run retention, the cleanup of idempotency keys, the batched writer of API key use, the connection budget check. A new
+/// the scheduler, run retention, the cleanup of idempotency keys, the batched writer of API key use, the connection budget check. A new
 /// background worker goes in this folder and is added here; it takes application commands (<c>Neena.Api.Commands</c>)
 /// with domain inputs, and acts for an organization through <see cref="Neena.Persistence.BackgroundTenantContext"/>.
 /// </summary>
@@ -26,6 +26,12 @@ internal static class BackgroundWorkerServiceCollectionExtensions
         services.AddScoped<TriggerRunLauncher>();
         if (configuration.GetSection(WebhookOptions.SectionName).GetValue(nameof(WebhookOptions.ProcessorEnabled), true))
             services.AddHostedService<TriggerRunProcessor>();
+
+        services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.SectionName)
+            .Validate(o => o.MaxSleepSeconds is > 0 and <= 3600, "Invalid Schedules settings: MaxSleepSeconds 0…3600 (exclusive of 0).")
+            .ValidateOnStart();
+        if (configuration.GetSection(ScheduleOptions.SectionName).GetValue(nameof(ScheduleOptions.Enabled), true))
+            services.AddHostedService<ScheduleTriggerScheduler>();
 
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName)
             .Validate(o => o.FlowRunDays >= 0 && o.IntervalMinutes > 0 && o.BatchSize is > 0 and <= 100_000,

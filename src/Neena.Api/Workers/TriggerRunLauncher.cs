@@ -33,7 +33,7 @@ public sealed class TriggerRunFailedException(string message, bool permanent, Ti
 /// that holds the trigger run's row, fenced on this instance's lease: a crash or a lost lease leaves nothing half made,
 /// and no delivery ever makes two runs. Its scope acts for the operation's organization, as its creator.
 /// </summary>
-internal sealed class TriggerRunLauncher(
+internal sealed partial class TriggerRunLauncher(
     NeenaDbContext db,
     BackgroundTenantContext tenant,
     CreateFlowRequestCommand requests,
@@ -48,35 +48,22 @@ internal sealed class TriggerRunLauncher(
     public async Task<(Guid FlowRequestId, Guid FlowRunId)> LaunchAsync(Guid triggerRunId, TriggerRunLease queue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        var work = await (
-                from t in db.TriggerRuns.IgnoreQueryFilters().AsNoTracking()
-                join o in db.WebhookTriggerOperations.IgnoreQueryFilters().AsNoTracking() on t.WebhookTriggerOperationId equals (Guid?)o.Id
-                join d in db.WebhookTriggerDefinitions.IgnoreQueryFilters().AsNoTracking() on o.WebhookTriggerDefinitionId equals d.Id
-                where t.Id == triggerRunId
-                select new { t.Event, t.OrganizationId, OperationId = o.Id, o.Name, o.TemplateBody, o.FlowId, o.CreatedByEmail, o.DeletedAt, d.PythonMethodName, d.TriggerName })
+        var scheduleId = await db.TriggerRuns.IgnoreQueryFilters().AsNoTracking()
+            .Where(t => t.Id == triggerRunId)
+            .Select(t => new { t.ScheduleTriggerOperationId })
             .FirstOrDefaultAsync(cancellationToken)
             ?? throw new TriggerRunFailedException("The trigger run no longer exists.", permanent: true);
-        using var acting = tenant.ActFor(work.OrganizationId, work.CreatedByEmail ?? TriggerRunLease.Actor);
-        if (work.DeletedAt is not null)
+        var launch = scheduleId.ScheduleTriggerOperationId is { } schedule
+            ? await ScheduleLaunchAsync(triggerRunId, schedule, cancellationToken)
+            : await WebhookLaunchAsync(triggerRunId, cancellationToken);
+        using var acting = tenant.ActFor(launch.OrganizationId, launch.CreatedByEmail ?? TriggerRunLease.Actor);
+        if (launch.Deleted)
             throw new TriggerRunFailedException("The trigger operation was deleted before the delivery was processed.", permanent: true);
-        var trigger = catalogue.Integrations.SelectMany(i => i.Triggers).FirstOrDefault(t => t.TypeName == work.PythonMethodName)
-            ?? throw new TriggerRunFailedException($"The trigger '{work.TriggerName}' is no longer part of the catalogue.", permanent: true);
-
-        // Deliveries stored before the depth limit existed may be too deep for a flow request (or to read at all).
-        if (work.Event is JsonObject stored && stored.ContainsKey(JsonDepth.UnreadableProperty))
-            throw new TriggerRunFailedException($"The event nests deeper than {JsonDepth.MaxRead} levels of JSON and cannot be read.", permanent: true);
-        var fields = trigger.Extract(work.Event);
-        var missing = trigger.EventFields.Where(f => !f.Optional && fields[f.Name] is null).Select(f => $"'{f.Name}' (at {f.JsonPath})").ToList();
-        if (missing.Count > 0)
-            throw new TriggerRunFailedException($"The event lacks the required field{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}.", permanent: true);
-        var instructions = Instructions(RenderTemplate(work.TemplateBody, fields));
-        var metadata = new JsonArray(fields);
-        if (JsonDepth.Exceeds(metadata))
-            throw new TriggerRunFailedException($"The event's fields nest too deeply for a flow request's metadata (at most {JsonDepth.MaxStored} levels of objects and arrays).", permanent: true);
-        var name = Cut(work.Name, FlowRequest.MaxNameLength);
+        var (instructions, metadata) = launch.Request();
+        var name = Cut(launch.Name, FlowRequest.MaxNameLength);
 
         PlannedFlow? plan = null;
-        if (work.FlowId is { } fixedFlow)
+        if (launch.FlowId is { } fixedFlow)
         {
             // The organization's live flows only: one deleted since the operation named it cannot run.
             if (!await db.Flows.AnyAsync(f => f.Id == fixedFlow, cancellationToken))
@@ -93,13 +80,14 @@ internal sealed class TriggerRunLauncher(
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (!await queue.LockAsync(db.TransactionConnection(), triggerRunId, cancellationToken))
                 throw new LeaseLostException($"Trigger run {triggerRunId} is no longer held by this instance.");
-            var flowId = plan is null ? work.FlowId!.Value : (await flows.ExecuteAsync(plan.Flow.ToInput(), cancellationToken)).Id;
+            var flowId = plan is null ? launch.FlowId!.Value : (await flows.ExecuteAsync(plan.Flow.ToInput(), cancellationToken)).Id;
             var request = await requests.ExecuteAsync(new NewFlowRequest(instructions, metadata, name, flowId), cancellationToken);
             var runId = await runs.ExecuteAsync(
-                new NewFlowRun(flowId, request.Id, RunType.Webhook)
+                new NewFlowRun(flowId, request.Id, launch.RunType)
                 {
-                    ApprovalStatus = ApprovalStatus.Approved,
-                    TriggeredBy = "webhook:" + work.OperationId.ToString("D"),
+                    // §11: a run that requires approval waits, pending, exactly like one created through the API.
+                    ApprovalStatus = launch.RequiresApproval ? null : ApprovalStatus.Approved,
+                    TriggeredBy = launch.RunType + ":" + launch.OperationId.ToString("D"),
                 },
                 caller: null,
                 cancellationToken);
@@ -112,6 +100,43 @@ internal sealed class TriggerRunLauncher(
             // The flow or request was refused as the API would refuse it (a flow deleted a moment ago, a generated flow invalid).
             throw new TriggerRunFailedException(Describe(e, withPlace: true), permanent: true, innerException: e);
         }
+    }
+
+    /// <summary>A webhook delivery's launch: the event's fields, extracted by the trigger definition's paths.</summary>
+    private async Task<Launch> WebhookLaunchAsync(Guid triggerRunId, CancellationToken cancellationToken)
+    {
+        var work = await (
+                from t in db.TriggerRuns.IgnoreQueryFilters().AsNoTracking()
+                join o in db.WebhookTriggerOperations.IgnoreQueryFilters().AsNoTracking() on t.WebhookTriggerOperationId equals (Guid?)o.Id
+                join d in db.WebhookTriggerDefinitions.IgnoreQueryFilters().AsNoTracking() on o.WebhookTriggerDefinitionId equals d.Id
+                where t.Id == triggerRunId
+                select new { t.Event, t.OrganizationId, OperationId = o.Id, o.Name, o.TemplateBody, o.FlowId, o.RequiresApproval, o.CreatedByEmail, o.DeletedAt, d.PythonMethodName, d.TriggerName })
+            .FirstOrDefaultAsync(cancellationToken)
+            ?? throw new TriggerRunFailedException("The trigger run no longer exists.", permanent: true);
+        return new Launch(work.OrganizationId, work.OperationId, work.Name, work.CreatedByEmail, work.DeletedAt is not null, work.FlowId, work.RequiresApproval, RunType.Webhook, () =>
+        {
+            var trigger = catalogue.Integrations.SelectMany(i => i.Triggers).FirstOrDefault(t => t.TypeName == work.PythonMethodName)
+                ?? throw new TriggerRunFailedException($"The trigger '{work.TriggerName}' is no longer part of the catalogue.", permanent: true);
+
+            // Deliveries stored before the depth limit existed may be too deep for a flow request (or to read at all).
+            if (work.Event is JsonObject stored && stored.ContainsKey(JsonDepth.UnreadableProperty))
+                throw new TriggerRunFailedException($"The event nests deeper than {JsonDepth.MaxRead} levels of JSON and cannot be read.", permanent: true);
+            var fields = trigger.Extract(work.Event);
+            var missing = trigger.EventFields.Where(f => !f.Optional && fields[f.Name] is null).Select(f => $"'{f.Name}' (at {f.JsonPath})").ToList();
+            if (missing.Count > 0)
+                throw new TriggerRunFailedException($"The event lacks the required field{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}.", permanent: true);
+            return Request(work.TemplateBody, fields);
+        });
+    }
+
+    /// <summary>The flow request of a launch: the template rendered with the fields, and the fields as metadata.</summary>
+    private static (string Instructions, JsonArray Metadata) Request(string template, JsonObject fields)
+    {
+        var instructions = Instructions(RenderTemplate(template, fields));
+        var metadata = new JsonArray(fields);
+        if (JsonDepth.Exceeds(metadata))
+            throw new TriggerRunFailedException($"The event's fields nest too deeply for a flow request's metadata (at most {JsonDepth.MaxStored} levels of objects and arrays).", permanent: true);
+        return (instructions, metadata);
     }
 
     private async Task<PlannedFlow> PlanAsync(PlanningRequest request, CancellationToken cancellationToken)

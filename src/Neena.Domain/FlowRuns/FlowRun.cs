@@ -38,12 +38,15 @@ public static class TaskRunStatus
     public static readonly IReadOnlyList<string> All = [.. RunStatus.All, Skipped, Waiting];
 }
 
-/// <summary>How a run was created (<c>run_type</c>): by a user with a JWT, with an API key, or by a webhook's trigger run.</summary>
+/// <summary>How a run was created (<c>run_type</c>): by a user with a JWT, with an API key, or by a webhook's or a schedule's trigger run.</summary>
 public static class RunType
 {
     public const string Manual = "manual";
     public const string Api = "api";
     public const string Webhook = "webhook";
+    public const string Schedule = "schedule";
+
+    public static readonly IReadOnlyList<string> All = [Manual, Api, Webhook, Schedule];
 }
 
 /// <summary>The kind of credential behind a run's creator or approver (<c>ran_by_type</c>).</summary>

@@ -33,6 +33,9 @@ public sealed class WebhookTriggerOperation : ITenantOwned, IAudited, ISoftDelet
     /// <summary>The flow every event runs; null when a flow is generated from each event's request.</summary>
     public Guid? FlowId { get; set; }
 
+    /// <summary>Whether the runs it starts wait for approval (§11: by default, exactly when no fixed flow is set).</summary>
+    public bool RequiresApproval { get; set; } = true;
+
     /// <summary>The credential whose secrets verify the platform's signatures (Slack signing secret, Trello app secret).</summary>
     public Guid? IntegrationCredentialId { get; set; }
 
@@ -54,4 +57,14 @@ public sealed class WebhookTriggerOperation : ITenantOwned, IAudited, ISoftDelet
         DeletedAt = now;
         ProtectedSigningSecret = null;
     }
+}
+
+/// <summary>The approval policy of trigger operations (§11).</summary>
+public static class TriggerApprovalPolicy
+{
+    /// <summary>
+    /// Whether an operation's runs wait for approval when the client does not say: a generated flow is never run unseen, so
+    /// exactly when no fixed flow is set.
+    /// </summary>
+    public static bool RequiresApprovalByDefault(Guid? flowId) => flowId is null;
 }

@@ -1653,6 +1653,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("protected_signing_secret");
 
+                    b.Property<bool>("RequiresApproval")
+                        .HasColumnType("boolean")
+                        .HasColumnName("requires_approval");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(20)

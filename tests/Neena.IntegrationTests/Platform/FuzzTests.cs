@@ -275,7 +275,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
     /// <summary>Resources of one organization that the valid parts of each request point at.</summary>
     private sealed record World(
         TestTenant Tenant, Guid Flow, Guid FlowRequest, Guid FlowRun, Guid Echo, Guid Integration, Guid SpareKey,
-        Guid TriggerDefinition, Guid TriggerOperation, Guid TriggerRun, Guid WebhookOperation, Random Ids)
+        Guid TriggerDefinition, Guid TriggerOperation, Guid TriggerRun, Guid WebhookOperation, Guid Schedule, Random Ids)
     {
         public static async Task<World> CreateAsync(NeenaFactory factory)
         {
@@ -292,7 +292,9 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
             var triggerRun = (await TriggerTestSupport.InsertTriggerRunAsync(factory, tenant, operation, entityId: "fuzz-entity")).Id;
             // An active operation, so that deliveries get as far as its signature check (the fuzzer never signs).
             var webhook = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", signingSecret: "whsec_fuzz");
-            return new World(tenant, flow, request, run, await factory.TaskDefinitionIdAsync("core", "Echo"), integration, key, definition, operation, triggerRun, webhook, new Random(Seed));
+            // An inactive schedule (it never fires during the run), for the schedule endpoints' ids.
+            var schedule = await Id(await client.PostJsonAsync("/api/v1/schedule_trigger_operations/", new { name = "fuzz", cron = "0 9 * * 1", template_body = "Fuzz at <{fire_time}>", flow }));
+            return new World(tenant, flow, request, run, await factory.TaskDefinitionIdAsync("core", "Echo"), integration, key, definition, operation, triggerRun, webhook, schedule, new Random(Seed));
         }
 
         private static async Task<Guid> Id(HttpResponseMessage response)
@@ -318,6 +320,7 @@ public sealed class FuzzTests(FuzzFactory factory, ITestOutputHelper output) : I
                 "webhook_trigger_definition" or "webhook_trigger_definition_id" or "webhook_trigger_definitions" => TriggerDefinition,
                 "webhook_trigger_operation" or "webhook_trigger_operation_id" or "webhook_trigger_operations" => TriggerOperation,
                 "trigger_run" or "trigger_run_id" or "trigger_runs" => TriggerRun,
+                "schedule_trigger_operation" or "schedule_trigger_operation_id" or "schedule_trigger_operations" => Schedule,
                 "users" or "user_id" => Tenant.UserId,
                 "operation_id" or "webhooks" => WebhookOperation,
                 _ => new Guid(Bytes()),

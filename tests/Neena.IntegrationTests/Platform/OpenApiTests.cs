@@ -346,7 +346,7 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         return locations.Any(l => l == location || l.StartsWith(location + ".", StringComparison.Ordinal));
     }
 
-    /// <summary>A flow, a flow request and a webhook trigger operation of the tenant, made from the document's own POST examples, keyed by the placeholder they replace.</summary>
+    /// <summary>A flow, a flow request, a webhook trigger operation and a schedule of the tenant, made from the document's own POST examples, keyed by the placeholder they replace.</summary>
     private async Task<Dictionary<string, string>> CreateReferencedResourcesAsync(JsonNode doc, TestTenant tenant)
     {
         var flow = await SendAsync(tenant, "/api/v1/flows", "post", Operation(doc, "post", "/api/v1/flows")["requestBody"]!["content"]!["application/json"]!["example"]!);
@@ -363,6 +363,10 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         var operation = await SendAsync(tenant, "/api/v1/webhook_trigger_operations", "post", operationExample);
         Assert.True(operation.IsSuccessStatusCode, await operation.Content.ReadAsStringAsync());
         ids[RequestExamples.WebhookTriggerOperationId] = (await operation.ReadJsonAsync())["id"]!.GetValue<string>();
+        var scheduleExample = Substitute(Operation(doc, "post", "/api/v1/schedule_trigger_operations")["requestBody"]!["content"]!["application/json"]!["example"]!, ids);
+        var schedule = await SendAsync(tenant, "/api/v1/schedule_trigger_operations", "post", scheduleExample);
+        Assert.True(schedule.IsSuccessStatusCode, await schedule.Content.ReadAsStringAsync());
+        ids[RequestExamples.ScheduleTriggerOperationId] = (await schedule.ReadJsonAsync())["id"]!.GetValue<string>();
         return ids;
     }
 

@@ -94,7 +94,7 @@ public sealed class TriggerProcessingTests(WebhookFactory factory) : IClassFixtu
     {
         var (client, tenant) = await ClientAsync(factory);
         var operation = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook",
-            "Pause for a few seconds before continuing, then report the order <{payload}>", signingSecret: Secret);
+            "Pause for a few seconds before continuing, then report the order <{payload}>", signingSecret: Secret, requiresApproval: false);
 
         var response = await Platform().SendAsync(PlatformWebhooks.Neena(Path(operation), """{"order_id": "A-1042", "seconds": 1}""", Secret));
 

@@ -50,7 +50,7 @@ public sealed class TriggerRetryTests(ModelWebhookFactory factory) : IClassFixtu
     public async Task ModelUnavailableOnce_IsRetriedAfterItsRetryAfter_AndTheDeliveryRuns()
     {
         var (client, tenant) = await ClientAsync(factory);
-        var operation = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Send a greeting composed from the request's name for <{payload}>", signingSecret: Secret);
+        var operation = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Send a greeting composed from the request's name for <{payload}>", signingSecret: Secret, requiresApproval: false);
         factory.Model.Enqueue(Reply.Fail(503, retryAfterSeconds: 1));
 
         var response = await factory.CreateClient().SendAsync(PlatformWebhooks.Neena(Path(operation), "{\"name\": \"Ada\"}", Secret));

@@ -12,7 +12,7 @@ public sealed class TriggerRunsTests(PlatformFactory factory) : IClassFixture<Pl
     private static readonly string[] ResponseKeys =
     [
         "id", "webhook_trigger_operation", "status", "event", "integration_entity_id", "flow_request", "flow_run", "error",
-        "created_date", "modified_date",
+        "created_date", "modified_date", "schedule_trigger_operation", "fire_time",
     ];
 
     public static TheoryData<string> BothSurfaces => Surfaces;

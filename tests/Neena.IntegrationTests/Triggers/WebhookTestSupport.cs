@@ -66,7 +66,8 @@ public static class WebhookTestSupport
         Guid? flowId = null,
         string status = TriggerOperationStatus.Active,
         string? signingSecret = null,
-        Guid? credentialId = null)
+        Guid? credentialId = null,
+        bool? requiresApproval = null)
     {
         _ = factory.Services; // starts the server (TestServer or Kestrel), which synchronises the catalogue
         await using var db = factory.CreateDbContext(tenant.OrganizationId);
@@ -83,6 +84,8 @@ public static class WebhookTestSupport
             Status = status,
             FlowId = flowId,
             IntegrationCredentialId = credentialId,
+            // As the API sets it when the client does not say (§11).
+            RequiresApproval = requiresApproval ?? TriggerApprovalPolicy.RequiresApprovalByDefault(flowId),
             CreatedByEmail = tenant.Email,
         };
         if (signingSecret is not null)

@@ -14,7 +14,7 @@ public sealed class WebhookTriggerOperationsTests(PlatformFactory factory) : ICl
     private static readonly string[] ResponseKeys =
     [
         "id", "name", "webhook_trigger_definition", "template_body", "status", "organization", "created_date", "modified_date",
-        "created_by_email", "modified_by_email", "flow", "integration_credential", "webhook_url", "deleted_at",
+        "created_by_email", "modified_by_email", "flow", "integration_credential", "webhook_url", "deleted_at", "requires_approval",
     ];
 
     public static TheoryData<string> BothSurfaces => Surfaces;

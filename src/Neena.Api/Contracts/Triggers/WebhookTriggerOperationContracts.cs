@@ -32,6 +32,12 @@ public sealed record CreateWebhookTriggerOperationRequest
     public Guid? Flow { get; init; }
 
     /// <summary>
+    /// Whether each event's run waits for approval (created <c>pending</c>). Left out: <c>true</c> without a fixed
+    /// <c>flow</c> (a generated flow is never run unseen), <c>false</c> with one.
+    /// </summary>
+    public bool? RequiresApproval { get; init; }
+
+    /// <summary>
     /// The id of a credential of your organization for the definition's integration, whose secrets verify the platform's
     /// signatures (Slack signing secret, Trello app secret).
     /// </summary>
@@ -75,6 +81,13 @@ public sealed record UpdateWebhookTriggerOperationRequest
     /// <summary>The id of a flow of your organization to run for every event; null makes each event generate its own flow.</summary>
     public FieldUpdate<Guid?> Flow { get; init; }
 
+    /// <summary>
+    /// Whether each event's run waits for approval. Left out while <c>flow</c> changes, it follows the new flow (<c>true</c>
+    /// without one, <c>false</c> with one); left out otherwise, it keeps its value.
+    /// </summary>
+    [ApiField(NotNull = true)]
+    public FieldUpdate<bool?> RequiresApproval { get; init; }
+
     /// <summary>The id of a credential of your organization for the definition's integration; null removes it.</summary>
     public FieldUpdate<Guid?> IntegrationCredential { get; init; }
 }
@@ -109,6 +122,8 @@ public sealed class UpdateWebhookTriggerOperationRequestValidator : AbstractVali
                 else if (!WebhookTriggerOperationRules.IsStatus(r.Status.Value))
                     context.AddFailure("status", WebhookTriggerOperationRules.StatusMessage);
             }
+            if (r.RequiresApproval is { IsSet: true, Value: null })
+                context.AddFailure("requires_approval", "none is not an allowed value");
         });
     }
 }
@@ -139,6 +154,7 @@ public sealed record WebhookTriggerOperationFilter
 /// <param name="IntegrationCredential">The credential whose secrets verify the platform's signatures, if any.</param>
 /// <param name="WebhookUrl">The absolute URL the platform must send events to.</param>
 /// <param name="DeletedAt">When the operation was deleted; only a <c>DELETE</c> answer shows it set.</param>
+/// <param name="RequiresApproval">Whether each event's run is created <c>pending</c>, awaiting approval.</param>
 [OutputSchema("WebhookTriggerOperation")]
 public sealed record WebhookTriggerOperationResponse(
     Guid Id,
@@ -154,7 +170,8 @@ public sealed record WebhookTriggerOperationResponse(
     Guid? Flow,
     Guid? IntegrationCredential,
     string WebhookUrl,
-    DateTime? DeletedAt);
+    DateTime? DeletedAt,
+    bool RequiresApproval);
 
 /// <summary>The answer to creating a webhook trigger operation: the only time <see cref="SigningSecret"/> is shown.</summary>
 /// <param name="WebhookTriggerDefinition">The id of the trigger definition (platform event) it subscribes to.</param>
@@ -164,6 +181,7 @@ public sealed record WebhookTriggerOperationResponse(
 /// <param name="IntegrationCredential">The credential whose secrets verify the platform's signatures, if any.</param>
 /// <param name="WebhookUrl">The absolute URL the platform must send events to.</param>
 /// <param name="DeletedAt">Always null here.</param>
+/// <param name="RequiresApproval">Whether each event's run is created <c>pending</c>, awaiting approval.</param>
 /// <param name="SigningSecret">
 /// For the generic <c>Incoming Webhook</c> trigger: the HMAC secret that signs deliveries
 /// (<c>X-Neena-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." + body))</c>). It is never shown again. Null for
@@ -185,9 +203,10 @@ public sealed record CreatedWebhookTriggerOperationResponse(
     Guid? IntegrationCredential,
     string WebhookUrl,
     DateTime? DeletedAt,
+    bool RequiresApproval,
     string? SigningSecret)
 {
     public static CreatedWebhookTriggerOperationResponse From(WebhookTriggerOperationResponse o, string? signingSecret) => new(
         o.Id, o.Name, o.WebhookTriggerDefinition, o.TemplateBody, o.Status, o.Organization, o.CreatedDate, o.ModifiedDate,
-        o.CreatedByEmail, o.ModifiedByEmail, o.Flow, o.IntegrationCredential, o.WebhookUrl, o.DeletedAt, signingSecret);
+        o.CreatedByEmail, o.ModifiedByEmail, o.Flow, o.IntegrationCredential, o.WebhookUrl, o.DeletedAt, o.RequiresApproval, signingSecret);
 }

@@ -29,6 +29,7 @@ internal static class RequestExamples
     public const string IncomingWebhookTriggerDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a94";
     public const string WebhookTriggerOperationId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a95";
     public const string ApprovalTaskDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a96";
+    public const string ScheduleTriggerOperationId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a97";
     public const string UserEmail = "ada@example.com";
     public const string UserAuth0Id = "auth0|6650f1d2c3b4a5e6f7a8b9c0";
 
@@ -102,6 +103,24 @@ internal static class RequestExamples
             ["template_body"] = "Post the weekly sales summary for this EMEA order: <{payload}>",
             ["status"] = "inactive",
             ["flow"] = FlowId,
+        },
+        _ when body == typeof(CreateScheduleTriggerOperationRequest) => new JsonObject
+        {
+            ["name"] = "Weekly sales summary",
+            ["cron"] = "0 9 * * 1",
+            ["time_zone"] = "Europe/Amsterdam",
+            ["template_body"] = "Post the weekly sales summary (<{schedule_name}>, week of <{fire_time}>)",
+            ["flow"] = FlowId,
+            ["requires_approval"] = false,
+            ["status"] = "active",
+            ["missed_fires"] = "run_once",
+        },
+        _ when body == typeof(UpdateScheduleTriggerOperationRequest) => new JsonObject
+        {
+            ["id"] = ScheduleTriggerOperationId,
+            ["cron"] = "30 8 * * 1-5",
+            ["missed_fires"] = "skip",
+            ["requires_approval"] = true,
         },
         _ when body == typeof(CreateFlowRunRequest) => new JsonObject
         {
