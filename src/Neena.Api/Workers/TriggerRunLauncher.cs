@@ -29,7 +29,8 @@ public sealed class TriggerRunFailedException(string message, bool permanent, Ti
 /// Turns one claimed trigger run into work (§8): the event's fields, a flow request (instructions = the operation's template
 /// rendered with them, metadata = <c>[fields]</c>), the operation's flow or one generated for the request (§6, saved as
 /// <c>POST /flows/generate</c> saves it), and a run created already approved (as <c>POST /flows/execute</c> creates it, so
-/// the engine starts it at once). The flow, the request, the run and the trigger run's completion commit in one transaction
+/// the engine starts it at once) or pending approval when the operation's <c>requires_approval</c> says so (§11). A
+/// schedule's fire is launched the same way, its fields being the slot and the schedule's name. The flow, the request, the run and the trigger run's completion commit in one transaction
 /// that holds the trigger run's row, fenced on this instance's lease: a crash or a lost lease leaves nothing half made,
 /// and no delivery ever makes two runs. Its scope acts for the operation's organization, as its creator.
 /// </summary>

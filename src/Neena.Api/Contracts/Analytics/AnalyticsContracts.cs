@@ -89,7 +89,7 @@ public sealed class AnalyticsSummaryQueryValidator : AbstractValidator<Analytics
 /// <param name="Outputs">The flow result's body (a JSON document in a string); null until the run has ended.</param>
 /// <param name="Llms">The language models that prepared the run's tasks, comma-separated (as the model endpoint named them); null when no model was asked.</param>
 /// <param name="Feedback">Always null: runs take no feedback.</param>
-/// <param name="RunType">How the run was created: <c>manual</c>, <c>api</c> or <c>webhook</c>.</param>
+/// <param name="RunType">How the run was created: <c>manual</c>, <c>api</c>, <c>webhook</c> or <c>schedule</c>.</param>
 /// <param name="RanByType"><c>user</c> or <c>api_key</c>: the credential that ran it.</param>
 /// <param name="RanById">The user id or API key id that ran it.</param>
 /// <param name="RanByDisplayName">That user's email, or that API key's name.</param>

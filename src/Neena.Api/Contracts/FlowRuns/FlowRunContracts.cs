@@ -161,7 +161,7 @@ public sealed record TaskRunItemResponse(
 /// <param name="DurationMs">Milliseconds from its start (approval; its creation if it ended without starting) to its end; null while open.</param>
 /// <param name="FailedTask">The failed task run (<c>{index, name, error}</c>, the lowest index if several) of a failed run: one that stopped the run before any tolerated one (<c>continue_on_failure</c>); of a completed run, its first tolerated failure; else null.</param>
 /// <param name="Tags">Labels set on create.</param>
-/// <param name="RunType">How the run was created: <c>manual</c> (a user's JWT), <c>api</c> (an API key) or <c>webhook</c> (a trigger).</param>
+/// <param name="RunType">How the run was created: <c>manual</c> (a user's JWT), <c>api</c> (an API key), <c>webhook</c> or <c>schedule</c> (a trigger run).</param>
 /// <param name="RanByType">Who ran the run: the credential whose approval started it, or, until it is approved, its creator; <c>user</c> or <c>api_key</c>; null for a webhook's run.</param>
 /// <param name="RanById">The user id (<c>user</c>) or API key id (<c>api_key</c>) of <c>ran_by_type</c>.</param>
 /// <param name="CreatedByType">The credential that created the run (<c>user</c> or <c>api_key</c>); null for a webhook's run.</param>
