@@ -1,11 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
+using Neena.Domain.Notifications;
 using Neena.Persistence;
 using Neena.Persistence.Authoring;
 using Neena.Persistence.FlowRuns;
 using Neena.Persistence.Notifications;
-using Neena.Domain.Notifications;
 
 namespace Neena.Api.Commands;
 

@@ -1,5 +1,5 @@
-using Neena.Domain.Triggers;
 using Neena.Domain.Notifications;
+using Neena.Domain.Triggers;
 using Neena.Persistence.Notifications;
 using Neena.Persistence.Queues;
 using Npgsql;
