@@ -363,6 +363,9 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         var operation = await SendAsync(tenant, "/api/v1/webhook_trigger_operations", "post", operationExample);
         Assert.True(operation.IsSuccessStatusCode, await operation.Content.ReadAsStringAsync());
         ids[RequestExamples.WebhookTriggerOperationId] = (await operation.ReadJsonAsync())["id"]!.GetValue<string>();
+        var subscription = await SendAsync(tenant, "/api/v1/notification_subscriptions", "post", Operation(doc, "post", "/api/v1/notification_subscriptions")["requestBody"]!["content"]!["application/json"]!["example"]!);
+        Assert.True(subscription.IsSuccessStatusCode, await subscription.Content.ReadAsStringAsync());
+        ids[RequestExamples.NotificationSubscriptionId] = (await subscription.ReadJsonAsync())["id"]!.GetValue<string>();
         return ids;
     }
 

@@ -53,7 +53,7 @@ public sealed record UpdateNotificationSubscriptionRequest
 
     /// <summary>Whether events are delivered.</summary>
     [ApiField(NotNull = true)]
-    public FieldUpdate<bool> Active { get; init; }
+    public FieldUpdate<bool?> Active { get; init; }
 
     /// <summary>A note for people (at most 1000 characters); null removes it.</summary>
     public FieldUpdate<string?> Description { get; init; }
@@ -80,6 +80,8 @@ public sealed class UpdateNotificationSubscriptionRequestValidator : AbstractVal
                 else
                     NotificationSubscriptionRules.CheckEvents(r.Events.Value, context);
             }
+            if (r.Active is { IsSet: true, Value: null })
+                context.AddFailure("active", "none is not an allowed value");
             if (r.Description is { IsSet: true, Value.Length: > NotificationSubscription.MaxDescriptionLength })
                 context.AddFailure("description", $"ensure this value has at most {NotificationSubscription.MaxDescriptionLength} characters");
         });
@@ -135,7 +137,7 @@ public sealed record NotificationSubscriptionResponse(
 /// <c>webhook-signature</c> is <c>v1,</c> + base64 HMAC-SHA256 (key: the base64-decoded part) of <c>webhook-id.webhook-timestamp.body</c>.
 /// It is never shown again.
 /// </param>
-[OutputSchema("NotificationSubscriptionCreated")]
+[OutputSchema("NotificationSubscriptionNew")]
 public sealed record CreatedNotificationSubscriptionResponse(
     Guid Id,
     string Url,

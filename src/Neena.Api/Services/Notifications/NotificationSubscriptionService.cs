@@ -52,7 +52,7 @@ public sealed class NotificationSubscriptionService(
         subscription.Url = request.Url.Or(subscription.Url)!;
         if (request.Events is { IsSet: true, Value: { } events })
             subscription.Events = [.. events.Distinct(StringComparer.Ordinal)];
-        subscription.Active = request.Active.Or(subscription.Active);
+        subscription.Active = request.Active.Or(subscription.Active) ?? subscription.Active;
         subscription.Description = request.Description.Or(subscription.Description);
         await db.SaveChangesAsync(cancellationToken);
         return NotificationSubscriptionResponse.From(subscription);
