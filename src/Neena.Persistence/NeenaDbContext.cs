@@ -48,6 +48,7 @@ public sealed class NeenaDbContext(DbContextOptions<NeenaDbContext> options, ITe
     public DbSet<ScheduleTriggerOperation> ScheduleTriggerOperations => Set<ScheduleTriggerOperation>();
     public DbSet<NotificationSubscription> NotificationSubscriptions => Set<NotificationSubscription>();
     public DbSet<NotificationOutboxEntry> NotificationOutbox => Set<NotificationOutboxEntry>();
+    public DbSet<NotificationDeliveryAttempt> NotificationDeliveryAttempts => Set<NotificationDeliveryAttempt>();
 
     /// <summary>
     /// The Data Protection key ring, shared by every instance through the database, so that a secret one instance encrypts

@@ -1,9 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
+using Neena.Domain.Notifications;
 using Neena.Persistence;
 using Neena.Persistence.Authoring;
 using Neena.Persistence.FlowRuns;
+using Neena.Persistence.Notifications;
 
 namespace Neena.Api.Commands;
 
@@ -68,6 +70,10 @@ public sealed class CreateFlowRunCommand(NeenaDbContext db, TimeProvider time)
             // The run was made pending and unapproved in this transaction, which approval and rejection always allow.
             if (!result.Applied)
                 throw new InvalidOperationException($"The new run {run.Id} could not be {decision.Verb} (status '{result.Status}').");
+        }
+        else
+        {
+            await NotificationOutboxSql.EnqueueAsync(db.TransactionConnection(), organizationId, NotificationEventType.RunAwaitingApproval, run.Id, cancellationToken);
         }
         if (transaction is not null)
             await transaction.CommitAsync(cancellationToken);

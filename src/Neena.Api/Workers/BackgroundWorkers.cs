@@ -1,3 +1,4 @@
+using Neena.Api.Services.Notifications;
 using Neena.Api.Services.Triggers;
 using Neena.Engine;
 
@@ -47,6 +48,7 @@ internal static class BackgroundWorkerServiceCollectionExtensions
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService(sp => sp.GetRequiredService<ApiKeyUsage>());
 
+        services.AddNotificationDelivery();
         services.AddHostedService<ConnectionBudgetCheck>();
         return services;
     }

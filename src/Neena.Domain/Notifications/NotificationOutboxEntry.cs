@@ -34,6 +34,9 @@ public sealed class NotificationOutboxEntry : ITenantOwned, IHasId
     public Guid OrganizationId { get; set; }
     public required string EventType { get; set; }
 
+    /// <summary>The run or trigger run the event is about (null for a ping); the payload's <c>data</c> is read from it at the first attempt.</summary>
+    public Guid? SubjectId { get; set; }
+
     /// <summary>The body sent, <c>{type, timestamp, data}</c>, fixed when the event is written so retries send the same bytes' meaning.</summary>
     public JsonNode? Payload { get; set; }
 

@@ -1,4 +1,6 @@
 using Neena.Domain.FlowRuns;
+using Neena.Domain.Notifications;
+using Neena.Persistence.Notifications;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -20,11 +22,15 @@ public sealed partial class RunLease
     /// </summary>
     public async Task<DateTime> WaitForAnswerAsync(Guid runId, Guid taskRunId, TimeSpan? timeout, CancellationToken cancellationToken)
     {
+        // One statement with its task.awaiting_approval outbox rows, so both happen or neither (still fenced).
         var sql = $"""
-            UPDATE task_runs t SET status = {To(TaskRunStateMachine.Wait)}, start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
-                   result = NULL, next_attempt_at = now() + @timeout, attempt = t.attempt + 1, modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND {From(TaskRunStateMachine.Wait)} AND {Fence}
-            RETURNING t.start_time
+            WITH waited AS (
+                UPDATE task_runs t SET status = {To(TaskRunStateMachine.Wait)}, start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
+                       result = NULL, next_attempt_at = now() + @timeout, attempt = t.attempt + 1, modified_date = now()
+                WHERE t.id = @task AND t.flow_run_id = @run AND {From(TaskRunStateMachine.Wait)} AND {Fence}
+                RETURNING t.start_time, t.organization_id, t.flow_run_id AS subject_id),
+            {NotificationOutboxSql.QueuedCte("waited", NotificationEventType.TaskAwaitingApproval)}
+            SELECT start_time, {NotificationOutboxSql.NotifyIfQueued} FROM waited
             """;
         await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
         command.Parameters.Add(new NpgsqlParameter("timeout", NpgsqlDbType.Interval) { Value = (object?)timeout ?? DBNull.Value });

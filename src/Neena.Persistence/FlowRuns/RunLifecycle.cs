@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Neena.Domain.FlowRuns;
+using Neena.Persistence.Notifications;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -175,6 +176,8 @@ public static partial class RunLifecycle
                 return false;
             organizationId = found;
         }
+        if (NotificationOutboxSql.RunEndEvent(transition.To) is { } ended)
+            await NotificationOutboxSql.EnqueueAsync(connection, organizationId, ended, runId, cancellationToken);
 
         await using (var tasks = new NpgsqlCommand($"""
             UPDATE task_runs SET status = @cancelled_status, end_time = coalesce(@at, now()), next_attempt_at = NULL, modified_date = coalesce(@at, now())

@@ -1179,6 +1179,75 @@ namespace Neena.Persistence.Migrations
                     b.ToTable("task_operations", (string)null);
                 });
 
+            modelBuilder.Entity("Neena.Domain.Notifications.NotificationDeliveryAttempt", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<DateTime>("CreatedDate")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_date")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<string>("EventType")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("event_type");
+
+                    b.Property<DateTime?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<Guid>("OutboxId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("outbox_id");
+
+                    b.Property<int?>("ResponseCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("response_code");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("SubscriptionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subscription_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_delivery_attempts");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_notification_delivery_attempts_organization_id");
+
+                    b.HasIndex("OutboxId")
+                        .HasDatabaseName("ix_notification_delivery_attempts_outbox_id");
+
+                    b.HasIndex("SubscriptionId", "CreatedDate", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_notification_delivery_attempts_subscription_id_created_date");
+
+                    b.ToTable("notification_delivery_attempts", (string)null);
+                });
+
             modelBuilder.Entity("Neena.Domain.Notifications.NotificationOutboxEntry", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1244,6 +1313,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("character varying(20)")
                         .HasDefaultValue("pending")
                         .HasColumnName("status");
+
+                    b.Property<Guid?>("SubjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subject_id");
 
                     b.Property<Guid>("SubscriptionId")
                         .HasColumnType("uuid")
@@ -1946,6 +2019,30 @@ namespace Neena.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_task_operations_task_definitions_task_definition_id");
+                });
+
+            modelBuilder.Entity("Neena.Domain.Notifications.NotificationDeliveryAttempt", b =>
+                {
+                    b.HasOne("Neena.Domain.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_delivery_attempts_organizations_organization_id");
+
+                    b.HasOne("Neena.Domain.Notifications.NotificationOutboxEntry", null)
+                        .WithMany()
+                        .HasForeignKey("OutboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_delivery_attempts_notification_outbox_outbox_id");
+
+                    b.HasOne("Neena.Domain.Notifications.NotificationSubscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_delivery_attempts_notification_subscriptions_s");
                 });
 
             modelBuilder.Entity("Neena.Domain.Notifications.NotificationOutboxEntry", b =>

@@ -1,4 +1,6 @@
+using Neena.Domain.Notifications;
 using Neena.Domain.Triggers;
+using Neena.Persistence.Notifications;
 using Neena.Persistence.Queues;
 using Npgsql;
 using NpgsqlTypes;
@@ -202,9 +204,20 @@ public sealed class TriggerRunLease(NpgsqlDataSource dataSource, string owner, T
     }
 
     /// <summary>Fails a trigger run this instance holds; false when the lease was lost (nothing written).</summary>
-    public Task<bool> FailAsync(Guid id, string error, CancellationToken cancellationToken) =>
-        _queue.UpdateHeldAsync(id, $"status = {Literal(TriggerRunStatus.Failed)}, error = @error, lease_owner = NULL, lease_expires_at = NULL, modified_date = now()",
-            parameters => parameters.AddWithValue("error", error), cancellationToken);
+    /// <remarks>The trigger_run.failed outbox rows are written by the same statement.</remarks>
+    public async Task<bool> FailAsync(Guid id, string error, CancellationToken cancellationToken)
+    {
+        await using var command = _queue.Command($"""
+            WITH failed AS (
+                {_queue.UpdateHeld($"status = {Literal(TriggerRunStatus.Failed)}, error = @error, lease_owner = NULL, lease_expires_at = NULL, modified_date = now()")}
+                RETURNING organization_id, id AS subject_id),
+            {NotificationOutboxSql.QueuedCte("failed", NotificationEventType.TriggerRunFailed)}
+            SELECT {NotificationOutboxSql.NotifyIfQueued} FROM failed
+            """);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("error", error);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
 
     /// <summary>
     /// Hands a trigger run back after a transient failure: <c>received</c> again with the error, claimable by any instance

@@ -367,6 +367,9 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         var schedule = await SendAsync(tenant, "/api/v1/schedule_trigger_operations", "post", scheduleExample);
         Assert.True(schedule.IsSuccessStatusCode, await schedule.Content.ReadAsStringAsync());
         ids[RequestExamples.ScheduleTriggerOperationId] = (await schedule.ReadJsonAsync())["id"]!.GetValue<string>();
+        var subscription = await SendAsync(tenant, "/api/v1/notification_subscriptions", "post", Operation(doc, "post", "/api/v1/notification_subscriptions")["requestBody"]!["content"]!["application/json"]!["example"]!);
+        Assert.True(subscription.IsSuccessStatusCode, await subscription.Content.ReadAsStringAsync());
+        ids[RequestExamples.NotificationSubscriptionId] = (await subscription.ReadJsonAsync())["id"]!.GetValue<string>();
         return ids;
     }
 

@@ -7,6 +7,7 @@ using Neena.Api.Contracts.FlowRequests;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Contracts.Flows;
 using Neena.Api.Contracts.IntegrationCredentials;
+using Neena.Api.Contracts.Notifications;
 using Neena.Api.Contracts.Triggers;
 using Neena.Api.Contracts.Users;
 using Neena.Persistence;
@@ -30,6 +31,10 @@ internal static class RequestExamples
     public const string WebhookTriggerOperationId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a95";
     public const string ApprovalTaskDefinitionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a96";
     public const string ScheduleTriggerOperationId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a97";
+    public const string NotificationSubscriptionId = "0196b0a4-6c1e-7d2f-8a3b-4c5d6e7f8a98";
+
+    /// <summary>A public address (TEST-NET-3, never routed), so the example passes the address guard without a DNS lookup.</summary>
+    public const string NotificationUrl = "https://203.0.113.10/neena/events";
     public const string UserEmail = "ada@example.com";
     public const string UserAuth0Id = "auth0|6650f1d2c3b4a5e6f7a8b9c0";
 
@@ -121,6 +126,21 @@ internal static class RequestExamples
             ["cron"] = "30 8 * * 1-5",
             ["missed_fires"] = "skip",
             ["requires_approval"] = true,
+        },
+        _ when body == typeof(CreateNotificationSubscriptionRequest) => new JsonObject
+        {
+            ["url"] = NotificationUrl,
+            ["events"] = new JsonArray("run.failed", "task.awaiting_approval"),
+            ["active"] = true,
+            ["description"] = "Tell the ops channel when a run fails or waits for someone",
+        },
+        _ when body == typeof(UpdateNotificationSubscriptionRequest) => new JsonObject
+        {
+            ["id"] = NotificationSubscriptionId,
+            ["url"] = NotificationUrl,
+            ["events"] = new JsonArray("run.failed", "run.awaiting_approval", "trigger_run.failed"),
+            ["active"] = true,
+            ["description"] = "Failures and approvals, for the ops channel",
         },
         _ when body == typeof(CreateFlowRunRequest) => new JsonObject
         {
