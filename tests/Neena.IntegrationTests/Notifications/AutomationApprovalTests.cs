@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Neena.Domain.FlowRuns;
 using Neena.Domain.Triggers;
 using Neena.IntegrationTests.Infrastructure;
-using Neena.IntegrationTests.StandIns;
 using Neena.IntegrationTests.Triggers;
 using Neena.StandIns;
 using StandardWebhooks;
@@ -14,38 +13,19 @@ using static Neena.IntegrationTests.Triggers.WebhookTestSupport;
 namespace Neena.IntegrationTests.Notifications;
 
 /// <summary>The webhook server with a language model (flows are generated and prepared by it) and quick notification retries.</summary>
-public sealed class ModelNotificationFactory : WebhookFactory
+public sealed class ModelNotificationFactory : ModelWebhookFactory
 {
-    public OpenAiServer Model { get; private set; } = null!;
-
     protected override IDictionary<string, string?> ExtraSettings
     {
         get
         {
             var settings = base.ExtraSettings;
-            settings["LanguageModel:Provider"] = "openai";
-            settings["LanguageModel:Endpoint"] = Model.Endpoint;
-            settings["LanguageModel:ApiKey"] = Model.ApiKey;
-            settings["LanguageModel:Model"] = OpenAiServer.ModelName;
-            settings["LanguageModel:TimeoutSeconds"] = "10";
             settings["Integrations:Http:AllowedNetworks:0"] = "127.0.0.1/32";
             settings["Notifications:RetryBaseDelay"] = "00:00:00.200";
             settings["Notifications:MaxRetryDelay"] = "00:00:01";
             settings["Notifications:PollInterval"] = "00:00:01";
             return settings;
         }
-    }
-
-    public override async Task InitializeAsync()
-    {
-        Model = await OpenAiServer.StartAsync();
-        await base.InitializeAsync();
-    }
-
-    protected override async Task DisposeResourcesAsync()
-    {
-        await base.DisposeResourcesAsync();
-        await Model.DisposeAsync();
     }
 }
 

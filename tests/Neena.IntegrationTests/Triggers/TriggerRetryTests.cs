@@ -9,7 +9,7 @@ using static Neena.IntegrationTests.Triggers.WebhookTestSupport;
 namespace Neena.IntegrationTests.Triggers;
 
 /// <summary>The webhook server planning with a language model (the OpenAI-compatible stand-in), two attempts per delivery.</summary>
-public sealed class ModelWebhookFactory : WebhookFactory
+public class ModelWebhookFactory : WebhookFactory
 {
     public OpenAiServer Model { get; private set; } = null!;
 
