@@ -4,6 +4,7 @@ using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Neena.IntegrationTests.Infrastructure;
+using Neena.IntegrationTests.Notifications;
 using Neena.IntegrationTests.Triggers;
 using NJsonSchema.CodeGeneration.CSharp;
 using NSwag.CodeGeneration.CSharp;
@@ -16,8 +17,21 @@ namespace Neena.IntegrationTests.Platform;
 /// document says (required fields present, non-nullable ones never null, enum values known), so every answer also
 /// checks the document.
 /// </summary>
-public sealed class GeneratedClientTests(NeenaFactory factory) : IClassFixture<NeenaFactory>
+public sealed class GeneratedClientTests(GeneratedClientTests.Factory factory) : IClassFixture<GeneratedClientTests.Factory>
 {
+    /// <summary>The default server, allowed to deliver notifications to the local receiver and to retry them quickly.</summary>
+    public sealed class Factory : NeenaFactory
+    {
+        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+        {
+            ["Integrations:Http:AllowedNetworks:0"] = "127.0.0.1/32",
+            ["Notifications:RetryBaseDelay"] = "00:00:00.200",
+            ["Notifications:MaxRetryDelay"] = "00:00:01",
+            ["Notifications:Timeout"] = "00:00:05",
+            ["Notifications:PollInterval"] = "00:00:01",
+        };
+    }
+
     [Fact]
     public async Task GeneratedClient_FromTheServedDocument_CallsEveryOperationOnBothSurfaces()
     {
@@ -41,17 +55,18 @@ public sealed class GeneratedClientTests(NeenaFactory factory) : IClassFixture<N
         var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
         var echoFlow = await Engine.EngineTestSupport.CreateFlowAsync(factory.ClientWithBearer(tenant.ApiKey), "echo the order", [new Engine.Op(0, echo, new { message = "{{request.instructions}}" })]);
         var webhook = await factory.CreateOperationAsync(tenant, "core", "Incoming Webhook", "Handle the order <{payload}>", flowId: Guid.Parse(echoFlow), signingSecret: webhookSecret);
+        await using var receiver = await NotificationReceiver.StartAsync();
         var context = new AssemblyLoadContext("generated client", isCollectible: true);
 
         try
         {
-            var scenario = Compile(context, code, ScenarioSource()).GetType("Neena.ClientScenario.Scenario", throwOnError: true)!;
-            var run = (Task<List<string>>)scenario.GetMethod("RunAsync")!.Invoke(null, [v1, legacy, jwt, email, subject, webhook, webhookSecret])!;
+            var scenario = Compile(context, [code, .. ScenarioSources()]).GetType("Neena.ClientScenario.Scenario", throwOnError: true)!;
+            var run = (Task<List<string>>)scenario.GetMethod("RunAsync")!.Invoke(null, [v1, legacy, jwt, email, subject, webhook, webhookSecret, receiver.Url("/generated-client")])!;
             var steps = await run;
 
-            Assert.Equal(["users", "catalogue", "api_keys", "integration_credentials", "webhook_trigger_definitions", "webhooks", "v1 flows", "legacy flows", "observing runs", "generation", "webhook_triggers"], steps);
+            Assert.Equal(["users", "catalogue", "api_keys", "integration_credentials", "webhook_trigger_definitions", "webhooks", "v1 flows", "legacy flows", "observing runs", "generation", "webhook_triggers", "automation"], steps);
             var documented = Operations(json);
-            Assert.True(documented.Count >= 94, $"{documented.Count} operations");
+            Assert.True(documented.Count >= 136, $"{documented.Count} operations");
             Assert.Empty(documented.Where(operation => !recorder.Calls.Any(call => Matches(operation, call))).Order());
         }
         finally
@@ -79,11 +94,16 @@ public sealed class GeneratedClientTests(NeenaFactory factory) : IClassFixture<N
         return context.LoadFromStream(image);
     }
 
-    private static string ScenarioSource()
+    /// <summary>The scenario's files (<c>GeneratedClient/*.cs</c>, embedded as resources).</summary>
+    private static IEnumerable<string> ScenarioSources()
     {
-        using var stream = typeof(GeneratedClientTests).Assembly.GetManifestResourceStream("ClientScenario.cs")!;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        var assembly = typeof(GeneratedClientTests).Assembly;
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("GeneratedClient.", StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream);
+            yield return reader.ReadToEnd();
+        }
     }
 
     /// <summary>Whether a recorded call is of a documented operation, whose path may hold <c>{parameters}</c>.</summary>

@@ -10,13 +10,14 @@ using Neena.Generated;
 
 namespace Neena.ClientScenario;
 
-public static class Scenario
+public static partial class Scenario
 {
     /// <summary>Calls every operation of both surfaces: /api/v1 with <paramref name="v1"/>, the root paths with <paramref name="legacy"/>.</summary>
     /// <param name="jwt">A client whose bearer JWT describes <paramref name="email"/> and <paramref name="subject"/>, to register that user.</param>
     /// <param name="webhookOperation">An active core Incoming Webhook trigger operation of the caller's organization.</param>
     /// <param name="webhookSecret">Its signing secret.</param>
-    public static async Task<List<string>> RunAsync(HttpClient v1, HttpClient legacy, HttpClient jwt, string email, string subject, Guid webhookOperation, string webhookSecret)
+    /// <param name="receiverUrl">A local receiver of notifications that answers 200 to any POST under it.</param>
+    public static async Task<List<string>> RunAsync(HttpClient v1, HttpClient legacy, HttpClient jwt, string email, string subject, Guid webhookOperation, string webhookSecret, string receiverUrl)
     {
         var calls = new List<string>();
         var baseUrl = v1.BaseAddress!.ToString();
@@ -162,6 +163,10 @@ public static class Scenario
         // no platform entity), so no result is about one.
         await WebhookTriggersAsync(baseUrl, v1, legacy, triggers);
         calls.Add("webhook_triggers");
+
+        // Schedules (one fires, so the trigger runs filter has a run to find) and notification subscriptions with a ping.
+        await AutomationAsync(baseUrl, v1, legacy, echo.Id, receiverUrl);
+        calls.Add("automation");
         return calls;
     }
 
@@ -203,9 +208,9 @@ public static class Scenario
 
         var runs = new TriggerRunsClient(baseUrl, v1);
         var legacyRuns = new LegacyTriggerRunsClient(baseUrl, legacy);
-        Check((await runs.ListAsync(0, 10, orders.Id)).Count == 0, "GET /api/v1/trigger_runs/all");
+        Check((await runs.ListAsync(0, 10, orders.Id, null)).Count == 0, "GET /api/v1/trigger_runs/all");
         // The webhooks step's delivery is the organization's one trigger run.
-        Check((await legacyRuns.ListAsync(null, null, null)).Count == 1, "GET /trigger_runs/all");
+        Check((await legacyRuns.ListAsync(null, null, null, null)).Count == 1, "GET /trigger_runs/all");
         Check((await Refused<ErrorDetail>(() => runs.GetAsync(Guid.NewGuid()))).StatusCode == 404, "GET /api/v1/trigger_runs of an unknown id: 404");
         Check((await Refused<ErrorDetail>(() => legacyRuns.GetAsync(Guid.NewGuid()))).StatusCode == 404, "GET /trigger_runs of an unknown id: 404");
 
