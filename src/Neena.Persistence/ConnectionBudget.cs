@@ -10,8 +10,11 @@ namespace Neena.Persistence;
 /// </summary>
 public static class ConnectionBudget
 {
-    /// <summary>Dedicated LISTEN connections one API instance keeps: the engine, trigger runs, run events, credential changes.</summary>
-    public const int ListenerConnections = 4;
+    /// <summary>
+    /// Dedicated LISTEN connections one API instance keeps: the engine, trigger runs, run events, credential changes, the
+    /// scheduler and notification delivery.
+    /// </summary>
+    public const int ListenerConnections = 6;
 
     /// <param name="Problem">Null when the instance fits; else what to change, in words.</param>
     public sealed record Result(int MaxPoolSize, int Listeners, int MaxConnections, int Reserved, string? Problem);

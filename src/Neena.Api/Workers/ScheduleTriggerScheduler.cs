@@ -34,6 +34,7 @@ public sealed class ScheduleOptions
 /// </summary>
 public sealed class ScheduleTriggerScheduler(
     NpgsqlDataSource dataSource,
+    [FromKeyedServices(PersistenceServiceCollectionExtensions.ListenerDataSource)] NpgsqlDataSource listenerDataSource,
     IOptions<ScheduleOptions> options,
     ILogger<ScheduleTriggerScheduler> logger) : BackgroundService
 {
@@ -59,7 +60,7 @@ public sealed class ScheduleTriggerScheduler(
 
         await Task.Yield();
         var listener = NotificationListener.RunAsync(
-            dataSource,
+            listenerDataSource,
             "neena-schedule-listener",
             [ScheduleNotifications.Changed],
             (_, _) => _wake.Wake(),

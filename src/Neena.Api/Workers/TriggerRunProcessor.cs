@@ -21,6 +21,7 @@ public sealed class TriggerRunProcessor : BackgroundService
 {
     private readonly IServiceScopeFactory _scopes;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly NpgsqlDataSource _listenerDataSource;
     private readonly WebhookOptions _options;
     private readonly TriggerRunLease _queue;
     private readonly ILogger<TriggerRunProcessor> _logger;
@@ -31,6 +32,7 @@ public sealed class TriggerRunProcessor : BackgroundService
     public TriggerRunProcessor(
         IServiceScopeFactory scopes,
         NpgsqlDataSource dataSource,
+        [FromKeyedServices(PersistenceServiceCollectionExtensions.ListenerDataSource)] NpgsqlDataSource listenerDataSource,
         IOptions<WebhookOptions> options,
         IOptions<EngineOptions> engine,
         ILogger<TriggerRunProcessor> logger)
@@ -39,6 +41,7 @@ public sealed class TriggerRunProcessor : BackgroundService
         ArgumentNullException.ThrowIfNull(engine);
         _scopes = scopes;
         _dataSource = dataSource;
+        _listenerDataSource = listenerDataSource;
         _options = options.Value;
         _logger = logger;
         _queue = new TriggerRunLease(dataSource, engine.Value.InstanceId, _options.Lease);
@@ -206,7 +209,7 @@ public sealed class TriggerRunProcessor : BackgroundService
     /// <summary>Keeps a connection listening for received deliveries, reconnecting with back-off (polling covers the gaps).</summary>
     private Task ListenLoopAsync(CancellationToken cancellationToken) =>
         NotificationListener.RunAsync(
-            _dataSource,
+            _listenerDataSource,
             "neena-trigger-listener",
             [TriggerRunNotifications.Received],
             (_, _) => Wake(),
