@@ -239,6 +239,7 @@ public static class NeenaApi
 
         app.UseRouting();
         app.UseMiddleware<FixedRouteMethodGuard>();
+        app.UseMiddleware<UnknownPathNotFound>();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
