@@ -177,6 +177,7 @@ public static class NeenaApi
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
             .Configure<IConfiguration, TimeProvider>((options, configuration, time) => RateLimitingSetup.Configure(options, configuration, time));
 
+        services.AddNeenaCors();
         services.AddHealthChecks().AddDbContextCheck<NeenaDbContext>("database", tags: ["ready"]);
         services.AddNeenaSwagger();
     }
@@ -238,6 +239,7 @@ public static class NeenaApi
         });
 
         app.UseRouting();
+        app.UseNeenaCors();
         app.UseMiddleware<FixedRouteMethodGuard>();
         app.UseMiddleware<UnknownPathNotFound>();
         app.UseAuthentication();
