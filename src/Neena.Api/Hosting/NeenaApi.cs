@@ -108,6 +108,7 @@ public static class NeenaApi
         services.AddNeenaEngine();
         services.AddNeenaAgent<FlowDraftReader>();
         services.AddScoped<CatalogueService>();
+        services.AddScoped<TaskDefinitionRetrievalService>();
         services.AddScoped<CatalogueSynchronizer>();
         services.AddScoped<CreateFlowCommand>();
         services.AddScoped<CreateFlowRequestCommand>();
