@@ -35,7 +35,8 @@ internal sealed class NeenaRequirementHandler : AuthorizationHandler<NeenaRequir
             return Task.CompletedTask;
         }
 
-        var needed = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method)
+        var readOnlyMethod = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method);
+        var needed = readOnlyMethod && http.GetEndpoint()?.Metadata.GetMetadata<RequiresWriteAttribute>() is null
             ? Permissions.Read
             : Permissions.Write;
         if (context.User.HasClaim(NeenaClaims.Permission, needed))

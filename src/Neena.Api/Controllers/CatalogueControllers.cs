@@ -45,6 +45,17 @@ public sealed class TaskDefinitionsController(CatalogueService catalogue) : Cont
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     public Task<TaskDefinitionResponse> Get([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
         catalogue.GetTaskDefinitionAsync(id, cancellationToken);
+
+    /// <summary>
+    /// The <c>k</c> task definitions most similar to <c>request</c> (default 5, at most 50), most similar first, each with
+    /// its <c>similarity</c>: what the planner would consider for that request (the original's endpoint).
+    /// </summary>
+    [HttpGet("retrieve")]
+    [ProducesResponseType<IReadOnlyList<RetrievedTaskDefinitionResponse>>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    public Task<IReadOnlyList<RetrievedTaskDefinitionResponse>> Retrieve(
+        [FromQuery] RetrieveQuery query, [FromServices] TaskDefinitionRetrievalService retrieval, CancellationToken cancellationToken) =>
+        retrieval.RetrieveAsync(query, cancellationToken);
 }
 
 [ApiController]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Neena.Api.Auth;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Api.Contracts.Flows;
 using Neena.Api.Contracts.Generation;
@@ -54,11 +55,31 @@ public sealed class FlowGenerationController(FlowGenerationService generation, I
         return body;
     }
 
-    /// <summary>Creates a run of the flow for the flow request, already approved: the engine starts it at once.</summary>
+    /// <summary>
+    /// Creates a run of the flow for the flow request, already approved: the engine starts it at once. With <c>id</c>
+    /// alone (the original frontend's call) the flow runs for its newest flow request; 422 when it has none.
+    /// </summary>
     [HttpPost("execute")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
     public Task<FlowRunResponse> Execute([FromQuery] ExecuteQuery query, CancellationToken cancellationToken) =>
-        generation.ExecuteAsync(query.FlowId!.Value, query.FlowRequestId!.Value, cancellationToken);
+        query.Id is { } id
+            ? generation.ExecuteNewestRequestAsync(id, cancellationToken)
+            : generation.ExecuteAsync(query.FlowId!.Value, query.FlowRequestId!.Value, cancellationToken);
+
+    /// <summary>
+    /// The original's one-step call: plans a flow for the flow request, saves it and links it to the request (as
+    /// <c>POST /flows/generate</c>), then creates its run already approved (as <c>POST /flows/execute</c>) and returns
+    /// the run. It changes state, so it needs the <c>write</c> permission although it is a GET.
+    /// </summary>
+    [HttpGet("generate_flow_and_execute")]
+    [RequiresWrite]
+    [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status502BadGateway)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status503ServiceUnavailable)]
+    public Task<FlowRunResponse> GenerateAndExecute([FromQuery] GenerateAndExecuteQuery query, CancellationToken cancellationToken) =>
+        generation.GenerateAndExecuteAsync(query.FlowRequestId!.Value, cancellationToken);
 }

@@ -19,6 +19,14 @@ public sealed class UsersController(UserService users) : ControllerBase
     public Task<UserResponse> GetCurrent(CancellationToken cancellationToken) =>
         users.GetCurrentAsync(User, cancellationToken);
 
+    /// <summary>Changes the caller's <c>full_name</c> (at most 200 characters) and answers the user as <c>GET /users/</c> shows it.</summary>
+    [HttpPut("")]
+    [ProducesResponseType<UserResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    public Task<UserResponse> UpdateCurrent([FromBody] UpdateUserRequest request, CancellationToken cancellationToken) =>
+        users.UpdateCurrentAsync(User, request, cancellationToken);
+
     /// <summary>
     /// Creates the caller's user (email and auth0_id must match the token) or returns the existing one. A user with
     /// this email but no auth0_id is linked only when the token says <c>email_verified: true</c>; otherwise 409.

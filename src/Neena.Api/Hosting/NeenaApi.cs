@@ -108,6 +108,7 @@ public static class NeenaApi
         services.AddNeenaEngine();
         services.AddNeenaAgent<FlowDraftReader>();
         services.AddScoped<CatalogueService>();
+        services.AddScoped<TaskDefinitionRetrievalService>();
         services.AddScoped<CatalogueSynchronizer>();
         services.AddScoped<CreateFlowCommand>();
         services.AddScoped<CreateFlowRequestCommand>();
@@ -177,6 +178,7 @@ public static class NeenaApi
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
             .Configure<IConfiguration, TimeProvider>((options, configuration, time) => RateLimitingSetup.Configure(options, configuration, time));
 
+        services.AddNeenaCors();
         services.AddHealthChecks().AddDbContextCheck<NeenaDbContext>("database", tags: ["ready"]);
         services.AddNeenaSwagger();
     }
@@ -238,7 +240,9 @@ public static class NeenaApi
         });
 
         app.UseRouting();
+        app.UseNeenaCors();
         app.UseMiddleware<FixedRouteMethodGuard>();
+        app.UseMiddleware<UnknownPathNotFound>();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

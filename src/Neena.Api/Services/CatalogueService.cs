@@ -34,6 +34,10 @@ public sealed class CatalogueService(NeenaDbContext db)
         await Project(db.TaskDefinitions.AsNoTracking().Where(t => t.Id == id)).FirstOrDefaultAsync(cancellationToken)
         ?? throw ApiException.NotFound("Task definition not found");
 
+    /// <summary>The live definitions among <paramref name="ids"/>, in no particular order.</summary>
+    public async Task<IReadOnlyList<TaskDefinitionResponse>> GetTaskDefinitionsAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) =>
+        await Project(db.TaskDefinitions.AsNoTracking().Where(t => ids.Contains(t.Id))).ToListAsync(cancellationToken);
+
     public async Task<IReadOnlyList<WebhookTriggerDefinitionResponse>> ListTriggerDefinitionsAsync(PageQuery page, CancellationToken cancellationToken) =>
         await Project(db.WebhookTriggerDefinitions.AsNoTracking()
                 .OrderByDescending(t => t.CreatedDate).ThenByDescending(t => t.Id)

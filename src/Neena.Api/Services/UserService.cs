@@ -23,6 +23,18 @@ public sealed class UserService(NeenaDbContext db, TimeProvider time, PrincipalC
         return new UserResponse(user.Email, user.FullName, user.Auth0Id, user.Id, caller.GetPermissions(), user.OrganizationId);
     }
 
+    /// <summary>The original's <c>PUT /users/</c>: the caller changes their own <c>full_name</c>; answered as <c>GET /users/</c> shows it.</summary>
+    public async Task<UserResponse> UpdateCurrentAsync(ClaimsPrincipal caller, UpdateUserRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var userId = caller.GetUserId() ?? throw ApiException.NotFound(NeenaRequirementHandler.NotRegistered);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId, cancellationToken)
+            ?? throw ApiException.NotFound(NeenaRequirementHandler.NotRegistered);
+        user.FullName = request.FullName;
+        await db.SaveChangesAsync(cancellationToken);
+        return new UserResponse(user.Email, user.FullName, user.Auth0Id, user.Id, caller.GetPermissions(), user.OrganizationId);
+    }
+
     /// <summary>
     /// The original's <c>create_if_not_exists</c>: the body must describe the caller (email and <c>auth0_id</c> from the
     /// token); an existing user is returned unchanged, a new one gets the token's organization or one of its own. A

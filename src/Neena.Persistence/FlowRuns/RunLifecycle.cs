@@ -180,11 +180,15 @@ public static partial class RunLifecycle
             await NotificationOutboxSql.EnqueueAsync(connection, organizationId, ended, runId, cancellationToken);
 
         await using (var tasks = new NpgsqlCommand($"""
-            UPDATE task_runs SET status = @cancelled_status, end_time = coalesce(@at, now()), next_attempt_at = NULL, modified_date = coalesce(@at, now())
+            UPDATE task_runs SET status = @cancelled_status, end_time = coalesce(@at, now()), next_attempt_at = NULL, modified_date = coalesce(@at, now()),
+                   error = {CancelReasonSql}
             WHERE flow_run_id = @run AND status IN {In(TaskRunStateMachine.Cancel.From)}
             """, connection))
         {
             tasks.Parameters.AddWithValue("run", runId);
+            tasks.Parameters.AddWithValue("by_person", ending.FenceOwner is null);
+            tasks.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)ending.Email ?? DBNull.Value });
+            tasks.Parameters.AddWithValue("ended_as", transition.To);
             tasks.Parameters.AddWithValue("cancelled_status", TaskRunStateMachine.Cancel.To);
             tasks.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = (object?)ending.At ?? DBNull.Value });
             await tasks.ExecuteNonQueryAsync(cancellationToken);
@@ -221,6 +225,23 @@ public static partial class RunLifecycle
         }
         return true;
     }
+
+    /// <summary>
+    /// Why a task run is cancelled, so that a reader of the run need not work it out: a person's cancel names them; the
+    /// engine ends the rest of a run when a task failed (the first to fail is named); anything else says how the run ended.
+    /// </summary>
+    private static readonly string CancelReasonSql = $"""
+        CASE WHEN @by_person THEN 'Cancelled by ' || coalesce(@by, 'a user')
+             ELSE coalesce(
+                 (SELECT 'Cancelled: task ' || f.task_operation_index || ' (' || o.name || ') failed'
+                  FROM task_runs f
+                  JOIN flow_runs r ON r.id = f.flow_run_id
+                  JOIN task_operations o ON o.flow_id = r.flow_id AND o.index = f.task_operation_index
+                  WHERE f.flow_run_id = @run AND f.status = {Literal(TaskRunStateMachine.Fail.To)}
+                  ORDER BY f.end_time, f.task_operation_index LIMIT 1),
+                 'Cancelled: the run ended ' || @ended_as)
+        END
+        """;
 
     private static async Task<TransitionResult> CurrentAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
     {

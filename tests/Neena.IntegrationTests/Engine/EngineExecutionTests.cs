@@ -106,6 +106,8 @@ public sealed class EngineExecutionTests(EngineFactory factory) : IClassFixture<
         Assert.Equal(RunStatus.Cancelled, Status(cancelled));
         Assert.NotNull(cancelled["end_time"]);
         Assert.Null(cancelled["result"]);
+        // A cancelled task says why: which task's failure ended the run.
+        Assert.Equal("Cancelled: task 1 (op1) failed", cancelled["error"]!.GetValue<string>());
 
         var withResult = await (await client.GetAsync($"/api/v1/flow_runs/with_flow_result?id={runId}")).ReadJsonAsync();
         var body = JsonNode.Parse(withResult["flow_result"]!["body"]!.GetValue<string>())!;
@@ -230,7 +232,7 @@ public sealed class EngineExecutionTests(EngineFactory factory) : IClassFixture<
     public async Task Cancelling_a_run_stops_its_running_task_and_the_engine_never_overwrites_it()
     {
         await using var server = await CountingServer.StartAsync();
-        var (client, _) = await ClientAsync(factory);
+        var (client, tenant) = await ClientAsync(factory);
         var http = await Definition("http", "HTTP Request");
         var echo = await Definition("core", "Echo");
         var key = Guid.NewGuid().ToString("N");
@@ -271,7 +273,7 @@ public sealed class EngineExecutionTests(EngineFactory factory) : IClassFixture<
             var stored = await db.TaskRuns.IgnoreQueryFilters().AsNoTracking().SingleAsync(t => t.FlowRunId == id && t.TaskOperationIndex == 0);
             Assert.Equal(RunStatus.Cancelled, stored.Status);
             Assert.Null(stored.Result);
-            Assert.Null(stored.Error);
+            Assert.Equal("Cancelled by " + tenant.Email, stored.Error); // who cancelled it
             Assert.Equal(written.ModifiedDate, stored.ModifiedDate); // the engine wrote nothing over the API's cancellation
             Assert.Equal(written.EndTime, stored.EndTime);
             Assert.Equal(written.Attempt, stored.Attempt);
@@ -280,7 +282,9 @@ public sealed class EngineExecutionTests(EngineFactory factory) : IClassFixture<
             Assert.Null(run.LeaseOwner);
             var result = await db.FlowResults.IgnoreQueryFilters().AsNoTracking().SingleAsync(r => r.FlowRunId == id);
             Assert.Equal("cancelled", JsonNode.Parse(result.Body)!["status"]!.GetValue<string>());
-            Assert.Equal(RunStatus.Cancelled, (await db.TaskRuns.IgnoreQueryFilters().AsNoTracking().SingleAsync(t => t.FlowRunId == id && t.TaskOperationIndex == 1)).Status);
+            var pending = await db.TaskRuns.IgnoreQueryFilters().AsNoTracking().SingleAsync(t => t.FlowRunId == id && t.TaskOperationIndex == 1);
+            Assert.Equal(RunStatus.Cancelled, pending.Status);
+            Assert.Equal("Cancelled by " + tenant.Email, pending.Error);
         }
     }
 

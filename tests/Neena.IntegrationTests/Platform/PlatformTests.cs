@@ -52,6 +52,25 @@ public sealed class PlatformTests(NeenaFactory factory) : IClassFixture<NeenaFac
         Assert.Equal("Not Found", await response.DetailAsync());
     }
 
+    [Theory]
+    [InlineData("/api/v1/does_not_exist")]
+    [InlineData("/does_not_exist")]
+    [InlineData("/flow_runs/nowhere/deeper")]
+    public async Task UnknownRoute_AnyCaller_Returns404Detail(string path)
+    {
+        var anonymous = factory.CreateClient();
+        var badKey = factory.CreateClient();
+        badKey.DefaultRequestHeaders.Add("api_key", "nk_not_a_key");
+
+        foreach (var client in new[] { anonymous, badKey })
+        {
+            var response = await client.GetAsync(path);
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("Not Found", await response.DetailAsync());
+        }
+    }
+
     [Fact]
     public async Task MalformedJson_Returns422WithBodyKey()
     {

@@ -47,8 +47,28 @@ public sealed class GenerateAndSaveQueryValidator : AbstractValidator<GenerateAn
     public GenerateAndSaveQueryValidator() => RuleFor(q => q.FlowRequestId).NotNull();
 }
 
+/// <summary>The flow request to generate a flow for, save, and run at once (<c>GET /flows/generate_flow_and_execute</c>).</summary>
+public sealed record GenerateAndExecuteQuery
+{
+    [FromQuery(Name = "flow_request_id")]
+    public Guid? FlowRequestId { get; init; }
+}
+
+public sealed class GenerateAndExecuteQueryValidator : AbstractValidator<GenerateAndExecuteQuery>
+{
+    public GenerateAndExecuteQueryValidator() => RuleFor(q => q.FlowRequestId).NotNull();
+}
+
+/// <summary>
+/// A flow and a flow request to run it for (<c>flow_id</c> and <c>flow_request_id</c>, the later reference), or only a
+/// flow (<c>id</c>, as the original frontend calls it): then its newest flow request.
+/// </summary>
 public sealed record ExecuteQuery
 {
+    /// <summary>The flow, run for its newest flow request (the original's form); instead of the other two.</summary>
+    [FromQuery(Name = "id")]
+    public Guid? Id { get; init; }
+
     [FromQuery(Name = "flow_id")]
     public Guid? FlowId { get; init; }
 
@@ -60,8 +80,10 @@ public sealed class ExecuteQueryValidator : AbstractValidator<ExecuteQuery>
 {
     public ExecuteQueryValidator()
     {
-        RuleFor(q => q.FlowId).NotNull();
-        RuleFor(q => q.FlowRequestId).NotNull();
+        RuleFor(q => q.FlowId).NotNull().When(q => q.Id is null);
+        RuleFor(q => q.FlowRequestId).NotNull().When(q => q.Id is null);
+        RuleFor(q => q.Id).Null().When(q => q.FlowId is not null || q.FlowRequestId is not null)
+            .WithMessage("give either id or flow_id and flow_request_id, not both");
     }
 }
 

@@ -38,3 +38,17 @@ public sealed class CreateUserRequestValidator : AbstractValidator<CreateUserReq
         RuleFor(r => r.FullName).MaximumLength(200);
     }
 }
+
+/// <summary>What a user may change of themselves (the original's <c>PUT /users/</c>).</summary>
+[InputSchema("UserUpdate")]
+public sealed record UpdateUserRequest
+{
+    /// <summary>The new name, at most 200 characters.</summary>
+    [ApiField(Required = true)]
+    public string? FullName { get; init; }
+}
+
+public sealed class UpdateUserRequestValidator : AbstractValidator<UpdateUserRequest>
+{
+    public UpdateUserRequestValidator() => RuleFor(r => r.FullName).NotNull().MaximumLength(200);
+}

@@ -67,6 +67,7 @@ internal static class RequestExamples
             ["full_name"] = "Ada Lovelace",
             ["auth0_id"] = UserAuth0Id,
         },
+        _ when body == typeof(UpdateUserRequest) => new JsonObject { ["full_name"] = "Ada King, Countess of Lovelace" },
         _ when body == typeof(CreateFlowRequestRequest) => new JsonObject
         {
             ["request_instructions"] = "Post the weekly sales summary for Acme",

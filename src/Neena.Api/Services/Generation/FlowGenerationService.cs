@@ -69,6 +69,34 @@ public sealed class FlowGenerationService(
             cancellationToken);
     }
 
+    /// <summary>
+    /// The original's <c>POST /flows/execute?id=</c>: a run of the flow for its newest flow request (the request whose
+    /// <c>flow</c> it is), approved. 404 for an unknown flow; 422 at <c>query.id</c> when no request names the flow.
+    /// </summary>
+    public async Task<FlowRunResponse> ExecuteNewestRequestAsync(Guid flowId, CancellationToken cancellationToken)
+    {
+        if (!await db.Flows.AnyAsync(f => f.Id == flowId, cancellationToken))
+            throw ApiException.NotFound("Flow not found");
+        var newest = await db.FlowRequests.AsNoTracking()
+            .Where(r => r.FlowId == flowId)
+            .OrderByDescending(r => r.CreatedDate).ThenByDescending(r => r.Id)
+            .Select(r => (Guid?)r.Id)
+            .FirstOrDefaultAsync(cancellationToken)
+            ?? throw new RequestValidationException("query.id",
+                "the flow has no flow request: create one with this flow, or give flow_id and flow_request_id");
+        return await ExecuteAsync(flowId, newest, cancellationToken);
+    }
+
+    /// <summary>
+    /// The original's <c>GET /flows/generate_flow_and_execute</c>: plans for the stored request, saves the flow and links
+    /// it (as <c>POST /flows/generate</c>), then runs it approved (as <c>POST /flows/execute</c>): the caller asked to execute.
+    /// </summary>
+    public async Task<FlowRunResponse> GenerateAndExecuteAsync(Guid flowRequestId, CancellationToken cancellationToken)
+    {
+        var (flow, _) = await GenerateAndSaveAsync(flowRequestId, cancellationToken);
+        return await ExecuteAsync(flow.Id, flowRequestId, cancellationToken);
+    }
+
     private async Task<PlanningRequest> LoadRequestAsync(Guid id, CancellationToken cancellationToken)
     {
         var stored = await db.FlowRequests.AsNoTracking()
