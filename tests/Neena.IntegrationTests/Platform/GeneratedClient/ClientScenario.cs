@@ -30,6 +30,10 @@ public static partial class Scenario
         var registered = await new UsersClient(baseUrl, jwt).CreateIfNotExistsAsync(null, new UserCreate { Email = email, Auth0_id = subject, Full_name = "Grace Hopper" });
         var again = await new LegacyUsersClient(baseUrl, jwt).CreateIfNotExistsAsync(null, new UserCreate { Email = email, Auth0_id = subject });
         Check(registered.Id == again.Id && registered.Permissions == null, "create_if_not_exists returns the user once created");
+        var renamed = await new UsersClient(baseUrl, jwt).UpdateCurrentAsync(new UserUpdate { Full_name = "Grace B. Hopper" });
+        Check(renamed.Id == registered.Id && renamed.Full_name == "Grace B. Hopper", "PUT /api/v1/users/");
+        var legacyRenamed = await new LegacyUsersClient(baseUrl, jwt).UpdateCurrentAsync(new UserUpdate { Full_name = "Grace Hopper" });
+        Check(legacyRenamed.Full_name == "Grace Hopper" && (await new UsersClient(baseUrl, jwt).GetCurrentAsync()).Full_name == "Grace Hopper", "PUT /users/ reads back");
         calls.Add("users");
 
         // Catalogue
@@ -47,6 +51,9 @@ public static partial class Scenario
         Check((await new TaskDefinitionsClient(baseUrl, v1).GetAsync(echo.Id)).Python_method_name == echo.Python_method_name, "GET /api/v1/task_definitions");
         Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).GetAsync(compose.Id)).Id == compose.Id, "GET /task_definitions");
         Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).ListAsync(0, 1000)).Count == definitions.Count, "GET /task_definitions/all");
+        var similar = await new TaskDefinitionsClient(baseUrl, v1).RetrieveAsync("compose a text from a template", 3);
+        Check(similar.Count == 3 && similar.Zip(similar.Skip(1)).All(p => p.First.Similarity >= p.Second.Similarity), "GET /api/v1/task_definitions/retrieve");
+        Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).RetrieveAsync("post a message to a channel", null)).Count == 5, "GET /task_definitions/retrieve");
         calls.Add("catalogue");
 
         // API keys
@@ -153,10 +160,12 @@ public static partial class Scenario
         // Generation without a language model: plan, save and execute on both surfaces.
         var v1Generation = new FlowGenerationClient(baseUrl, v1);
         var v1Requests = new FlowRequestsClient(baseUrl, v1);
-        await GenerationAsync("/api/v1", b => v1Requests.CreateAsync(null, b), v1Generation.GenerateAsync, id => v1Generation.GenerateAndSaveAsync(id, null), (f, r) => v1Generation.ExecuteAsync(f, r, "scenario-execute-v1"));
+        await GenerationAsync("/api/v1", b => v1Requests.CreateAsync(null, b), v1Generation.GenerateAsync, id => v1Generation.GenerateAndSaveAsync(id, null), (f, r) => v1Generation.ExecuteAsync(null, f, r, "scenario-execute-v1"),
+            f => v1Generation.ExecuteAsync(f, null, null, null), v1Generation.GenerateAndExecuteAsync);
         var legacyGeneration = new LegacyFlowGenerationClient(baseUrl, legacy);
         var legacyRequests = new LegacyFlowRequestsClient(baseUrl, legacy);
-        await GenerationAsync("", b => legacyRequests.CreateAsync(null, b), legacyGeneration.GenerateAsync, id => legacyGeneration.GenerateAndSaveAsync(id, null), (f, r) => legacyGeneration.ExecuteAsync(f, r, null));
+        await GenerationAsync("", b => legacyRequests.CreateAsync(null, b), legacyGeneration.GenerateAsync, id => legacyGeneration.GenerateAndSaveAsync(id, null), (f, r) => legacyGeneration.ExecuteAsync(null, f, r, null),
+            f => legacyGeneration.ExecuteAsync(f, null, null, null), legacyGeneration.GenerateAndExecuteAsync);
         calls.Add("generation");
 
         // Webhook trigger operations, trigger runs and flow results. Only the webhooks step delivered (a generic event, about
@@ -256,7 +265,9 @@ public static partial class Scenario
         Func<FlowRequestCreate, Task<FlowRequest>> createRequest,
         Func<Guid?, string, Task<GeneratedFlowResponse>> generate,
         Func<Guid?, Task<Flow>> generateAndSave,
-        Func<Guid?, Guid?, Task<FlowRun>> execute)
+        Func<Guid?, Guid?, Task<FlowRun>> execute,
+        Func<Guid?, Task<FlowRun>> executeNewestRequest,
+        Func<Guid?, Task<FlowRun>> generateAndExecute)
     {
         const string text = "Send a greeting composed from the request's name";
         FlowRequest request = await createRequest(new FlowRequestCreate
@@ -273,6 +284,11 @@ public static partial class Scenario
         Check(saved.Task_operations.Count == planned.Task_operations.Count, $"POST {surface}/flows/generate");
         FlowRun run = await execute(saved.Id, request.Id);
         Check(run.Approval_status == ApprovalStatus.Approved, $"POST {surface}/flows/execute");
+        // The original's forms: the flow's newest request, and generate + save + execute in one call.
+        FlowRun newest = await executeNewestRequest(saved.Id);
+        Check(newest.Flow == saved.Id && newest.Flow_request == request.Id && newest.Approval_status == ApprovalStatus.Approved, $"POST {surface}/flows/execute?id=");
+        FlowRun generated = await generateAndExecute(request.Id);
+        Check(generated.Flow_request == request.Id && generated.Flow != saved.Id && generated.Approval_status == ApprovalStatus.Approved, $"GET {surface}/flows/generate_flow_and_execute");
     }
 
     /// <summary>An ended run's event stream: its events, then the end, then the server closes it.</summary>
