@@ -5,7 +5,7 @@ using Neena.Integrations.Credentials;
 namespace Neena.Integrations.Slack;
 
 /// <summary>
-/// Messages, channels, users and reactions on Slack, with the organization's Slack credential (a bot token: the tasks act
+/// Messages (posted, edited, deleted), channels, users and reactions on Slack, with the organization's Slack credential (a bot token: the tasks act
 /// as the app's bot). Each task is one documented Slack Web API method.
 /// </summary>
 [Integration(ShortName, "Slack", AuthType = IntegrationAuthType.ApiKey)]
@@ -24,8 +24,7 @@ public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
     {
         ArgumentNullException.ThrowIfNull(input);
         Required(input.Channel, "channel");
-        if (string.IsNullOrWhiteSpace(input.Text) || input.Text.Length > MaxMessageLength)
-            throw new TaskInputException("text", $"Input field 'text' must hold 1 to {MaxMessageLength} characters, not only spaces.");
+        MessageText(input.Text);
         var sent = await slack.WriteAsync<SlackPostMessageResponse>(await CredentialsAsync(context), "chat.postMessage", new JsonObject
         {
             ["channel"] = input.Channel,
@@ -131,6 +130,41 @@ public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
         return messages;
     }
 
+    [Task("Update Message", Description = "Changes the text of a Slack message the bot posted earlier with chat.update, keeping its ts, and returns the channel id, the ts and the new text. Use it to edit or correct a message that Send Message posted, e.g. to mark a status as done; Slack refuses other people's messages.")]
+    public async Task<SlackMessageUpdated> UpdateMessage(UpdateMessageInput input, TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Required(input.Channel, "channel");
+        Required(input.Ts, "ts");
+        MessageText(input.Text);
+        var updated = await slack.WriteAsync<SlackUpdateMessageResponse>(await CredentialsAsync(context), "chat.update", new JsonObject
+        {
+            ["channel"] = input.Channel,
+            ["ts"] = input.Ts,
+            ["text"] = input.Text,
+        }, context.CancellationToken);
+        return new SlackMessageUpdated
+        {
+            Channel = updated.Channel ?? input.Channel,
+            Ts = updated.Ts ?? input.Ts,
+            Text = updated.Text ?? updated.Message?.Text ?? input.Text,
+        };
+    }
+
+    [Task("Delete Message", Description = "Deletes a Slack message the bot posted earlier with chat.delete and returns the channel id and the deleted message's ts. Use it to remove or retract a message that Send Message posted, e.g. a notice that no longer holds; Slack refuses other people's messages.")]
+    public async Task<SlackMessageDeleted> DeleteMessage(DeleteMessageInput input, TaskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Required(input.Channel, "channel");
+        Required(input.Ts, "ts");
+        var deleted = await slack.WriteAsync<SlackDeleteMessageResponse>(await CredentialsAsync(context), "chat.delete", new JsonObject
+        {
+            ["channel"] = input.Channel,
+            ["ts"] = input.Ts,
+        }, context.CancellationToken);
+        return new SlackMessageDeleted { Channel = deleted.Channel ?? input.Channel, Ts = deleted.Ts ?? input.Ts };
+    }
+
     /// <summary>Calls <c>auth.test</c>, which tells who a token acts as.</summary>
     public async Task<CredentialCheckResult> CheckCredentialsAsync(IntegrationCredentials credentials, CancellationToken cancellationToken)
     {
@@ -155,6 +189,12 @@ public sealed class SlackIntegration(SlackClient slack) : ICredentialCheck
     {
         if (string.IsNullOrWhiteSpace(value))
             throw new TaskInputException(field, $"Input field '{field}' must not be empty.");
+    }
+
+    private static void MessageText(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text.Length > MaxMessageLength)
+            throw new TaskInputException("text", $"Input field 'text' must hold 1 to {MaxMessageLength} characters, not only spaces.");
     }
 
     private static int Limit(int value, string field) =>

@@ -86,3 +86,17 @@ internal sealed record SlackUserResponse : SlackResponse
 {
     public SlackUserWire? User { get; init; }
 }
+
+internal sealed record SlackUpdateMessageResponse : SlackResponse
+{
+    public string? Channel { get; init; }
+    public string? Ts { get; init; }
+    public string? Text { get; init; }
+    public SlackMessageWire? Message { get; init; }
+}
+
+internal sealed record SlackDeleteMessageResponse : SlackResponse
+{
+    public string? Channel { get; init; }
+    public string? Ts { get; init; }
+}

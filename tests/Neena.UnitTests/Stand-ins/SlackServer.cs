@@ -11,8 +11,9 @@ namespace Neena.StandIns;
 /// The parts of the Slack Web API that Neena's Slack tasks use, as Slack documents them (https://api.slack.com/web):
 /// methods at <c>/api/{method}</c>, GET with query arguments or POST with a form or JSON body (JSON only with the token
 /// in <c>Authorization: Bearer</c>); every answer is HTTP 200 with <c>ok</c>, and <c>error</c> when it is false
-/// (<c>not_authed</c>, <c>invalid_auth</c>, <c>channel_not_found</c>, <c>not_in_channel</c>, <c>no_text</c>,
-/// <c>users_not_found</c>, <c>already_reacted</c>, <c>message_not_found</c>, …); cursor pagination with
+/// (<c>not_authed</c>, <c>invalid_auth</c>, <c>invalid_arguments</c>, <c>channel_not_found</c>, <c>not_in_channel</c>,
+/// <c>no_text</c>, <c>msg_too_long</c>, <c>users_not_found</c>, <c>already_reacted</c>, <c>message_not_found</c>,
+/// <c>cant_update_message</c>, <c>cant_delete_message</c>, …); cursor pagination with
 /// <c>response_metadata.next_cursor</c>; rate limits as HTTP 429 with <c>Retry-After</c> and <c>error: ratelimited</c>.
 /// Channels, users, messages and reactions are kept in memory.
 /// </summary>
@@ -23,6 +24,9 @@ public sealed class SlackServer : StandInHost
     public const string BotUserId = "U0BOT0001";
     public const string BotId = "B0BOT0001";
     public const string BotName = "neena-bot";
+
+    // Slack refuses message text over 40,000 characters.
+    private const int MaxTextLength = 40000;
 
     private readonly HashSet<string> _tokens = new(StringComparer.Ordinal);
     private readonly List<Channel> _channels = [];
@@ -144,6 +148,8 @@ public sealed class SlackServer : StandInHost
                         ["is_enterprise_install"] = false,
                     }),
                     "chat.postMessage" => PostMessage(http),
+                    "chat.update" => UpdateMessage(http),
+                    "chat.delete" => DeleteMessage(http),
                     "conversations.list" => ListConversations(http),
                     "conversations.history" => History(http),
                     "users.lookupByEmail" => LookupByEmail(http),
@@ -184,6 +190,54 @@ public sealed class SlackServer : StandInHost
             ["ts"] = message.Ts,
             ["message"] = message.Json(),
         });
+    }
+
+    /// <summary>chat.update: a bot token may change only the bot's own messages; the message keeps its ts and gains <c>edited</c>.</summary>
+    private IResult UpdateMessage(HttpContext http)
+    {
+        if (Edited(http, "cant_update_message", out var channel, out var index) is { } refused)
+            return refused;
+        var text = Param(http, "text");
+        if (string.IsNullOrEmpty(text))
+            return Error("no_text");
+        if (text.Length > MaxTextLength)
+            return Error("msg_too_long");
+        var message = channel!.Messages[index] with { Text = text, EditedTs = NextTs() };
+        channel.Messages[index] = message;
+        return Answer(new JsonObject
+        {
+            ["ok"] = true,
+            ["channel"] = channel.Id,
+            ["ts"] = message.Ts,
+            ["text"] = message.Text,
+            ["message"] = message.Json(),
+        });
+    }
+
+    /// <summary>chat.delete: a bot token may delete only the bot's own messages.</summary>
+    private IResult DeleteMessage(HttpContext http)
+    {
+        if (Edited(http, "cant_delete_message", out var channel, out var index) is { } refused)
+            return refused;
+        var message = channel!.Messages[index];
+        channel.Messages.RemoveAt(index);
+        return Answer(new JsonObject { ["ok"] = true, ["channel"] = channel.Id, ["ts"] = message.Ts });
+    }
+
+    /// <summary>The bot's message that chat.update or chat.delete names by <c>channel</c> and <c>ts</c>, or Slack's error.</summary>
+    private IResult? Edited(HttpContext http, string notTheBots, out Channel? channel, out int index)
+    {
+        index = -1;
+        channel = null;
+        var ts = Param(http, "ts");
+        if (string.IsNullOrEmpty(Param(http, "channel")) || string.IsNullOrEmpty(ts))
+            return Error("invalid_arguments");
+        if (FindChannel(Param(http, "channel"), out channel) is { } missing)
+            return missing;
+        index = channel!.Messages.FindIndex(m => m.Ts == ts);
+        if (index < 0)
+            return Error("message_not_found");
+        return channel.Messages[index].BotId == BotId ? null : Error(notTheBots);
     }
 
     private IResult ListConversations(HttpContext http)
@@ -330,7 +384,10 @@ public sealed class SlackServer : StandInHost
 
     private sealed record Message(string Ts, string Text, string? User, string? BotId, string? ThreadTs)
     {
+        // Shared by an edited copy (with): editing a message keeps its reactions.
         public Dictionary<string, List<string>> Reactions { get; } = new(StringComparer.Ordinal);
+
+        public string? EditedTs { get; init; }
 
         public JsonObject Json()
         {
@@ -341,6 +398,8 @@ public sealed class SlackServer : StandInHost
                 json["bot_id"] = BotId;
             if (ThreadTs is not null)
                 json["thread_ts"] = ThreadTs;
+            if (EditedTs is not null)
+                json["edited"] = new JsonObject { ["user"] = User, ["ts"] = EditedTs };
             if (Reactions.Count > 0)
                 json["reactions"] = new JsonArray(Reactions.Select(r => (JsonNode)new JsonObject { ["name"] = r.Key, ["count"] = r.Value.Count }).ToArray());
             return json;

@@ -47,11 +47,18 @@ public sealed class CatalogueDeclarationsTests
     {
         var slack = Integration("slack");
 
-        Assert.Equal(["Send Message", "List Channels", "Find User by Email", "Add Reaction", "Get Channel History"], slack.Tasks.Select(t => t.TaskName));
+        Assert.Equal(["Send Message", "List Channels", "Find User by Email", "Add Reaction", "Get Channel History", "Update Message", "Delete Message"], slack.Tasks.Select(t => t.TaskName));
         Assert.Equal(["bot_token", "signing_secret"], slack.CredentialFields.Select(f => f.Name));
         var send = slack.Tasks[0];
         Assert.Equal(["channel", "text", "thread_ts"], send.Parameters.Select(p => p.Name));
         Assert.Equal([false, false, true], send.Parameters.Select(p => p.Optional));
+        var update = slack.Tasks.Single(t => t.TaskName == "Update Message");
+        Assert.Equal(["channel", "ts", "text"], update.Parameters.Select(p => p.Name));
+        Assert.Equal(["channel", "ts", "text"], update.OutputParameters.Select(p => p.Name));
+        Assert.All(update.Parameters, p => Assert.False(p.Optional));
+        var delete = slack.Tasks.Single(t => t.TaskName == "Delete Message");
+        Assert.Equal(["channel", "ts"], delete.Parameters.Select(p => p.Name));
+        Assert.Equal(["channel", "ts"], delete.OutputParameters.Select(p => p.Name));
     }
 
     [Fact]

@@ -148,6 +148,92 @@ public sealed class SlackIntegrationTests : IClassFixture<SlackStandInFixture>, 
     }
 
     [Fact]
+    public async Task UpdateMessage_TheBotsMessage_ChangesItsTextAndKeepsItsTs()
+    {
+        var sent = await RunAsync("Send Message", new JsonObject { ["channel"] = _general, ["text"] = "Deploy running" });
+        var ts = sent!["ts"]!.GetValue<string>();
+        _slack.ClearRequests();
+
+        var updated = await RunAsync("Update Message", new JsonObject { ["channel"] = _general, ["ts"] = ts, ["text"] = "Deploy done" });
+
+        Assert.Equal(JsonNode.Parse($$"""{"channel":"{{_general}}","ts":"{{ts}}","text":"Deploy done"}"""), updated, JsonNode.DeepEquals);
+        Assert.Equal("Deploy done", Assert.Single(_slack.Messages(_general), m => m.Ts == ts).Text);
+        var request = Assert.Single(_slack.Requests);
+        Assert.Equal("POST /api/chat.update", $"{request.Method} {request.Path}");
+        Assert.Equal(JsonNode.Parse($$"""{"channel":"{{_general}}","ts":"{{ts}}","text":"Deploy done"}"""), JsonNode.Parse(request.Body), JsonNode.DeepEquals);
+    }
+
+    [Fact]
+    public async Task UpdateMessage_UnknownTsChannelOrSomeoneElsesMessage_FailsWithSlacksError()
+    {
+        var theirs = _slack.PostAsUser(_general, "U00000001", "mine, not the bot's");
+
+        var unknownTs = await Assert.ThrowsAsync<TaskFailedException>(() => RunAsync("Update Message", new JsonObject { ["channel"] = _general, ["ts"] = "1.000001", ["text"] = "x" }));
+        var unknownChannel = await Assert.ThrowsAsync<TaskFailedException>(() => RunAsync("Update Message", new JsonObject { ["channel"] = "C999", ["ts"] = theirs, ["text"] = "x" }));
+        var notTheBots = await Assert.ThrowsAsync<TaskFailedException>(() => RunAsync("Update Message", new JsonObject { ["channel"] = _general, ["ts"] = theirs, ["text"] = "x" }));
+
+        Assert.Equal("Slack chat.update failed: message_not_found", unknownTs.Message);
+        Assert.Equal("Slack chat.update failed: channel_not_found", unknownChannel.Message);
+        Assert.Equal("Slack chat.update failed: cant_update_message", notTheBots.Message);
+        Assert.Equal("mine, not the bot's", Assert.Single(_slack.Messages(_general), m => m.Ts == theirs).Text);
+    }
+
+    [Fact]
+    public async Task DeleteMessage_TheBotsMessage_IsRemoved_ThenMessageNotFound()
+    {
+        var sent = await RunAsync("Send Message", new JsonObject { ["channel"] = _general, ["text"] = "to be retracted" });
+        var ts = sent!["ts"]!.GetValue<string>();
+
+        var deleted = await RunAsync("Delete Message", new JsonObject { ["channel"] = _general, ["ts"] = ts });
+        var again = await Assert.ThrowsAsync<TaskFailedException>(() => RunAsync("Delete Message", new JsonObject { ["channel"] = _general, ["ts"] = ts }));
+
+        Assert.Equal(JsonNode.Parse($$"""{"channel":"{{_general}}","ts":"{{ts}}"}"""), deleted, JsonNode.DeepEquals);
+        Assert.DoesNotContain(_slack.Messages(_general), m => m.Ts == ts);
+        Assert.Equal("Slack chat.delete failed: message_not_found", again.Message);
+    }
+
+    [Fact]
+    public async Task DeleteMessage_SomeoneElsesMessage_FailsWithCantDeleteMessage()
+    {
+        var theirs = _slack.PostAsUser(_general, "U00000001", "stays");
+
+        var error = await Assert.ThrowsAsync<TaskFailedException>(() => RunAsync("Delete Message", new JsonObject { ["channel"] = _general, ["ts"] = theirs }));
+
+        Assert.Equal("Slack chat.delete failed: cant_delete_message", error.Message);
+        Assert.Contains(_slack.Messages(_general), m => m.Ts == theirs);
+    }
+
+    [Fact]
+    public async Task UpdateAndDeleteMessage_RateLimited_WaitForRetryAfterAndActOnce()
+    {
+        var ts = (await RunAsync("Send Message", new JsonObject { ["channel"] = _general, ["text"] = "v1" }))!["ts"]!.GetValue<string>();
+        _slack.ClearRequests();
+
+        _slack.RateLimitNext(1, retryAfterSeconds: 1);
+        var updated = await RunAsync("Update Message", new JsonObject { ["channel"] = _general, ["ts"] = ts, ["text"] = "v2" });
+        _slack.RateLimitNext(1, retryAfterSeconds: 1);
+        await RunAsync("Delete Message", new JsonObject { ["channel"] = _general, ["ts"] = ts });
+
+        Assert.Equal("v2", updated!["text"]!.GetValue<string>());
+        Assert.Equal(["/api/chat.update", "/api/chat.update", "/api/chat.delete", "/api/chat.delete"], _slack.Requests.Select(r => r.Path));
+        Assert.DoesNotContain(_slack.Messages(_general), m => m.Ts == ts);
+    }
+
+    [Theory]
+    [InlineData("Update Message", """{"channel":"C1","ts":" ","text":"x"}""", "ts")]
+    [InlineData("Update Message", """{"channel":"C1","ts":"1.2","text":" "}""", "text")]
+    [InlineData("Delete Message", """{"channel":"","ts":"1.2"}""", "channel")]
+    public async Task UpdateAndDeleteMessage_EmptyInput_IsRefusedBeforeCallingSlack(string task, string input, string field)
+    {
+        _slack.ClearRequests();
+
+        var error = await Assert.ThrowsAsync<TaskInputException>(() => RunAsync(task, JsonNode.Parse(input)!.AsObject()));
+
+        Assert.Contains($"'{field}'", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_slack.Requests);
+    }
+
+    [Fact]
     public async Task SendMessage_RateLimited_WaitsForRetryAfterAndPostsOnce()
     {
         _slack.ClearRequests();
@@ -250,6 +336,8 @@ public sealed class SlackIntegrationTests : IClassFixture<SlackStandInFixture>, 
             ("Find User by Email", new JsonObject { ["email"] = "grace@example.com" }),
             ("Add Reaction", new JsonObject { ["channel"] = _general, ["timestamp"] = ts, ["name"] = "eyes" }),
             ("Get Channel History", new JsonObject { ["channel"] = _general }),
+            ("Update Message", new JsonObject { ["channel"] = _general, ["ts"] = ts, ["text"] = "x" }),
+            ("Delete Message", new JsonObject { ["channel"] = _general, ["ts"] = "1.000001" }),
             ("Send Message", new JsonObject { ["channel"] = "C0", ["text"] = "x" }),
         };
         _slack.RateLimitNext(1, 120);
