@@ -8,7 +8,7 @@ internal static class NotificationServiceCollectionExtensions
     public static IServiceCollection AddNotificationDelivery(this IServiceCollection services)
     {
         services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.SectionName)
-            .Validate(o => o.Validate() is null, "Invalid Notifications settings (see README: RetryBaseDelay, MaxRetryDelay, RetryWindow, Timeout, Lease, PollInterval, MaxConcurrency, MaxPerOrganization).")
+            .Validate(o => o.Validate() is null, "Invalid Notifications settings (see docs/configuration.md: RetryBaseDelay, MaxRetryDelay, RetryWindow, Timeout, Lease, PollInterval, MaxConcurrency, MaxPerOrganization).")
             .ValidateOnStart();
         services.AddScoped<NotificationSubscriptionService>();
         services.AddScoped<NotificationPayloads>();
