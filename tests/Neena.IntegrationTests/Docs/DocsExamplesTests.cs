@@ -90,6 +90,10 @@ public sealed class DocsExamplesTests(DocsFactory factory, ITestOutputHelper out
             .Select(b => $"block at line {b.Line}: {CurlCount(b.Text)} curl command(s) but {b.Expected.Count} `# → NNN` comment(s)"));
         Assert.True(unrunnable.Count == 0, string.Join('\n', unrunnable));
 
+        // The page tells readers it needs these; a machine without them cannot check the page.
+        var missing = new[] { "curl", "jq", "openssl", "base64", "od" }.Where(tool => !OnPath(tool)).ToList();
+        Assert.True(missing.Count == 0, $"docs/api.md's examples need {string.Join(", ", missing)} on the PATH");
+
         var environment = await EnvironmentAsync();
         var (statuses, log) = await RunAsync(blocks, environment);
 
@@ -102,6 +106,9 @@ public sealed class DocsExamplesTests(DocsFactory factory, ITestOutputHelper out
     }
 
     private static int CurlCount(string text) => DocsExamples.CurlCount(text);
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(dir => File.Exists(Path.Combine(dir, tool)));
 
     private static string Tail(string text, int length) => text.Length <= length ? text : text[^length..];
 
