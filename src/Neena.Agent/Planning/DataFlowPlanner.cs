@@ -9,7 +9,8 @@ namespace Neena.Agent.Planning;
 /// <summary>
 /// Plans without a language model (§6): the candidates whose similarity to the request reaches the threshold, ordered
 /// and wired by data flow. An input takes, in this order of preference: an earlier operation's output of the same name and
-/// a fitting type; the request's metadata key, or its <c>name</c> / <c>instructions</c>, of the same name; and, for a
+/// a fitting type; the request's metadata key of the same name, or a field of that name nested in the metadata (a webhook's
+/// event), or the request's <c>name</c> / <c>instructions</c>; and, for a
 /// required input only, the one output of a fitting type of the nearest earlier operation. Each task output so used makes
 /// a dependency and a <c>{{tasks.N.result.NAME}}</c> binding. An output that only repeats an input of the same name (an
 /// echo) produced nothing new, so nothing is wired from it by type alone, and it does not pull its task ahead.
@@ -121,8 +122,14 @@ public static class DataFlowPlanner
         foreach (var item in request.Metadata.OfType<JsonObject>())
         {
             var match = item.Select(p => p.Key).FirstOrDefault(k => NameKey(k) == key);
-            if (match is not null && IsPlainKey(match))
+            if (match is not null && MetadataFields.IsPlainKey(match))
                 return (JsonValue.Create($"{{{{request.metadata.{match}}}}}"), null, $"the request metadata's '{match}'");
+        }
+        // A field of that name further down (a webhook's event lies under its field, e.g. payload).
+        if (MetadataFields.FindNested(request.Metadata, input.Name) is { } path)
+        {
+            var dotted = string.Join('.', path);
+            return (JsonValue.Create($"{{{{request.metadata.{dotted}}}}}"), null, $"the request metadata's '{dotted}'");
         }
         if (key == "name" && !string.IsNullOrWhiteSpace(request.Name) && input.DataType == "string")
             return (JsonValue.Create("{{request.name}}"), null, "the request's name");
@@ -151,9 +158,6 @@ public static class DataFlowPlanner
     /// <summary>Same data type; an integer also fits a number.</summary>
     private static bool Fits(ParameterDefinition output, ParameterDefinition input) =>
         output.DataType == input.DataType || (output.DataType == "integer" && input.DataType == "number");
-
-    /// <summary>Metadata keys that a <c>{{request.metadata.KEY}}</c> reference can name (no dots or braces).</summary>
-    private static bool IsPlainKey(string key) => key.Length > 0 && key.All(c => char.IsLetterOrDigit(c) || c is '_' or '-');
 
     /// <summary><c>userName</c>, <c>user_name</c> and <c>user-name</c> are one name.</summary>
     private static string NameKey(string name) =>

@@ -19,6 +19,7 @@ public sealed class FlowPlanner(
     IOptions<PlannerOptions> options)
 {
     /// <exception cref="NothingFitsException">No candidate serves the request.</exception>
+    /// <exception cref="UnrunnablePlanException">Without a model: the plan would leave a required input unfilled.</exception>
     /// <exception cref="InvalidPlanException">The model's flow was invalid twice.</exception>
     /// <exception cref="LanguageModelUnavailableException">The model cannot answer now.</exception>
     /// <exception cref="LanguageModelException">The model endpoint refused the request.</exception>
@@ -54,6 +55,8 @@ public sealed class FlowPlanner(
         var approvalSteps = found.Where(c => c.Definition.PythonMethodName == ApprovalSteps.MethodName).Select(c => c.Definition.Id).ToHashSet();
         var plan = DataFlowPlanner.Plan(request, [.. candidates.Where(c => !approvalSteps.Contains(c.TaskDefinition))], options.Value, out var nothingFits)
             ?? throw new NothingFitsException(nothingFits!);
+        if (RunnablePlan.UnfilledInputs(plan.Flow, candidates, request.Metadata) is { Count: > 0 } unfilled)
+            throw new UnrunnablePlanException(RunnablePlan.Refusal(unfilled));
         return (plan, candidates);
     }
 }

@@ -51,4 +51,10 @@ public interface IFlowDraftReader
 }
 
 /// <summary>Nothing in the catalogue fits the request (the Api answers 422 with <see cref="Exception.Message"/>).</summary>
-public sealed class NothingFitsException(string message) : Exception(message);
+public class NothingFitsException(string message) : Exception(message);
+
+/// <summary>
+/// What fits the request would not run: a required input that nothing fills (§6, <see cref="RunnablePlan"/>). Answered as
+/// its base is, 422 with the message, which names each task and input.
+/// </summary>
+public sealed class UnrunnablePlanException(string message) : NothingFitsException(message);

@@ -88,11 +88,16 @@ internal static class BindingEvaluator
                 return JsonValue.Create(request.Request.Instructions);
             case BindingReference.RequestName:
                 return request.Request.Name is null ? null : JsonValue.Create(request.Request.Name);
-            case BindingReference.RequestMetadata(var key):
+            case BindingReference.RequestMetadata(var key, var metadataPath):
                 foreach (var item in request.Request.Metadata.OfType<JsonObject>())
                 {
-                    if (item.TryGetPropertyValue(key, out var found))
+                    if (!item.TryGetPropertyValue(key, out var found))
+                        continue;
+                    // The first object holding KEY decides, as without a path: a later object is another record, not a fallback.
+                    if (metadataPath.Count == 0)
                         return found;
+                    return ForEachItems.Step(found, metadataPath)
+                        ?? Missing(out error, $"{Describe(reference)}: request metadata '{key}' has nothing at '{string.Join('.', metadataPath)}'");
                 }
                 error = $"{Describe(reference)}: no request metadata object has the key '{key}'";
                 return null;
@@ -177,7 +182,9 @@ internal static class BindingEvaluator
     {
         BindingReference.RequestInstructions => "{{request.instructions}}",
         BindingReference.RequestName => "{{request.name}}",
-        BindingReference.RequestMetadata(var key) => $"{{{{request.metadata.{key}}}}}",
+        BindingReference.RequestMetadata(var key, var path) => path.Count == 0
+            ? $"{{{{request.metadata.{key}}}}}"
+            : $"{{{{request.metadata.{key}.{string.Join('.', path)}}}}}",
         BindingReference.TaskResult(var index, var path) => path.Count == 0
             ? $"{{{{tasks.{index}.result}}}}"
             : $"{{{{tasks.{index}.result.{string.Join('.', path)}}}}}",

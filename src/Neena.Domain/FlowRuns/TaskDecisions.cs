@@ -135,8 +135,10 @@ public static class TaskDecisions
                 return JsonValue.Create(request.Instructions);
             case BindingReference.RequestName:
                 return request.Name is null ? null : JsonValue.Create(request.Name);
-            case BindingReference.RequestMetadata(var key):
-                return request.Metadata.OfType<JsonObject>().Select(o => o.TryGetPropertyValue(key, out var found) ? found : null).FirstOrDefault(f => f is not null);
+            case BindingReference.RequestMetadata(var key, var metadataPath):
+                return ForEachItems.Step(
+                    request.Metadata.OfType<JsonObject>().Select(o => o.TryGetPropertyValue(key, out var found) ? found : null).FirstOrDefault(f => f is not null),
+                    metadataPath);
             case BindingReference.TaskStatus(var index):
                 return byIndex.TryGetValue(index, out var withStatus) ? JsonValue.Create(withStatus.Status) : null;
             case BindingReference.TaskError(var index):

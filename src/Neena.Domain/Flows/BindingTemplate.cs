@@ -7,7 +7,11 @@ public abstract record BindingReference
 {
     public sealed record RequestInstructions : BindingReference;
     public sealed record RequestName : BindingReference;
-    public sealed record RequestMetadata(string Key) : BindingReference;
+    /// <summary>
+    /// <c>request.metadata.KEY[.PATH]</c>: the first metadata object holding KEY, then a dot path into its value (numeric
+    /// segments index arrays).
+    /// </summary>
+    public sealed record RequestMetadata(string Key, IReadOnlyList<string> Path) : BindingReference;
 
     /// <summary><c>tasks.INDEX.result.PATH</c>: a dot path into an earlier task's result (numeric segments index arrays).</summary>
     public sealed record TaskResult(int TaskIndex, IReadOnlyList<string> Path) : BindingReference;
@@ -56,7 +60,7 @@ public static partial class BindingTemplate
             var reference = ParseReference(expression);
             if (reference is null)
             {
-                error ??= $"unknown reference '{{{{{expression}}}}}'; expected request.instructions, request.name, request.metadata.KEY or tasks.INDEX.result[.PATH]";
+                error ??= $"unknown reference '{{{{{expression}}}}}'; expected request.instructions, request.name, request.metadata.KEY[.PATH] or tasks.INDEX.result[.PATH]";
                 parts.Add(new Part(match.Value, null));
             }
             else
@@ -79,8 +83,8 @@ public static partial class BindingTemplate
                 return new BindingReference.RequestInstructions();
             case ["request", "name"]:
                 return new BindingReference.RequestName();
-            case ["request", "metadata", var key] when key.Length > 0:
-                return new BindingReference.RequestMetadata(key);
+            case ["request", "metadata", var key, .. var metadataPath] when key.Length > 0 && metadataPath.All(p => p.Length > 0):
+                return new BindingReference.RequestMetadata(key, metadataPath);
             case ["tasks", var index, "result", .. var path]
                 when int.TryParse(index, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var taskIndex)
                      && path.All(p => p.Length > 0):

@@ -14,7 +14,7 @@ public sealed class GenerationWithoutModelTests(EngineFactory factory) : IClassF
     public async Task Generate_GreetingRequest_PicksComposeTextThenEchoWiredByDataFlow()
     {
         var (client, _) = await ClientAsync(factory);
-        var requestId = await CreateFlowRequestAsync(client, GreetingRequest, name: "Ada");
+        var requestId = await CreateFlowRequestAsync(client, GreetingRequest, name: "Ada", metadata: GreetingMetadata);
 
         var flow = await GenerateAsync(client, requestId);
 
@@ -49,7 +49,7 @@ public sealed class GenerationWithoutModelTests(EngineFactory factory) : IClassF
             var stored = await client.PostJsonAsync("/api/v1/integration_credentials/", new { integration_short_name = integration, name = integration, credentials = fields });
             Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
         }
-        var requestId = await CreateFlowRequestAsync(client, GreetingRequest, name: "Ada");
+        var requestId = await CreateFlowRequestAsync(client, GreetingRequest, name: "Ada", metadata: GreetingMetadata);
 
         var flow = await GenerateAsync(client, requestId);
 
@@ -76,19 +76,6 @@ public sealed class GenerationWithoutModelTests(EngineFactory factory) : IClassF
         var flow = await created.ReadJsonAsync();
         Assert.Equal("{{request.metadata.template}}", flow["task_operations"]![0]!["parameters"]!["template"]!.GetValue<string>());
         Assert.Single(flow["dependencies"]!.AsArray());
-    }
-
-    [Fact]
-    public async Task Generate_RequestText_PlansLikeAFlowRequest()
-    {
-        var (client, _) = await ClientAsync(factory);
-
-        var response = await client.GetAsync($"/api/v1/flows/generate?request={Uri.EscapeDataString("Pause for ten seconds before continuing")}");
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var flow = await response.ReadJsonAsync();
-        Assert.Equal("Wait", Operation(flow, 0)["name"]!.GetValue<string>());
-        Assert.Single(flow["task_operations"]!.AsArray());
     }
 
     [Fact]

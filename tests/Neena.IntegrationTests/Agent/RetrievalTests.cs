@@ -187,7 +187,8 @@ public sealed class LazyEmbeddingTests(LoggedNeenaFactory factory) : IClassFixtu
         await using (var db = factory.CreateDbContext())
             Assert.Equal(0, await db.TaskDefinitionEmbeddings.CountAsync());
 
-        var generated = await client.GetAsync("/api/v1/flows/generate?request=" + Uri.EscapeDataString(AgentTestSupport.GreetingRequest));
+        var requestId = await AgentTestSupport.CreateFlowRequestAsync(client, AgentTestSupport.GreetingRequest, metadata: AgentTestSupport.GreetingMetadata);
+        var generated = await client.GetAsync($"/api/v1/flows/generate?flow_request_id={requestId}");
 
         Assert.Equal(System.Net.HttpStatusCode.OK, generated.StatusCode);
         Assert.True(embedder.HasLoadedModel);

@@ -274,12 +274,18 @@ public static partial class Scenario
         {
             Request_instructions = text,
             Request_name = "Ada",
-            Request_metadata = new List<IDictionary<string, object>> { new Dictionary<string, object> { ["name"] = "Ada" } },
+            // Without a model the flow's inputs come from the metadata by name (a plan nothing fills is refused, §6).
+            Request_metadata = new List<IDictionary<string, object>>
+            {
+                new Dictionary<string, object> { ["template"] = "Hello, {name}!", ["values"] = new Dictionary<string, object> { ["name"] = "Ada" } },
+            },
         });
         GeneratedFlowResponse planned = await generate(request.Id, null);
         Check(planned.Task_operations.Count > 0 && planned.Explanation.Length > 0, $"GET {surface}/flows/generate?flow_request_id=");
-        GeneratedFlowResponse byText = await generate(null, text);
-        Check(byText.Task_operations.Count == planned.Task_operations.Count, $"GET {surface}/flows/generate?request=");
+        // A bare text has no metadata: the same plan, refused naming the input nothing would fill.
+        var byText = await Refused<ValidationErrors>(() => generate(null, text));
+        Check(byText.StatusCode == 422 && byText.Result.Errors.Any(e => e.TryGetValue("query.request", out var why) && why.Contains("'template'", StringComparison.Ordinal)),
+            $"GET {surface}/flows/generate?request=");
         Flow saved = await generateAndSave(request.Id);
         Check(saved.Task_operations.Count == planned.Task_operations.Count, $"POST {surface}/flows/generate");
         FlowRun run = await execute(saved.Id, request.Id);
