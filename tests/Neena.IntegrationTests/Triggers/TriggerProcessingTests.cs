@@ -112,6 +112,7 @@ public sealed class TriggerProcessingTests(WebhookFactory factory) : IClassFixtu
         var flowId = request["flow"]!.GetValue<string>();
         var flow = await (await client.GetAsync($"/api/v1/flows/?id={flowId}")).ReadJsonAsync();
         Assert.Contains(flow["task_operations"]!.AsArray(), o => o!["name"]!.GetValue<string>() == "Wait");
+        Assert.False(flow["created_by_human"]!.GetValue<bool>());
 
         var run = await WaitForRunAsync(client, triggerRun.FlowRunId!.Value.ToString());
         Assert.Equal(flowId, run["flow"]!.GetValue<string>());
