@@ -130,8 +130,14 @@ public sealed class GenerateSavesTests(EngineFactory factory) : IClassFixture<En
 
         async Task<bool> HumanAsync(string id) => (await (await client.GetAsync($"/flows/?id={id}")).ReadJsonAsync())["created_by_human"]!.GetValue<bool>();
         async Task<HttpResponseMessage> ReplaceAsync(string id) => await client.PutAsync("/api/v1/flows/", JsonHelpers.RawJson(
-            new JsonObject { ["id"] = id, ["name"] = "edited", ["created_by_human"] = !await HumanAsync(id), ["task_operations"] = new JsonArray(
-                new JsonObject { ["name"] = "Echo", ["task_definition"] = echo.ToString(), ["index"] = 0, ["parameters"] = new JsonObject { ["message"] = "edited" } }) }.ToJsonString()));
+            new JsonObject
+            {
+                ["id"] = id,
+                ["name"] = "edited",
+                ["created_by_human"] = !await HumanAsync(id),
+                ["task_operations"] = new JsonArray(
+                new JsonObject { ["name"] = "Echo", ["task_definition"] = echo.ToString(), ["index"] = 0, ["parameters"] = new JsonObject { ["message"] = "edited" } })
+            }.ToJsonString()));
 
         Assert.True(await HumanAsync(drawn));
         Assert.False(await HumanAsync(posted));
