@@ -30,6 +30,7 @@ public sealed class CreateFlowCommand(NeenaDbContext db, IntegrationCatalogue ca
         {
             OrganizationId = db.Tenant.OrganizationId ?? throw new InvalidOperationException("A flow is created for the acting organization; none is acting."),
             Name = input.Name,
+            CreatedByHuman = input.CreatedByHuman,
             TaskOperations = operations,
             Dependencies = dependencies,
         };

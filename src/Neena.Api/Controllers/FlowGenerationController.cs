@@ -1,13 +1,11 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using Neena.Api.Auth;
 using Neena.Api.Contracts.FlowRuns;
-using Neena.Api.Contracts.Flows;
 using Neena.Api.Contracts.Generation;
 using Neena.Api.Errors;
+using Neena.Api.Idempotency;
 using Neena.Api.Services.Generation;
+using Neena.Domain.Common;
 
 namespace Neena.Api.Controllers;
 
@@ -16,43 +14,50 @@ namespace Neena.Api.Controllers;
 [Route("flows")]
 [Produces("application/json")]
 [LanguageModelErrors]
-public sealed class FlowGenerationController(FlowGenerationService generation, IOptions<JsonOptions> json) : ControllerBase
+public sealed class FlowGenerationController(FlowGenerationService generation) : ControllerBase
 {
     /// <summary>
-    /// Plans a flow for a flow request (<c>flow_request_id</c>) or a bare request text (<c>request</c>) and returns it
-    /// unsaved, in the body shape of <c>POST /flows</c> (posting it as-is creates it), with <c>explanation</c> and <c>usage</c>.
+    /// Plans a flow for a flow request (<c>flow_request_id</c>), saves it and links it to the request, as the original did (its
+    /// editor edits and executes the answer by its ids), and returns the saved flow (ids, <c>sorted_index</c>,
+    /// <c>created_by_human: false</c>) with <c>explanation</c> and <c>usage</c>; saving needs the <c>write</c> permission.
+    /// With <c>dry_run=true</c>, or for a bare request text (<c>request</c>), nothing is saved: the answer is the body of
+    /// <c>POST /flows</c> (posting it as-is creates it) with the stored-only fields null, and <c>read</c> suffices.
     /// 422 when nothing in the catalogue fits the request; 502 when the model's flow is invalid twice; 503 (with
     /// <c>Retry-After</c>) when the model is unavailable.
     /// </summary>
     [HttpGet("generate")]
+    [AcceptsIdempotencyKey]
+    [ProducesResponseType<GeneratedFlowResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status403Forbidden, Description = "Saving (flow_request_id without dry_run=true) with a credential that lacks the \"write\" permission.")]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
+    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status502BadGateway)]
+    [ProducesResponseType<DetailResponse>(StatusCodes.Status503ServiceUnavailable)]
+    public Task<GeneratedFlowResponse> Generate([FromQuery] GenerateQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (!query.SavesFlow())
+            return generation.GenerateAsync(query, cancellationToken);
+        // A GET that writes: the policy let it in with "read" (a dry run needs no more), so the write is checked here.
+        if (!User.HasClaim(NeenaClaims.Permission, Permissions.Write))
+            throw ApiException.Forbidden($"Missing \"{Permissions.Write}\" permission");
+        return generation.GenerateSavedAsync(query.FlowRequestId!.Value, cancellationToken);
+    }
+
+    /// <summary>
+    /// Plans a flow for a flow request, saves it as <c>POST /flows</c> would (<c>created_by_human: false</c>), sets the
+    /// request's <c>flow</c> to it, and returns the saved flow with the plan's <c>explanation</c>, <c>usage</c> and candidates.
+    /// </summary>
+    [HttpPost("generate")]
     [ProducesResponseType<GeneratedFlowResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status502BadGateway)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status503ServiceUnavailable)]
-    public Task<GeneratedFlowResponse> Generate([FromQuery] GenerateQuery query, CancellationToken cancellationToken) =>
-        generation.GenerateAsync(query, cancellationToken);
-
-    /// <summary>
-    /// Plans a flow for a flow request, saves it as <c>POST /flows</c> would, sets the request's <c>flow</c> to it, and
-    /// returns the saved flow (with the plan's <c>explanation</c> and <c>usage</c>).
-    /// </summary>
-    [HttpPost("generate")]
-    [ProducesResponseType<FlowResponse>(StatusCodes.Status200OK)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
-    [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status502BadGateway)]
-    [ProducesResponseType<DetailResponse>(StatusCodes.Status503ServiceUnavailable)]
-    public async Task<JsonObject> GenerateAndSave([FromQuery] GenerateAndSaveQuery query, CancellationToken cancellationToken)
+    public Task<GeneratedFlowResponse> GenerateAndSave([FromQuery] GenerateAndSaveQuery query, CancellationToken cancellationToken)
     {
-        var (flow, plan) = await generation.GenerateAndSaveAsync(query.FlowRequestId!.Value, cancellationToken);
-        var options = json.Value.JsonSerializerOptions;
-        var body = JsonSerializer.SerializeToNode(flow, options)!.AsObject();
-        body["explanation"] = plan.Explanation;
-        body["usage"] = JsonSerializer.SerializeToNode(plan.Usage, options);
-        body["planner"] = plan.Planner;
-        body["model"] = plan.Model;
-        return body;
+        ArgumentNullException.ThrowIfNull(query);
+        return generation.GenerateSavedAsync(query.FlowRequestId!.Value, cancellationToken);
     }
 
     /// <summary>
@@ -75,6 +80,7 @@ public sealed class FlowGenerationController(FlowGenerationService generation, I
     /// </summary>
     [HttpGet("generate_flow_and_execute")]
     [RequiresWrite]
+    [AcceptsIdempotencyKey]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]

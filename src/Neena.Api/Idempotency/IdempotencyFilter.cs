@@ -28,7 +28,7 @@ internal sealed class IdempotencyFilter(IdempotencyKeys store, IOptions<Idempote
     public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
         var http = context.HttpContext;
-        if (!HttpMethods.IsPost(http.Request.Method)
+        if (!(HttpMethods.IsPost(http.Request.Method) || context.ActionDescriptor.EndpointMetadata.OfType<AcceptsIdempotencyKeyAttribute>().Any())
             || !http.Request.Headers.TryGetValue(Header, out var values)
             || context.ActionDescriptor.EndpointMetadata.OfType<IAllowAnonymous>().Any())
         {

@@ -13,11 +13,15 @@ namespace Neena.Api.Services;
 
 public sealed class FlowService(NeenaDbContext db, TimeProvider time, CreateFlowCommand create)
 {
-    public async Task<FlowResponse> CreateAsync(FlowBody body, CancellationToken cancellationToken)
+    /// <summary>A flow drawn by a person (<c>POST /flows</c>): <c>created_by_human</c> is true.</summary>
+    public Task<FlowResponse> CreateAsync(FlowBody body, CancellationToken cancellationToken) =>
+        CreateAsync(body, createdByHuman: true, cancellationToken);
+
+    public async Task<FlowResponse> CreateAsync(FlowBody body, bool createdByHuman, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
         _ = db.Tenant.OrganizationId ?? throw ApiException.Forbidden("No organization");
-        return FlowResponse.From(await create.ExecuteAsync(body.ToInput(), cancellationToken));
+        return FlowResponse.From(await create.ExecuteAsync(body.ToInput() with { CreatedByHuman = createdByHuman }, cancellationToken));
     }
 
     public async Task<FlowResponse> UpdateAsync(UpdateFlowRequest body, CancellationToken cancellationToken)
@@ -48,7 +52,7 @@ public sealed class FlowService(NeenaDbContext db, TimeProvider time, CreateFlow
     }
 
     /// <summary>
-    /// The graph, definition and binding rules of <see cref="CreateAsync"/> without storing anything: the problems in the
+    /// The graph, definition and binding rules of <see cref="CreateAsync(FlowBody, CancellationToken)"/> without storing anything: the problems in the
     /// 422's terms (<c>body.…</c> locations), none when the flow would be created. The planner checks drafts with it.
     /// </summary>
     public async Task<IReadOnlyList<KeyValuePair<string, string>>> ValidateAsync(FlowBody body, CancellationToken cancellationToken)

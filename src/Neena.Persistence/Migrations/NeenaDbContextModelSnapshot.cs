@@ -1008,6 +1008,10 @@ namespace Neena.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("created_by_email");
 
+                    b.Property<bool>("CreatedByHuman")
+                        .HasColumnType("boolean")
+                        .HasColumnName("created_by_human");
+
                     b.Property<DateTime>("CreatedDate")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_date");

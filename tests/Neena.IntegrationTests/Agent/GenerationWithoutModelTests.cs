@@ -66,7 +66,7 @@ public sealed class GenerationWithoutModelTests(EngineFactory factory) : IClassF
     {
         var (client, _) = await ClientAsync(factory);
         var requestId = await CreateFlowRequestAsync(client, GreetingRequest, metadata: GreetingMetadata);
-        var generated = await client.GetAsync($"{generatePath}?flow_request_id={requestId}");
+        var generated = await client.GetAsync($"{generatePath}?flow_request_id={requestId}&dry_run=true");
         Assert.Equal(HttpStatusCode.OK, generated.StatusCode);
         var body = await generated.Content.ReadAsStringAsync();
 

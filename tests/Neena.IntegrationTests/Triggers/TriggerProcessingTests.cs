@@ -114,6 +114,7 @@ public sealed class TriggerProcessingTests(WebhookFactory factory) : IClassFixtu
         // Without a model, Wait's seconds is the payload's field of that name.
         var wait = flow["task_operations"]!.AsArray().Single(o => o!["name"]!.GetValue<string>() == "Wait")!;
         Assert.Equal("{{request.metadata.payload.seconds}}", wait["parameters"]!["seconds"]!.GetValue<string>());
+        Assert.False(flow["created_by_human"]!.GetValue<bool>());
 
         var run = await WaitForRunAsync(client, triggerRun.FlowRunId!.Value.ToString());
         Assert.Equal(flowId, run["flow"]!.GetValue<string>());

@@ -117,6 +117,8 @@ public sealed record TaskDependencyBody
     public JsonObject? Condition { get; init; }
 }
 
+/// <param name="CreatedByHuman">The original's flag: true for a flow created through <c>POST /flows</c> (a replacement through
+/// <c>PUT /flows</c> keeps it), false for a generated one (<c>/flows/generate</c>, <c>generate_flow_and_execute</c>, a trigger's).</param>
 [OutputSchema("Flow")]
 public sealed record FlowResponse(
     Guid Id,
@@ -124,6 +126,7 @@ public sealed record FlowResponse(
     IReadOnlyList<TaskOperationResponse> TaskOperations,
     IReadOnlyList<TaskDependencyResponse> Dependencies,
     Guid Organization,
+    bool CreatedByHuman,
     DateTime CreatedDate,
     DateTime ModifiedDate,
     string? CreatedByEmail,
@@ -136,6 +139,7 @@ public sealed record FlowResponse(
         flow.TaskOperations.OrderBy(o => o.SortedIndex).ThenBy(o => o.Index).Select(TaskOperationResponse.From).ToList(),
         flow.Dependencies.OrderBy(d => d.SourceTaskOperation).ThenBy(d => d.TargetTaskOperation).Select(TaskDependencyResponse.From).ToList(),
         flow.OrganizationId,
+        flow.CreatedByHuman,
         flow.CreatedDate,
         flow.ModifiedDate,
         flow.CreatedByEmail,

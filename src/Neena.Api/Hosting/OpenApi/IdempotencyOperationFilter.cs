@@ -12,7 +12,8 @@ internal sealed class IdempotencyOperationFilter : IOperationFilter
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         var api = context.ApiDescription;
-        if (!string.Equals(api.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase)
+        if (!(string.Equals(api.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase)
+                || api.ActionDescriptor.EndpointMetadata.OfType<AcceptsIdempotencyKeyAttribute>().Any())
             || api.ActionDescriptor.EndpointMetadata.OfType<IAllowAnonymous>().Any())
             return;
         operation.Parameters ??= [];

@@ -112,10 +112,10 @@ public static class FlowDrafts
         };
     }
 
-    /// <summary>Creates the planned flow exactly as <c>POST /flows</c> would.</summary>
+    /// <summary>Creates the planned flow as <c>POST /flows</c> would, but marked generated (<c>created_by_human</c> false).</summary>
     public static Task<FlowResponse> CreateAsync(this FlowService flows, FlowDraft draft, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(flows);
-        return flows.CreateAsync(draft.ToBody(), cancellationToken);
+        return flows.CreateAsync(draft.ToBody(), createdByHuman: false, cancellationToken);
     }
 }

@@ -31,7 +31,17 @@ public sealed class FlowGenerationService(
         return ToResponse(plan, candidates);
     }
 
-    /// <summary>Plans for a stored request, creates the flow exactly as <c>POST /flows</c> would, and links it to the request.</summary>
+    /// <summary>
+    /// Plans for a stored request, creates the flow as <c>POST /flows</c> would (marked generated), links it to the request,
+    /// and returns the stored flow with the plan's explanation, usage and candidates.
+    /// </summary>
+    public async Task<GeneratedFlowResponse> GenerateSavedAsync(Guid flowRequestId, CancellationToken cancellationToken)
+    {
+        var (flow, plan) = await GenerateAndSaveAsync(flowRequestId, cancellationToken);
+        return GeneratedFlowResponse.Saved(flow, plan);
+    }
+
+    /// <summary>Plans for a stored request, creates the flow as <c>POST /flows</c> would (marked generated), and links it to the request.</summary>
     public async Task<(FlowResponse Flow, GeneratedFlowResponse Plan)> GenerateAndSaveAsync(Guid flowRequestId, CancellationToken cancellationToken)
     {
         var request = await LoadRequestAsync(flowRequestId, cancellationToken);
@@ -120,12 +130,16 @@ public sealed class FlowGenerationService(
     }
 
     private static GeneratedFlowResponse ToResponse(PlannedFlow plan, IReadOnlyList<PlanCandidate> candidates) => new(
+        Id: null,
         plan.Flow.Name,
         plan.Flow.TaskOperations.Select(o => new GeneratedTaskOperation(
-            o.Name, o.TaskDefinition, o.Instruction, o.X, o.Y, o.Index, o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(), IntegrationCredential: null,
+            Id: null, Flow: null, o.Name, o.TaskDefinition, o.Instruction, o.X, o.Y, o.Index, SortedIndex: null,
+            o.Parameters is null ? null : (JsonObject)o.Parameters.DeepClone(), IntegrationCredential: null,
+            CreatedDate: null, ModifiedDate: null, CreatedByEmail: null, ModifiedByEmail: null,
             o.Join, o.ContinueOnFailure, o.ForEach)).ToList(),
         plan.Flow.Dependencies.Select(d => new GeneratedDependency(
-            d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction, d.Condition is null ? null : (JsonObject)d.Condition.DeepClone())).ToList(),
+            Id: null, Flow: null, d.SourceTaskOperation, d.TargetTaskOperation, d.Instruction, d.Condition is null ? null : (JsonObject)d.Condition.DeepClone())).ToList(),
+        Organization: null, CreatedByHuman: null, CreatedDate: null, ModifiedDate: null, CreatedByEmail: null, ModifiedByEmail: null, DeletedAt: null,
         plan.Explanation,
         new UsageResponse(plan.Usage.PromptTokens, plan.Usage.CompletionTokens, plan.Usage.TotalTokens),
         plan.Planner,

@@ -160,12 +160,12 @@ public static partial class Scenario
         // Generation without a language model: plan, save and execute on both surfaces.
         var v1Generation = new FlowGenerationClient(baseUrl, v1);
         var v1Requests = new FlowRequestsClient(baseUrl, v1);
-        await GenerationAsync("/api/v1", b => v1Requests.CreateAsync(null, b), v1Generation.GenerateAsync, id => v1Generation.GenerateAndSaveAsync(id, null), (f, r) => v1Generation.ExecuteAsync(null, f, r, "scenario-execute-v1"),
-            f => v1Generation.ExecuteAsync(f, null, null, null), v1Generation.GenerateAndExecuteAsync);
+        await GenerationAsync("/api/v1", b => v1Requests.CreateAsync(null, b), (r, d, t) => v1Generation.GenerateAsync(r, d, t, null), id => v1Generation.GenerateAndSaveAsync(id, null),
+            (f, r) => v1Generation.ExecuteAsync(null, f, r, "scenario-execute-v1"), f => v1Generation.ExecuteAsync(f, null, null, null), r => v1Generation.GenerateAndExecuteAsync(r, null));
         var legacyGeneration = new LegacyFlowGenerationClient(baseUrl, legacy);
         var legacyRequests = new LegacyFlowRequestsClient(baseUrl, legacy);
-        await GenerationAsync("", b => legacyRequests.CreateAsync(null, b), legacyGeneration.GenerateAsync, id => legacyGeneration.GenerateAndSaveAsync(id, null), (f, r) => legacyGeneration.ExecuteAsync(null, f, r, null),
-            f => legacyGeneration.ExecuteAsync(f, null, null, null), legacyGeneration.GenerateAndExecuteAsync);
+        await GenerationAsync("", b => legacyRequests.CreateAsync(null, b), (r, d, t) => legacyGeneration.GenerateAsync(r, d, t, null), id => legacyGeneration.GenerateAndSaveAsync(id, null),
+            (f, r) => legacyGeneration.ExecuteAsync(null, f, r, null), f => legacyGeneration.ExecuteAsync(f, null, null, null), r => legacyGeneration.GenerateAndExecuteAsync(r, "scenario-generate-execute-legacy"));
         calls.Add("generation");
 
         // Webhook trigger operations, trigger runs and flow results. Only the webhooks step delivered (a generic event, about
@@ -263,8 +263,8 @@ public static partial class Scenario
     private static async Task GenerationAsync(
         string surface,
         Func<FlowRequestCreate, Task<FlowRequest>> createRequest,
-        Func<Guid?, string, Task<GeneratedFlowResponse>> generate,
-        Func<Guid?, Task<Flow>> generateAndSave,
+        Func<Guid?, bool?, string, Task<GeneratedFlowResponse>> generate,
+        Func<Guid?, Task<GeneratedFlowResponse>> generateAndSave,
         Func<Guid?, Guid?, Task<FlowRun>> execute,
         Func<Guid?, Task<FlowRun>> executeNewestRequest,
         Func<Guid?, Task<FlowRun>> generateAndExecute)
@@ -280,14 +280,19 @@ public static partial class Scenario
                 new Dictionary<string, object> { ["template"] = "Hello, {name}!", ["values"] = new Dictionary<string, object> { ["name"] = "Ada" } },
             },
         });
-        GeneratedFlowResponse planned = await generate(request.Id, null);
-        Check(planned.Task_operations.Count > 0 && planned.Explanation.Length > 0, $"GET {surface}/flows/generate?flow_request_id=");
+        // GET saves and links (contract §6 as amended), unless it is a dry run or a bare text.
+        GeneratedFlowResponse planned = await generate(request.Id, null, null);
+        Check(planned.Id is not null && planned.Created_by_human == false && planned.Task_operations.All(o => o.Sorted_index is not null)
+            && planned.Explanation.Length > 0, $"GET {surface}/flows/generate?flow_request_id=");
+        GeneratedFlowResponse dryRun = await generate(request.Id, true, null);
+        Check(dryRun.Id is null && dryRun.Task_operations.Count == planned.Task_operations.Count, $"GET {surface}/flows/generate?dry_run=true");
         // A bare text has no metadata: the same plan, refused naming the input nothing would fill.
-        var byText = await Refused<ValidationErrors>(() => generate(null, text));
+        var byText = await Refused<ValidationErrors>(() => generate(null, null, text));
         Check(byText.StatusCode == 422 && byText.Result.Errors.Any(e => e.TryGetValue("query.request", out var why) && why.Contains("'template'", StringComparison.Ordinal)),
             $"GET {surface}/flows/generate?request=");
-        Flow saved = await generateAndSave(request.Id);
+        GeneratedFlowResponse saved = await generateAndSave(request.Id);
         Check(saved.Task_operations.Count == planned.Task_operations.Count, $"POST {surface}/flows/generate");
+        Check(saved.Id != planned.Id && saved.Created_by_human == false, $"POST {surface}/flows/generate");
         FlowRun run = await execute(saved.Id, request.Id);
         Check(run.Approval_status == ApprovalStatus.Approved, $"POST {surface}/flows/execute");
         // The original's forms: the flow's newest request, and generate + save + execute in one call.
