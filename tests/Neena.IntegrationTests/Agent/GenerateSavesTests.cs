@@ -52,14 +52,32 @@ public sealed class GenerateSavesTests(EngineFactory factory) : IClassFixture<En
         Assert.Equal(id, (await RequestFlowAsync(v1, requestId))!.GetValue<string>());
     }
 
+    /// <summary>
+    /// A bare text carries no metadata: without a model only a task that needs no input plans runnably (§6), such as Slack's
+    /// List Channels once the organization has a Slack credential (<see cref="AddSlackCredentialAsync"/>).
+    /// </summary>
+    private const string TextRequest = "List the channels of the Slack workspace";
+
+    private static async Task AddSlackCredentialAsync(HttpClient client)
+    {
+        var response = await client.PostJsonAsync("/api/v1/integration_credentials/", new
+        {
+            integration_short_name = "slack",
+            name = "workspace",
+            credentials = new { bot_token = "xoxb-planning-only", signing_secret = "planning-only" },
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task Get_DryRunOrRequestText_SavesNothing_AndTheDryRunPostedAsIsCreatesAHumanFlow()
     {
         var (client, _) = await ClientAsync(factory);
+        await AddSlackCredentialAsync(client);
         var requestId = await CreateFlowRequestAsync(client, GreetingRequest, metadata: GreetingMetadata);
 
         var dryRun = await client.GetAsync($"/api/v1/flows/generate?flow_request_id={requestId}&dry_run=true");
-        var byText = await client.GetAsync($"/flows/generate?request={Uri.EscapeDataString(GreetingRequest)}&dry_run=false");
+        var byText = await client.GetAsync($"/flows/generate?request={Uri.EscapeDataString(TextRequest)}&dry_run=false");
 
         Assert.Equal(HttpStatusCode.OK, dryRun.StatusCode);
         Assert.Equal(HttpStatusCode.OK, byText.StatusCode);
@@ -81,13 +99,14 @@ public sealed class GenerateSavesTests(EngineFactory factory) : IClassFixture<En
     public async Task Get_ReadOnlyKey_SavingIsRefused403_DryRunAndTextAreAllowed()
     {
         var (client, _) = await ClientAsync(factory);
+        await AddSlackCredentialAsync(client);
         var requestId = await CreateFlowRequestAsync(client, GreetingRequest, metadata: GreetingMetadata);
         var readOnly = (await (await client.PostJsonAsync("/api/v1/api_keys/", new { name = "reader", permissions = new[] { "read" } })).ReadJsonAsync())["key"]!.GetValue<string>();
         var reader = factory.ClientWithBearer(readOnly);
 
         var save = await reader.GetAsync($"/api/v1/flows/generate?flow_request_id={requestId}");
         var dryRun = await reader.GetAsync($"/api/v1/flows/generate?flow_request_id={requestId}&dry_run=true");
-        var byText = await reader.GetAsync($"/api/v1/flows/generate?request={Uri.EscapeDataString(GreetingRequest)}");
+        var byText = await reader.GetAsync($"/api/v1/flows/generate?request={Uri.EscapeDataString(TextRequest)}");
 
         Assert.Equal(HttpStatusCode.Forbidden, save.StatusCode);
         Assert.Equal("Missing \"write\" permission", await save.DetailAsync());
