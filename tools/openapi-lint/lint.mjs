@@ -5,7 +5,7 @@
 // 3. openapi-typescript, default settings: generates strict/generated/schema.ts (a .ts, so that tsc checks it too).
 // 4. tsc (strict) compiles strict/client.ts, a small program written against the generated types.
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,6 +16,8 @@ if (!document) {
   process.exit(2);
 }
 const bin = (pkg, file) => join(here, "node_modules", pkg, file);
+// A stale schema.ts from an earlier run must not let tsc pass when openapi-typescript fails.
+rmSync(join(here, "strict", "generated"), { recursive: true, force: true });
 mkdirSync(join(here, "strict", "generated"), { recursive: true });
 
 const steps = [
