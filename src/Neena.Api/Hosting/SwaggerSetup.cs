@@ -86,6 +86,7 @@ internal static class SwaggerSetup
         options.OperationFilter<RunEventsOperationFilter>();
         options.DocumentAsyncFilter<CatalogueIdsFilter>();
         options.DocumentFilter<ToolFriendlyNullables>();
+        options.DocumentFilter<ResponseExamples>();
         var xml = Path.Combine(AppContext.BaseDirectory, "Neena.Api.xml");
         if (File.Exists(xml))
             options.IncludeXmlComments(xml);
