@@ -19,6 +19,7 @@ internal static class SwaggerSetup
     {
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(Configure);
+        services.AddSingleton<ValidatorLimits>();
         // Contracts travel as the server's JSON options write them; FieldUpdate<T> is shown as the T it carries.
         services.Replace(ServiceDescriptor.Singleton<ISerializerDataContractResolver>(sp => new FieldUpdateContractResolver(
             new JsonSerializerDataContractResolver(sp.GetRequiredService<IOptions<Microsoft.AspNetCore.Mvc.JsonOptions>>().Value.JsonSerializerOptions))));
@@ -34,6 +35,8 @@ internal static class SwaggerSetup
                 "(documented with the `api_key` header); both accept either credential. The API reference with examples is docs/api.md " +
                 "in the repository, also served at /docs/api.md.",
         });
+        // Relative: the document describes the server that serves it, whatever its address (docs/openapi.md).
+        options.AddServer(new OpenApiServer { Url = "/", Description = "The server that serves this document." });
         options.AddSecurityDefinition(BearerScheme, new OpenApiSecurityScheme
         {
             Type = SecuritySchemeType.Http,
@@ -74,6 +77,7 @@ internal static class SwaggerSetup
         options.MapType<StoredJsonObject>(ContractSchemaFilter.AnyObject);
         options.SchemaFilter<ContractSchemaFilter>();
         options.SchemaFilter<ConditionSchemaFilter>();
+        options.SchemaFilter<ValidatorLimitsSchemaFilter>();
         options.ParameterFilter<QueryParameterFilter>();
         options.RequestBodyFilter<RequestExampleFilter>();
         options.OperationFilter<WebhookOperationFilter>();
@@ -81,6 +85,8 @@ internal static class SwaggerSetup
         options.OperationFilter<IdempotencyOperationFilter>();
         options.OperationFilter<RunEventsOperationFilter>();
         options.DocumentAsyncFilter<CatalogueIdsFilter>();
+        options.DocumentFilter<ToolFriendlyNullables>();
+        options.DocumentFilter<ResponseExamples>();
         var xml = Path.Combine(AppContext.BaseDirectory, "Neena.Api.xml");
         if (File.Exists(xml))
             options.IncludeXmlComments(xml);

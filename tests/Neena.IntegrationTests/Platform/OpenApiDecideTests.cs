@@ -25,14 +25,16 @@ public sealed class OpenApiDecideTests(NeenaFactory factory) : IClassFixture<Nee
         foreach (var owner in new[] { "TaskDependencyCreate", "TaskDependency" })
         {
             var field = schemas[owner]!["properties"]!["condition"]!;
-            Assert.Equal("#/components/schemas/DependencyCondition", field["allOf"]![0]!["$ref"]!.GetValue<string>());
+            // Nullable, so the reference is the first branch of a oneOf whose other branch admits only null.
+            Assert.Equal("#/components/schemas/DependencyCondition", field["oneOf"]![0]!["$ref"]!.GetValue<string>());
+            Assert.True(OpenApiTests.IsNullable(field));
         }
         var forEach = schemas["TaskOperationCreate"]!["properties"]!["for_each"]!;
         Assert.Equal(4000, forEach["maxLength"]!.GetValue<int>());
         Assert.Matches(forEach["pattern"]!.GetValue<string>(), "{{tasks.0.result.cards}}");
         Assert.DoesNotMatch(forEach["pattern"]!.GetValue<string>(), "cards: {{tasks.0.result.cards}}");
         Assert.Equal(TaskJoin.Values, schemas["TaskJoin"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
-        Assert.Equal("#/components/schemas/TaskJoin", schemas["TaskOperationCreate"]!["properties"]!["join"]!["allOf"]![0]!["$ref"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/TaskJoin", schemas["TaskOperationCreate"]!["properties"]!["join"]!["oneOf"]![0]!["$ref"]!.GetValue<string>());
         Assert.Equal("boolean", schemas["TaskOperationCreate"]!["properties"]!["continue_on_failure"]!["type"]!.GetValue<string>());
         // A task run's items are typed, their status with its values.
         var items = schemas["TaskRun"]!["properties"]!["items"]!;

@@ -1,6 +1,7 @@
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 using Neena.Api.Contracts.Common;
+using Neena.Api.Validation;
 using Neena.Domain.FlowRuns;
 
 namespace Neena.Api.Contracts.FlowRuns;
@@ -49,8 +50,7 @@ public sealed class CreateFlowRunRequestValidator : AbstractValidator<CreateFlow
             .WithMessage($"unexpected value; permitted: null, '{Domain.FlowRuns.ApprovalStatus.Approved}', '{Domain.FlowRuns.ApprovalStatus.Rejected}'");
         RuleFor(r => r.EndTime).Null().WithMessage("must be null: a new run has not ended");
         RuleFor(r => r.TriggeredBy).MaximumLength(320);
-        RuleFor(r => r.Tags).Must(t => t is null || t.Count <= RunTags.MaxCount)
-            .WithMessage($"ensure this value has at most {RunTags.MaxCount} items");
+        RuleFor(r => r.Tags).MaxItems(RunTags.MaxCount);
         RuleFor(r => r.Tags).Must(t => t is null || t.Where(x => x is not null).Distinct(StringComparer.Ordinal).Count() == t.Count(x => x is not null))
             .WithMessage("tags must be unique");
         RuleForEach(r => r.Tags).Must(t => t is not null && RunTags.IsValid(t))

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FluentValidation;
 using Neena.Api.Contracts.Common;
+using Neena.Api.Validation;
 using Neena.Domain.Flows;
 
 namespace Neena.Api.Contracts.Flows;
@@ -188,10 +189,8 @@ public class FlowBodyValidator<T> : AbstractValidator<T> where T : FlowBody
     public FlowBodyValidator()
     {
         RuleFor(f => f.Name).NotNull().MinimumLength(1).MaximumLength(200);
-        RuleFor(f => f.TaskOperations).NotNull()
-            .Must(o => o is null || o.Count <= MaxOperations).WithMessage($"ensure this value has at most {MaxOperations} items");
-        RuleFor(f => f.Dependencies)
-            .Must(d => d is null || d.Count <= MaxOperations * 4).WithMessage($"ensure this value has at most {MaxOperations * 4} items");
+        RuleFor(f => f.TaskOperations).NotNull().MaxItems(MaxOperations);
+        RuleFor(f => f.Dependencies).MaxItems(MaxOperations * 4);
         RuleForEach(f => f.TaskOperations).NotNull().ChildRules(operation =>
         {
             operation.RuleFor(o => o!.Name).NotNull().MinimumLength(1).MaximumLength(200);

@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FluentValidation;
-using FluentValidation.Validators;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -11,9 +9,9 @@ namespace Neena.Api.Hosting.OpenApi;
 
 /// <summary>
 /// Query parameters as clients send them: snake_case names (<c>skip</c>, not the C# property <c>Skip</c>), and for
-/// parameters bound from a query model, the default and the bounds its validator enforces.
+/// parameters bound from a query model, the default and the limits its validator enforces.
 /// </summary>
-internal sealed class QueryParameterFilter(IServiceScopeFactory scopes) : IParameterFilter
+internal sealed class QueryParameterFilter(ValidatorLimits limits) : IParameterFilter
 {
     public void Apply(IOpenApiParameter parameter, ParameterFilterContext context)
     {
@@ -26,30 +24,8 @@ internal sealed class QueryParameterFilter(IServiceScopeFactory scopes) : IParam
         if (property.PropertyType == typeof(int) && model.GetConstructor(Type.EmptyTypes) is not null)
             schema.Default = JsonValue.Create((int)property.GetValue(Activator.CreateInstance(model))!);
 
-        using var scope = scopes.CreateScope();
-        if (scope.ServiceProvider.GetService(typeof(IValidator<>).MakeGenericType(model)) is not IValidator validator)
-            return;
-        var components = validator.CreateDescriptor().Rules
-            .Where(r => r.Member?.Name == property.Name)
-            .SelectMany(r => r.Components)
-            .Where(c => !c.HasCondition && !c.HasAsyncCondition);
-        foreach (var component in components)
-        {
-            switch (component.Validator)
-            {
-                case IBetweenValidator between:
-                    schema.Minimum = Text(between.From);
-                    schema.Maximum = Text(between.To);
-                    break;
-                case IComparisonValidator { Comparison: Comparison.GreaterThanOrEqual } atLeast:
-                    schema.Minimum = Text(atLeast.ValueToCompare);
-                    break;
-                case IComparisonValidator { Comparison: Comparison.LessThanOrEqual } atMost:
-                    schema.Maximum = Text(atMost.ValueToCompare);
-                    break;
-            }
-        }
+        foreach (var rule in limits.RulesFor(model).Where(r => r.Member?.Name == property.Name))
+            ValidatorLimits.Apply(rule, schema);
     }
 
-    private static string? Text(object? value) => Convert.ToString(value, CultureInfo.InvariantCulture);
 }

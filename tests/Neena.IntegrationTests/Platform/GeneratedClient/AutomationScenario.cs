@@ -19,9 +19,9 @@ public static partial class Scenario
 
     private static async Task SchedulesAsync(string baseUrl, HttpClient v1, HttpClient legacy, Guid echo)
     {
-        var schedules = new ScheduleTriggerOperationsClient(baseUrl, v1);
-        var legacySchedules = new LegacyScheduleTriggerOperationsClient(baseUrl, legacy);
-        var flow = await new FlowsClient(baseUrl, v1).CreateAsync(null, new FlowCreate
+        var schedules = new ScheduleTriggerOperationsClient(v1) { BaseUrl = baseUrl };
+        var legacySchedules = new LegacyScheduleTriggerOperationsClient(legacy) { BaseUrl = baseUrl };
+        var flow = await new FlowsClient(v1) { BaseUrl = baseUrl }.CreateAsync(null, new FlowCreate
         {
             Name = "Nightly echo",
             Task_operations = new List<TaskOperationCreate> { new() { Name = "Echo", Task_definition = echo, Index = 0, Parameters = new Dictionary<string, object> { ["message"] = "nightly" } } },
@@ -57,7 +57,7 @@ public static partial class Scenario
         Check(badZone.StatusCode == 422 && badZone.Result.Errors.Any(e => e.ContainsKey("body.time_zone")), "an unknown time zone: 422 at body.time_zone");
 
         // The trigger runs filter by schedule: only the fires of the active schedule, none of the webhook deliveries.
-        var runs = new TriggerRunsClient(baseUrl, v1);
+        var runs = new TriggerRunsClient(v1) { BaseUrl = baseUrl };
         ICollection<TriggerRun> fired = new List<TriggerRun>();
         for (var i = 0; i < 300 && fired.Count == 0; i++)
         {
@@ -66,7 +66,7 @@ public static partial class Scenario
         }
         Check(fired.Count > 0 && fired.All(r => r.Schedule_trigger_operation == often.Id && r.Fire_time != null && r.Webhook_trigger_operation == null),
             "GET /api/v1/trigger_runs/all?schedule_trigger_operation_id=: the schedule's fires, and only those");
-        var everyRun = await new LegacyTriggerRunsClient(baseUrl, legacy).ListAsync(null, null, null, null);
+        var everyRun = await new LegacyTriggerRunsClient(legacy) { BaseUrl = baseUrl }.ListAsync(null, null, null, null);
         Check(everyRun.Any(r => r.Webhook_trigger_operation != null) && everyRun.Count > fired.Count, "GET /trigger_runs/all holds the webhook deliveries too");
         Check((await schedules.GetAsync(often.Id)).Last_fire_time != null, "GET /api/v1/schedule_trigger_operations: last_fire_time once it fired");
 
@@ -107,8 +107,8 @@ public static partial class Scenario
 
     private static async Task NotificationSubscriptionsAsync(string baseUrl, HttpClient v1, HttpClient legacy, string receiverUrl)
     {
-        var subscriptions = new NotificationSubscriptionsClient(baseUrl, v1);
-        var legacySubscriptions = new LegacyNotificationSubscriptionsClient(baseUrl, legacy);
+        var subscriptions = new NotificationSubscriptionsClient(v1) { BaseUrl = baseUrl };
+        var legacySubscriptions = new LegacyNotificationSubscriptionsClient(legacy) { BaseUrl = baseUrl };
 
         var completed = await subscriptions.CreateAsync(null, new NotificationSubscriptionCreate
         {

@@ -23,53 +23,53 @@ public static partial class Scenario
         var baseUrl = v1.BaseAddress!.ToString();
 
         // Users
-        var me = await new UsersClient(baseUrl, v1).GetCurrentAsync();
+        var me = await new UsersClient(v1) { BaseUrl = baseUrl }.GetCurrentAsync();
         Check(me.Permissions.Contains(Permission.Write), "GET /api/v1/users: permissions");
-        var legacyMe = await new LegacyUsersClient(baseUrl, legacy).GetCurrentAsync();
+        var legacyMe = await new LegacyUsersClient(legacy) { BaseUrl = baseUrl }.GetCurrentAsync();
         Check(legacyMe.Id == me.Id, "GET /users: same user");
-        var registered = await new UsersClient(baseUrl, jwt).CreateIfNotExistsAsync(null, new UserCreate { Email = email, Auth0_id = subject, Full_name = "Grace Hopper" });
-        var again = await new LegacyUsersClient(baseUrl, jwt).CreateIfNotExistsAsync(null, new UserCreate { Email = email, Auth0_id = subject });
+        var registered = await new UsersClient(jwt) { BaseUrl = baseUrl }.CreateIfNotExistsAsync(null, new UserCreate { Email = email, Auth0_id = subject, Full_name = "Grace Hopper" });
+        var again = await new LegacyUsersClient(jwt) { BaseUrl = baseUrl }.CreateIfNotExistsAsync(null, new UserCreate { Email = email, Auth0_id = subject });
         Check(registered.Id == again.Id && registered.Permissions == null, "create_if_not_exists returns the user once created");
-        var renamed = await new UsersClient(baseUrl, jwt).UpdateCurrentAsync(new UserUpdate { Full_name = "Grace B. Hopper" });
+        var renamed = await new UsersClient(jwt) { BaseUrl = baseUrl }.UpdateCurrentAsync(new UserUpdate { Full_name = "Grace B. Hopper" });
         Check(renamed.Id == registered.Id && renamed.Full_name == "Grace B. Hopper", "PUT /api/v1/users/");
-        var legacyRenamed = await new LegacyUsersClient(baseUrl, jwt).UpdateCurrentAsync(new UserUpdate { Full_name = "Grace Hopper" });
-        Check(legacyRenamed.Full_name == "Grace Hopper" && (await new UsersClient(baseUrl, jwt).GetCurrentAsync()).Full_name == "Grace Hopper", "PUT /users/ reads back");
+        var legacyRenamed = await new LegacyUsersClient(jwt) { BaseUrl = baseUrl }.UpdateCurrentAsync(new UserUpdate { Full_name = "Grace Hopper" });
+        Check(legacyRenamed.Full_name == "Grace Hopper" && (await new UsersClient(jwt) { BaseUrl = baseUrl }.GetCurrentAsync()).Full_name == "Grace Hopper", "PUT /users/ reads back");
         calls.Add("users");
 
         // Catalogue
-        var integrations = await new IntegrationsClient(baseUrl, v1).ListAsync(0, 1000);
+        var integrations = await new IntegrationsClient(v1) { BaseUrl = baseUrl }.ListAsync(0, 1000);
         var core = integrations.Single(i => i.Short_name == "core");
         Check(core.Auth_type == AuthType.None, "core needs no auth");
-        Check((await new LegacyIntegrationsClient(baseUrl, legacy).GetAsync(core.Id)).Name == core.Name, "GET /integrations");
-        Check((await new IntegrationsClient(baseUrl, v1).GetAsync(core.Id)).Id == core.Id, "GET /api/v1/integrations");
-        Check((await new LegacyIntegrationsClient(baseUrl, legacy).ListAsync(null, null)).Count == integrations.Count, "GET /integrations/all");
-        var definitions = await new TaskDefinitionsClient(baseUrl, v1).ListAsync(0, 1000);
+        Check((await new LegacyIntegrationsClient(legacy) { BaseUrl = baseUrl }.GetAsync(core.Id)).Name == core.Name, "GET /integrations");
+        Check((await new IntegrationsClient(v1) { BaseUrl = baseUrl }.GetAsync(core.Id)).Id == core.Id, "GET /api/v1/integrations");
+        Check((await new LegacyIntegrationsClient(legacy) { BaseUrl = baseUrl }.ListAsync(null, null)).Count == integrations.Count, "GET /integrations/all");
+        var definitions = await new TaskDefinitionsClient(v1) { BaseUrl = baseUrl }.ListAsync(0, 1000);
         var compose = definitions.Single(d => d.Task_name == "Compose Text" && d.Belongs_to_integration.Short_name == "core");
         var echo = definitions.Single(d => d.Task_name == "Echo" && d.Belongs_to_integration.Short_name == "core");
         var wait = definitions.Single(d => d.Task_name == "Wait" && d.Belongs_to_integration.Short_name == "core");
         Check(echo.Parameters.Any(p => p.Name == "message"), "Echo takes a message");
-        Check((await new TaskDefinitionsClient(baseUrl, v1).GetAsync(echo.Id)).Python_method_name == echo.Python_method_name, "GET /api/v1/task_definitions");
-        Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).GetAsync(compose.Id)).Id == compose.Id, "GET /task_definitions");
-        Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).ListAsync(0, 1000)).Count == definitions.Count, "GET /task_definitions/all");
-        var similar = await new TaskDefinitionsClient(baseUrl, v1).RetrieveAsync("compose a text from a template", 3);
+        Check((await new TaskDefinitionsClient(v1) { BaseUrl = baseUrl }.GetAsync(echo.Id)).Python_method_name == echo.Python_method_name, "GET /api/v1/task_definitions");
+        Check((await new LegacyTaskDefinitionsClient(legacy) { BaseUrl = baseUrl }.GetAsync(compose.Id)).Id == compose.Id, "GET /task_definitions");
+        Check((await new LegacyTaskDefinitionsClient(legacy) { BaseUrl = baseUrl }.ListAsync(0, 1000)).Count == definitions.Count, "GET /task_definitions/all");
+        var similar = await new TaskDefinitionsClient(v1) { BaseUrl = baseUrl }.RetrieveAsync("compose a text from a template", 3);
         Check(similar.Count == 3 && similar.Zip(similar.Skip(1)).All(p => p.First.Similarity >= p.Second.Similarity), "GET /api/v1/task_definitions/retrieve");
-        Check((await new LegacyTaskDefinitionsClient(baseUrl, legacy).RetrieveAsync("post a message to a channel", null)).Count == 5, "GET /task_definitions/retrieve");
+        Check((await new LegacyTaskDefinitionsClient(legacy) { BaseUrl = baseUrl }.RetrieveAsync("post a message to a channel", null)).Count == 5, "GET /task_definitions/retrieve");
         calls.Add("catalogue");
 
         // API keys
-        var key = await new ApiKeysClient(baseUrl, v1).CreateAsync(null, new ApiKeyCreate { Name = "generated client", Permissions = new List<Permission> { Permission.Read } });
+        var key = await new ApiKeysClient(v1) { BaseUrl = baseUrl }.CreateAsync(null, new ApiKeyCreate { Name = "generated client", Permissions = new List<Permission> { Permission.Read } });
         Check(key.Key.Length > 20 && key.Permissions.SequenceEqual(new[] { Permission.Read }), "POST /api/v1/api_keys");
-        var legacyKey = await new LegacyApiKeysClient(baseUrl, legacy).CreateAsync(null, new ApiKeyCreate { Name = "legacy", Expires_at = DateTimeOffset.UtcNow.AddDays(1) });
+        var legacyKey = await new LegacyApiKeysClient(legacy) { BaseUrl = baseUrl }.CreateAsync(null, new ApiKeyCreate { Name = "legacy", Expires_at = DateTimeOffset.UtcNow.AddDays(1) });
         Check(legacyKey.Expires_at != null, "POST /api_keys");
-        Check((await new ApiKeysClient(baseUrl, v1).ListAsync(0, 10)).Any(k => k.Id == key.Id), "GET /api/v1/api_keys/all");
-        Check((await new LegacyApiKeysClient(baseUrl, legacy).ListAsync(null, 10)).Any(k => k.Id == legacyKey.Id), "GET /api_keys/all");
-        Check((await new ApiKeysClient(baseUrl, v1).RevokeAsync(key.Id)).Revoked_at != null, "DELETE /api/v1/api_keys");
-        Check((await new LegacyApiKeysClient(baseUrl, legacy).RevokeAsync(legacyKey.Id)).Revoked_at != null, "DELETE /api_keys");
+        Check((await new ApiKeysClient(v1) { BaseUrl = baseUrl }.ListAsync(0, 10)).Any(k => k.Id == key.Id), "GET /api/v1/api_keys/all");
+        Check((await new LegacyApiKeysClient(legacy) { BaseUrl = baseUrl }.ListAsync(null, 10)).Any(k => k.Id == legacyKey.Id), "GET /api_keys/all");
+        Check((await new ApiKeysClient(v1) { BaseUrl = baseUrl }.RevokeAsync(key.Id)).Revoked_at != null, "DELETE /api/v1/api_keys");
+        Check((await new LegacyApiKeysClient(legacy) { BaseUrl = baseUrl }.RevokeAsync(legacyKey.Id)).Revoked_at != null, "DELETE /api_keys");
         calls.Add("api_keys");
 
         // Integration credentials: the answers name the fields, never a value; the check reaches no platform here.
-        var credentials = new IntegrationCredentialsClient(baseUrl, v1);
-        var legacyCredentials = new LegacyIntegrationCredentialsClient(baseUrl, legacy);
+        var credentials = new IntegrationCredentialsClient(v1) { BaseUrl = baseUrl };
+        var legacyCredentials = new LegacyIntegrationCredentialsClient(legacy) { BaseUrl = baseUrl };
         var slack = integrations.Single(i => i.Short_name == "slack");
         Check(slack.Credential_fields.Select(f => f.Name).SequenceEqual(new[] { "bot_token", "signing_secret" }), "slack lists its credential fields");
         var trelloCredential = await credentials.CreateAsync(null, new IntegrationCredentialCreate
@@ -92,7 +92,7 @@ public static partial class Scenario
         Check((await legacyCredentials.ListAsync(null, null)).Count == 2, "GET /integration_credentials/all");
         // A task operation names the credential its task acts with; one of another integration is refused at its location.
         var createBoard = definitions.Single(d => d.Task_name == "Create Board" && d.Belongs_to_integration.Short_name == "trello");
-        var boardFlow = await new FlowsClient(baseUrl, v1).CreateAsync(null, new FlowCreate
+        var boardFlow = await new FlowsClient(v1) { BaseUrl = baseUrl }.CreateAsync(null, new FlowCreate
         {
             Name = "Board with a chosen credential",
             Task_operations = new List<TaskOperationCreate>
@@ -101,8 +101,8 @@ public static partial class Scenario
             },
         });
         Check(boardFlow.Task_operations.Single().Integration_credential == trelloCredential.Id, "POST /api/v1/flows with integration_credential");
-        Check((await new LegacyFlowsClient(baseUrl, legacy).GetAsync(boardFlow.Id)).Task_operations.Single().Integration_credential == trelloCredential.Id, "GET /flows keeps integration_credential");
-        var wrongCredential = await Refused<ValidationErrors>(() => new LegacyFlowsClient(baseUrl, legacy).UpdateAsync(new FlowUpdate
+        Check((await new LegacyFlowsClient(legacy) { BaseUrl = baseUrl }.GetAsync(boardFlow.Id)).Task_operations.Single().Integration_credential == trelloCredential.Id, "GET /flows keeps integration_credential");
+        var wrongCredential = await Refused<ValidationErrors>(() => new LegacyFlowsClient(legacy) { BaseUrl = baseUrl }.UpdateAsync(new FlowUpdate
         {
             Id = boardFlow.Id,
             Name = "Board with a Slack credential",
@@ -112,7 +112,7 @@ public static partial class Scenario
             },
         }));
         Check(wrongCredential.StatusCode == 422 && wrongCredential.Result.Errors.Any(e => e.ContainsKey("body.task_operations.0.integration_credential")), "a credential of another integration: 422 at its location");
-        Check((await new FlowsClient(baseUrl, v1).DeleteAsync(boardFlow.Id)).Deleted_at != null, "the board flow is removed again");
+        Check((await new FlowsClient(v1) { BaseUrl = baseUrl }.DeleteAsync(boardFlow.Id)).Deleted_at != null, "the board flow is removed again");
         var unreachable = await credentials.CheckAsync(trelloCredential.Id, null);
         Check(!unreachable.Ok && unreachable.Detail.Length > 0, "POST /api/v1/integration_credentials/check: " + unreachable.Detail);
         Check(!(await legacyCredentials.CheckAsync(slackCredential.Id, null)).Ok, "POST /integration_credentials/check");
@@ -130,40 +130,40 @@ public static partial class Scenario
         calls.Add("integration_credentials");
 
         // Webhook trigger definitions: a global catalogue, like task definitions.
-        var triggers = await new WebhookTriggerDefinitionsClient(baseUrl, v1).ListAsync(0, 100);
+        var triggers = await new WebhookTriggerDefinitionsClient(v1) { BaseUrl = baseUrl }.ListAsync(0, 100);
         var commentAdded = triggers.Single(t => t.Trigger_name == "Comment Added");
         Check(commentAdded.Entity_field == "card_id" && commentAdded.Event_fields.Any(f => f.Name == "text" && f.Json_path == "$.action.data.text"), "GET /api/v1/webhook_trigger_definitions/all");
-        Check((await new LegacyWebhookTriggerDefinitionsClient(baseUrl, legacy).GetAsync(commentAdded.Id)).Event_type == "commentCard", "GET /webhook_trigger_definitions");
-        Check((await new WebhookTriggerDefinitionsClient(baseUrl, v1).GetAsync(commentAdded.Id)).Belongs_to_integration.Short_name == "trello", "GET /api/v1/webhook_trigger_definitions");
-        Check((await new LegacyWebhookTriggerDefinitionsClient(baseUrl, legacy).ListAsync(null, null)).Count == triggers.Count, "GET /webhook_trigger_definitions/all");
+        Check((await new LegacyWebhookTriggerDefinitionsClient(legacy) { BaseUrl = baseUrl }.GetAsync(commentAdded.Id)).Event_type == "commentCard", "GET /webhook_trigger_definitions");
+        Check((await new WebhookTriggerDefinitionsClient(v1) { BaseUrl = baseUrl }.GetAsync(commentAdded.Id)).Belongs_to_integration.Short_name == "trello", "GET /api/v1/webhook_trigger_definitions");
+        Check((await new LegacyWebhookTriggerDefinitionsClient(legacy) { BaseUrl = baseUrl }.ListAsync(null, null)).Count == triggers.Count, "GET /webhook_trigger_definitions/all");
         calls.Add("webhook_trigger_definitions");
 
         // Webhooks: what a platform sends, signed with the operation's secret (Neena's scheme) over the exact body the client
         // sends; a repeat of the delivery names the first one's trigger run; Trello's HEAD check of the callback URL.
-        await WebhooksAsync(new WebhooksClient(baseUrl, v1), new LegacyWebhooksClient(baseUrl, legacy), webhookOperation, webhookSecret);
+        await WebhooksAsync(new WebhooksClient(v1) { BaseUrl = baseUrl }, new LegacyWebhooksClient(legacy) { BaseUrl = baseUrl }, webhookOperation, webhookSecret);
         calls.Add("webhooks");
 
         // Both surfaces live through the same flow, each with its own generated clients.
-        await V1FlowLifeAsync(new FlowsClient(baseUrl, v1), new FlowRequestsClient(baseUrl, v1), new FlowRunsClient(baseUrl, v1), compose.Id, echo.Id);
+        await V1FlowLifeAsync(new FlowsClient(v1) { BaseUrl = baseUrl }, new FlowRequestsClient(v1) { BaseUrl = baseUrl }, new FlowRunsClient(v1) { BaseUrl = baseUrl }, compose.Id, echo.Id);
         calls.Add("v1 flows");
-        await LegacyFlowLifeAsync(new LegacyFlowsClient(baseUrl, legacy), new LegacyFlowRequestsClient(baseUrl, legacy), new LegacyFlowRunsClient(baseUrl, legacy), compose.Id, echo.Id);
+        await LegacyFlowLifeAsync(new LegacyFlowsClient(legacy) { BaseUrl = baseUrl }, new LegacyFlowRequestsClient(legacy) { BaseUrl = baseUrl }, new LegacyFlowRunsClient(legacy) { BaseUrl = baseUrl }, compose.Id, echo.Id);
         // Approval steps (answered end to end in ApprovalStepTests): an unknown task run is 404 on both surfaces.
-        var unknownStep = await Refused<ErrorDetail>(() => new ApprovalStepsClient(baseUrl, v1).ApproveTaskAsync(Guid.NewGuid(), new TaskAnswer { Comment = "ok" }));
+        var unknownStep = await Refused<ErrorDetail>(() => new ApprovalStepsClient(v1) { BaseUrl = baseUrl }.ApproveTaskAsync(Guid.NewGuid(), new TaskAnswer { Comment = "ok" }));
         Check(unknownStep.StatusCode == 404, "PUT /api/v1/flow_runs/approve_task of an unknown task run: 404");
-        Check((await Refused<ErrorDetail>(() => new ApprovalStepsClient(baseUrl, v1).RejectTaskAsync(Guid.NewGuid(), null))).StatusCode == 404, "PUT /api/v1/flow_runs/reject_task: 404");
-        Check((await Refused<ErrorDetail>(() => new LegacyApprovalStepsClient(baseUrl, legacy).ApproveTaskAsync(Guid.NewGuid(), null))).StatusCode == 404, "PUT /flow_runs/approve_task: 404");
-        Check((await Refused<ErrorDetail>(() => new LegacyApprovalStepsClient(baseUrl, legacy).RejectTaskAsync(Guid.NewGuid(), new TaskAnswer()))).StatusCode == 404, "PUT /flow_runs/reject_task: 404");
+        Check((await Refused<ErrorDetail>(() => new ApprovalStepsClient(v1) { BaseUrl = baseUrl }.RejectTaskAsync(Guid.NewGuid(), null))).StatusCode == 404, "PUT /api/v1/flow_runs/reject_task: 404");
+        Check((await Refused<ErrorDetail>(() => new LegacyApprovalStepsClient(legacy) { BaseUrl = baseUrl }.ApproveTaskAsync(Guid.NewGuid(), null))).StatusCode == 404, "PUT /flow_runs/approve_task: 404");
+        Check((await Refused<ErrorDetail>(() => new LegacyApprovalStepsClient(legacy) { BaseUrl = baseUrl }.RejectTaskAsync(Guid.NewGuid(), new TaskAnswer()))).StatusCode == 404, "PUT /flow_runs/reject_task: 404");
         calls.Add("legacy flows");
         await ObservingRunsAsync(baseUrl, v1, legacy, me.Organization, wait.Id, echo.Id);
         calls.Add("observing runs");
 
         // Generation without a language model: plan, save and execute on both surfaces.
-        var v1Generation = new FlowGenerationClient(baseUrl, v1);
-        var v1Requests = new FlowRequestsClient(baseUrl, v1);
+        var v1Generation = new FlowGenerationClient(v1) { BaseUrl = baseUrl };
+        var v1Requests = new FlowRequestsClient(v1) { BaseUrl = baseUrl };
         await GenerationAsync("/api/v1", b => v1Requests.CreateAsync(null, b), (r, d, t) => v1Generation.GenerateAsync(r, d, t, null), id => v1Generation.GenerateAndSaveAsync(id, null),
             (f, r) => v1Generation.ExecuteAsync(null, f, r, "scenario-execute-v1"), f => v1Generation.ExecuteAsync(f, null, null, null), r => v1Generation.GenerateAndExecuteAsync(r, null));
-        var legacyGeneration = new LegacyFlowGenerationClient(baseUrl, legacy);
-        var legacyRequests = new LegacyFlowRequestsClient(baseUrl, legacy);
+        var legacyGeneration = new LegacyFlowGenerationClient(legacy) { BaseUrl = baseUrl };
+        var legacyRequests = new LegacyFlowRequestsClient(legacy) { BaseUrl = baseUrl };
         await GenerationAsync("", b => legacyRequests.CreateAsync(null, b), (r, d, t) => legacyGeneration.GenerateAsync(r, d, t, null), id => legacyGeneration.GenerateAndSaveAsync(id, null),
             (f, r) => legacyGeneration.ExecuteAsync(null, f, r, null), f => legacyGeneration.ExecuteAsync(f, null, null, null), r => legacyGeneration.GenerateAndExecuteAsync(r, "scenario-generate-execute-legacy"));
         calls.Add("generation");
@@ -183,12 +183,12 @@ public static partial class Scenario
     {
         var generic = definitions.Single(t => t.Trigger_name == "Incoming Webhook");
         var cardCreated = definitions.Single(t => t.Trigger_name == "Card Created");
-        var operations = new WebhookTriggerOperationsClient(baseUrl, v1);
-        var legacyOperations = new LegacyWebhookTriggerOperationsClient(baseUrl, legacy);
+        var operations = new WebhookTriggerOperationsClient(v1) { BaseUrl = baseUrl };
+        var legacyOperations = new LegacyWebhookTriggerOperationsClient(legacy) { BaseUrl = baseUrl };
 
         var orders = await operations.CreateAsync(null, new WebhookTriggerOperationCreate { Name = "shop orders", Webhook_trigger_definition = generic.Id, Template_body = "Handle the order {{ payload }}" });
         Check(orders.Signing_secret.StartsWith("whsec_") && orders.Status == TriggerOperationStatus.Inactive && orders.Webhook_url.EndsWith("/webhooks/" + orders.Id), "POST /api/v1/webhook_trigger_operations");
-        var credential = await new IntegrationCredentialsClient(baseUrl, v1).CreateAsync(null, new IntegrationCredentialCreate
+        var credential = await new IntegrationCredentialsClient(v1) { BaseUrl = baseUrl }.CreateAsync(null, new IntegrationCredentialCreate
         {
             Integration_short_name = "trello",
             Name = "webhooks",
@@ -215,16 +215,16 @@ public static partial class Scenario
         Check((await operations.ListAsync(0, 10, null)).Count(o => o.Id == orders.Id || o.Id == cards.Id) == 2, "GET /api/v1/webhook_trigger_operations/all");
         Check((await legacyOperations.ListAsync(null, null, cardCreated.Id)).Single().Id == cards.Id, "GET /webhook_trigger_operations/all filtered");
 
-        var runs = new TriggerRunsClient(baseUrl, v1);
-        var legacyRuns = new LegacyTriggerRunsClient(baseUrl, legacy);
+        var runs = new TriggerRunsClient(v1) { BaseUrl = baseUrl };
+        var legacyRuns = new LegacyTriggerRunsClient(legacy) { BaseUrl = baseUrl };
         Check((await runs.ListAsync(0, 10, orders.Id, null)).Count == 0, "GET /api/v1/trigger_runs/all");
         // The webhooks step's delivery is the organization's one trigger run.
         Check((await legacyRuns.ListAsync(null, null, null, null)).Count == 1, "GET /trigger_runs/all");
         Check((await Refused<ErrorDetail>(() => runs.GetAsync(Guid.NewGuid()))).StatusCode == 404, "GET /api/v1/trigger_runs of an unknown id: 404");
         Check((await Refused<ErrorDetail>(() => legacyRuns.GetAsync(Guid.NewGuid()))).StatusCode == 404, "GET /trigger_runs of an unknown id: 404");
 
-        var results = new FlowResultsClient(baseUrl, v1);
-        var legacyResults = new LegacyFlowResultsClient(baseUrl, legacy);
+        var results = new FlowResultsClient(v1) { BaseUrl = baseUrl };
+        var legacyResults = new LegacyFlowResultsClient(legacy) { BaseUrl = baseUrl };
         var all = await results.ListAsync(0, 100, null, null, null);
         Check(all.Count >= 2 && all.All(r => r.Integration_entity_id == null), "GET /api/v1/flow_results/all");
         var newest = all.First();
@@ -437,13 +437,13 @@ public static partial class Scenario
     /// <summary>§9: run fields and tags, the path alias, retry, and analytics, on both surfaces.</summary>
     private static async Task ObservingRunsAsync(string baseUrl, HttpClient v1, HttpClient legacy, Guid organization, Guid wait, Guid echo)
     {
-        var runs = new FlowRunsClient(baseUrl, v1);
-        var legacyRuns = new LegacyFlowRunsClient(baseUrl, legacy);
-        var requests = new FlowRequestsClient(baseUrl, v1);
+        var runs = new FlowRunsClient(v1) { BaseUrl = baseUrl };
+        var legacyRuns = new LegacyFlowRunsClient(legacy) { BaseUrl = baseUrl };
+        var requests = new FlowRequestsClient(v1) { BaseUrl = baseUrl };
         // The run must still be open when it is cancelled: its first task waits as long as the request says, 290 s (under
         // the 300 s limit per attempt, past which Wait fails at once and the run ends before the cancel comes),
         // until the request is changed to no wait for the retry (a Compose → Echo run often ended before the cancel came).
-        var flow = await new FlowsClient(baseUrl, v1).CreateAsync(null, new FlowCreate
+        var flow = await new FlowsClient(v1) { BaseUrl = baseUrl }.CreateAsync(null, new FlowCreate
         {
             Name = "Wait then echo",
             Task_operations = new List<TaskOperationCreate>
@@ -489,15 +489,15 @@ public static partial class Scenario
         Check(again.StatusCode == 409, "PUT /api/v1/flow_runs/retry of a completed run: 409");
         Check((await runs.ListAsync(0, 100, null, null, null, null, "nightly")).Single().Id == run.Id, "GET /api/v1/flow_runs/all?tag=");
 
-        var rows = await new AnalyticsClient(baseUrl, v1).RunsAsync(organization, flow.Id, 0, 25, null, null, null, "COMPLETED");
+        var rows = await new AnalyticsClient(v1) { BaseUrl = baseUrl }.RunsAsync(organization, flow.Id, 0, 25, null, null, null, "COMPLETED");
         Check(rows.Single().Run_id == run.Id && rows.Single().Is_flow_successful == true, "GET /api/v1/analytics/org/{org_id}/flows/{flow_id}");
-        var legacyRows = await new LegacyAnalyticsClient(baseUrl, legacy).RunsAsync(organization, flow.Id, null, null, DateTimeOffset.UtcNow.AddHours(-1), null, null, null);
+        var legacyRows = await new LegacyAnalyticsClient(legacy) { BaseUrl = baseUrl }.RunsAsync(organization, flow.Id, null, null, DateTimeOffset.UtcNow.AddHours(-1), null, null, null);
         Check(legacyRows.Count == 1, "GET /analytics/org/{org_id}/flows/{flow_id}");
-        var summary = await new AnalyticsClient(baseUrl, v1).SummaryAsync(organization, null, null, flow.Id);
+        var summary = await new AnalyticsClient(v1) { BaseUrl = baseUrl }.SummaryAsync(organization, null, null, flow.Id);
         Check(summary.Total_runs == 1 && summary.Counts.COMPLETED == 1 && summary.Success_rate == 1, "GET /api/v1/analytics/org/{org_id}/summary");
-        var legacySummary = await new LegacyAnalyticsClient(baseUrl, legacy).SummaryAsync(organization, DateTimeOffset.UtcNow.AddDays(-1), null, null);
+        var legacySummary = await new LegacyAnalyticsClient(legacy) { BaseUrl = baseUrl }.SummaryAsync(organization, DateTimeOffset.UtcNow.AddDays(-1), null, null);
         Check(legacySummary.Series.Count >= 1, "GET /analytics/org/{org_id}/summary");
-        var foreign = await Refused<ErrorDetail>(() => new AnalyticsClient(baseUrl, v1).SummaryAsync(Guid.NewGuid(), null, null, null));
+        var foreign = await Refused<ErrorDetail>(() => new AnalyticsClient(v1) { BaseUrl = baseUrl }.SummaryAsync(Guid.NewGuid(), null, null, null));
         Check(foreign.StatusCode == 404, "another organization's analytics: 404");
     }
 
