@@ -43,6 +43,14 @@ public sealed partial class OpenApiTests(NeenaFactory factory) : IClassFixture<N
         Assert.Equal(100, limit["default"]!.GetValue<int>());
         Assert.Equal(0, limit["minimum"]!.GetValue<int>());
         Assert.Equal(1000, limit["maximum"]!.GetValue<int>());
+        // The original's ?request=TEXT takes what request_instructions takes (8–512), and the document says so.
+        foreach (var path in new[] { "/api/v1/flows/generate", "/flows/generate" })
+        {
+            var generate = Operations(doc).Single(o => o.Path == path && o.Method == "get").Operation["parameters"]!.AsArray();
+            var text = generate.Single(p => p!["name"]!.GetValue<string>() == "request")!["schema"]!;
+            Assert.Equal(8, text["minLength"]!.GetValue<int>());
+            Assert.Equal(512, text["maxLength"]!.GetValue<int>());
+        }
     }
 
     [Fact]

@@ -39,7 +39,8 @@ public sealed class GenerateQueryValidator : AbstractValidator<GenerateQuery>
         RuleFor(q => q.Request!)
             .Cascade(CascadeMode.Stop)
             .Must(r => !r.Contains('\0', StringComparison.Ordinal)).WithMessage("string contains a NUL character")
-            .Must(r => FlowRequestRules.InstructionsError(r) is null).WithMessage((_, r) => FlowRequestRules.InstructionsError(r) ?? "")
+            // A length rule (not a Must) so that the OpenAPI document shows the query's 8–512 limit as the body's.
+            .Length(Neena.Domain.FlowRequests.FlowRequest.MinInstructionsLength, Neena.Domain.FlowRequests.FlowRequest.MaxInstructionsLength).WithMessage((_, r) => FlowRequestRules.InstructionsError(r) ?? "")
             .When(q => q.Request is not null && q.FlowRequestId is null);
     }
 }
