@@ -1,6 +1,6 @@
 internal sealed record BenchOptions(Uri? Url, string? Database, bool Quick, string? Output, IReadOnlySet<string> Sections, IReadOnlyDictionary<string, string> ServerEnvironment)
 {
-    public static readonly string[] AllSections = ["reads", "allocation", "writes", "latency", "engine", "largerun", "foreach", "generation", "analytics"];
+    public static readonly string[] AllSections = ["reads", "allocation", "writes", "latency", "engine", "foreach", "schedules", "notifications", "largerun", "generation", "analytics"];
 
     public bool Runs(string section) => Sections.Contains(section);
 

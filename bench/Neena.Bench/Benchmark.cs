@@ -26,6 +26,8 @@ internal sealed partial class Benchmark(BenchOptions options)
         ["Engine__MaxConcurrentTasks"] = EngineMaxConcurrentTasks.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Engine__MaxConcurrentTasksPerRun"] = "4",
         ["Engine__TaskTimeoutSeconds"] = "60",
+        // The notifications section's receiver listens in this process, on loopback, which the address guard refuses by default.
+        ["Integrations__Http__AllowedNetworks__0"] = "127.0.0.1/32",
     };
 
     private NpgsqlDataSource Db => _db!;
@@ -55,11 +57,16 @@ internal sealed partial class Benchmark(BenchOptions options)
                 await ApproveLatencyAsync(api, seed);
             if (options.Runs("engine"))
                 await EngineAsync(api, seed);
+            if (options.Runs("foreach"))
+                await ForEachAsync(api);
+            if (options.Runs("schedules"))
+                await SchedulesAsync();
+            if (options.Runs("notifications"))
+                await NotificationsAsync();
+            // Before the large run: its stress has bounds of its own, and the peak is a high-water mark.
             SampleMemory();
             if (options.Runs("largerun"))
                 await LargeRunMemoryAsync(api);
-            if (options.Runs("foreach"))
-                await ForEachAsync(api);
             if (options.Runs("generation"))
                 await GenerationAsync();
             // Last: its 100,000 runs would change what the other sections measure.
@@ -84,6 +91,19 @@ internal sealed partial class Benchmark(BenchOptions options)
             if (_postgres is not null)
                 await _postgres.DisposeAsync();
         }
+    }
+
+    /// <summary>Server B (a second instance on the same database), started by the first section that needs it; null with --url.</summary>
+    private async Task<NeenaServerProcess?> ServerBAsync()
+    {
+        if (options.Url is not null)
+            return null;
+        if (_servers.Count < 2)
+        {
+            Log("starting server B (second engine instance, same database)");
+            _servers.Add(await NeenaServerProcess.StartAsync(_connectionString, "bench-b", ServerSettings));
+        }
+        return _servers[1];
     }
 
     private static void Log(string message) =>

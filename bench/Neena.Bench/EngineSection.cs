@@ -22,11 +22,9 @@ internal sealed partial class Benchmark
         engine.Add(oneServer.Json);
         _markdown.Add(oneServer.Row());
 
-        if (options.Url is null)
+        if (await ServerBAsync() is { } serverB)
         {
-            Log("starting server B (second engine instance, same database)");
-            _servers.Add(await NeenaServerProcess.StartAsync(_connectionString, "bench-b", ServerSettings));
-            using var apiB = new NeenaClient(_servers[1].BaseUrl, _apiKey);
+            using var apiB = new NeenaClient(serverB.BaseUrl, _apiKey);
             var twoServers = await EngineRoundAsync("two servers", [api, apiB], seed);
             await CeilingAsync(twoServers, 2 * EngineMaxConcurrentRuns);
             engine.Add(twoServers.Json);

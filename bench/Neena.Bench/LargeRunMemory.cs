@@ -4,9 +4,10 @@ using System.Text.Json.Nodes;
 using Neena.Harness;
 
 /// <summary>
-/// A large run and what it costs the server (issue 18, item 9): 10 Echo tasks over 0.9 MB of request metadata, its
-/// read's size, and server A's resident memory before it, after it, with 20 live-event clients that read nothing,
-/// and once those have been dropped (<c>RunEvents:SlowReaderSeconds</c>) and closed.
+/// A large run and what it costs the server (issue 18, item 9; issue 23, item 3): 10 Echo tasks over 1 MB of request
+/// metadata (at least 1,000,000 bytes as sent, checked), its read's size, and server A's resident memory before it, after
+/// it, with 20 live-event clients that read nothing, and once those have been dropped (<c>RunEvents:SlowReaderSeconds</c>)
+/// and closed. The goals table bounds the last three by the memory before + <see cref="LargeRunBoundMb"/>.
 /// </summary>
 internal sealed partial class Benchmark
 {
@@ -15,7 +16,7 @@ internal sealed partial class Benchmark
 
     private async Task LargeRunMemoryAsync(NeenaClient api)
     {
-        _markdown.Add("\n## A large run: 10 Echo tasks over 0.9 MB of request metadata\n");
+        _markdown.Add("\n## A large run: 10 Echo tasks over 1 MB of request metadata\n");
         _markdown.Add("| measure | value |");
         _markdown.Add("|---|---:|");
         var json = new JsonObject();
@@ -36,9 +37,13 @@ internal sealed partial class Benchmark
         // Echo's parameters are matched by name from the metadata: each task echoes all of it.
         var metadata = new JsonArray(new JsonObject
         {
-            ["message"] = new string('m', 450_000),
-            ["data"] = new JsonArray(Enumerable.Range(0, 50_000).Select(i => (JsonNode)JsonValue.Create("v" + i)).ToArray()),
+            ["message"] = new string('m', 530_000),
+            ["data"] = new JsonArray(Enumerable.Range(0, 55_000).Select(i => (JsonNode)JsonValue.Create("v" + i)).ToArray()),
         });
+        var metadataBytes = System.Text.Encoding.UTF8.GetByteCount(metadata.ToJsonString());
+        if (metadataBytes < 1_000_000)
+            throw new InvalidOperationException($"The large run's metadata is {metadataBytes} bytes, under the 1 MB it must be.");
+        Row("request metadata, MB", "metadata_mb", metadataBytes / 1_000_000.0, "F2");
         var body = NeenaClient.FlowRequestBody("benchmark large run");
         body["request_metadata"] = metadata;
         var request = NeenaClient.IdOf(await api.PostJsonAsync("api/v1/flow_requests/", body));

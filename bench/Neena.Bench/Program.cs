@@ -13,7 +13,7 @@ if (options is null)
           --url U           measure an already running server (needs --database: its database, for ceilings and checks)
           --quick           a 1–2 minute smoke run with shorter cells and fewer runs
           --output F        where the JSON goes (default bench/results/latest.json)
-          --sections LIST   only these, comma-separated: reads, allocation, writes, latency, engine, largerun, foreach, generation, analytics (default: all)
+          --sections LIST   only these, comma-separated: reads, allocation, writes, latency, engine, foreach, schedules, notifications, largerun, generation, analytics (default: all)
           --server-env K=V  an environment variable for servers A and B (repeatable), e.g. DOTNET_GCHeapCount=2 to compare GC settings
         """);
     return 2;

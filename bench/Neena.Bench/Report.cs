@@ -44,13 +44,25 @@ internal sealed partial class Benchmark
         _json["total_seconds"] = Math.Round(_total.Elapsed.TotalSeconds, 1);
         var header = NeenaClient.Invariant(
             $"# Neena benchmark{(options.Quick ? " (quick)" : "")}\n\nMachine: {machine["cores"]} cores ({machine["cpu"]}), {machine["memory_mb"]} MiB, {machine["os"]}, {machine["dotnet"]}, PostgreSQL {machine["postgresql"]}. Total {_total.Elapsed.TotalSeconds:F0} s.\n");
+        var (goalLines, goalJson) = GoalsTable();
         Console.WriteLine(header);
+        foreach (var line in goalLines)
+            Console.WriteLine(line);
+        Console.WriteLine();
         foreach (var line in _markdown)
             Console.WriteLine(line);
 
+        // The goals first in the JSON too: a node moves to the new object only once detached from the old.
+        var ordered = new JsonObject { ["goals"] = goalJson };
+        foreach (var key in _json.Select(p => p.Key).ToList())
+        {
+            var node = _json[key];
+            _json.Remove(key);
+            ordered[key] = node;
+        }
         var output = options.Output ?? Path.Combine(RepositoryRoot(), "bench", "results", "latest.json");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        File.WriteAllText(output, _json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(output, ordered.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"\nJSON: {Path.GetFullPath(output)}");
     }
 
