@@ -62,7 +62,7 @@ internal sealed partial class Benchmark
         }
         var output = options.Output ?? Path.Combine(RepositoryRoot(), "bench", "results", "latest.json");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        File.WriteAllText(output, ordered.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(output, ordered.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         Console.WriteLine($"\nJSON: {Path.GetFullPath(output)}");
     }
 
