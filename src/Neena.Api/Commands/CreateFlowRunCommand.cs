@@ -30,9 +30,16 @@ public sealed class CreateFlowRunCommand(NeenaDbContext db, TimeProvider time)
         var problems = new List<KeyValuePair<string, string>>();
         // FOR SHARE until commit: DELETE /flows locks the row for update before it checks for open runs, so the flow
         // cannot be deleted under this new run, and a flow whose deletion committed first is seen as deleted (not found).
-        if (!await db.Flows.ForShare(input.Flow).AnyAsync(cancellationToken))
+        // The request is checked in the same round trip (issue 23); only a missing flow costs a second one, to name both.
+        var requestFound = await db.Flows.ForShare(input.Flow)
+            .Select(f => (bool?)db.FlowRequests.Any(r => r.Id == input.FlowRequest))
+            .FirstOrDefaultAsync(cancellationToken);
+        if (requestFound is null)
+        {
             problems.Add(new("flow", "flow not found"));
-        if (!await db.FlowRequests.AnyAsync(r => r.Id == input.FlowRequest, cancellationToken))
+            requestFound = await db.FlowRequests.AnyAsync(r => r.Id == input.FlowRequest, cancellationToken);
+        }
+        if (requestFound is false)
             problems.Add(new("flow_request", "flow request not found"));
         if (problems.Count > 0)
             throw new DomainValidationException(problems);

@@ -5,84 +5,81 @@ using NpgsqlTypes;
 
 namespace Neena.Persistence.FlowRuns;
 
-/// <summary>The task runs of a run's lifecycle: their copy from the flow on approval, and their read for the flow result.</summary>
+/// <summary>The task runs of a run's lifecycle: the approval that copies them from the flow, and their read for the flow result.</summary>
 public static partial class RunLifecycle
 {
     /// <summary>
+    /// Approves a run awaiting approval, in the caller's transaction, in one statement: <c>in_progress</c>, its task runs
+    /// copied from the flow, and a notification to the engines, delivered at commit.
+    /// </summary>
+    /// <remarks>
     /// The operation → task-run copy: one <c>pending</c> task run per task operation of the flow, with the operation's
     /// definition, parameters, credential, place in the order, the indexes it depends on, its join and continue_on_failure
-    /// and its incoming dependencies' conditions (issue 20), so that editing the flow later cannot
-    /// change a run that is under way. The flow row is held <c>FOR SHARE</c> until commit and operations and dependencies
-    /// are read in one statement, so a racing <c>PUT /flows</c> (which locks it <c>FOR UPDATE</c>) is seen whole or not at all.
-    /// </summary>
-    private static async Task CreateTaskRunsAsync(NpgsqlConnection connection, RunActor actor, Guid runId, Guid flowId, CancellationToken cancellationToken)
+    /// and its incoming dependencies' conditions (issue 20), so that editing the flow later cannot change a run that is
+    /// under way. The copy is an <c>INSERT … SELECT</c> in the statement of the conditional update (issue 23): one round
+    /// trip instead of four, and no row lock on the flow. A statement reads one snapshot, so a racing <c>PUT /flows</c>
+    /// (one transaction) is seen whole or not at all without the <c>FOR SHARE</c> that used to serialise every approval
+    /// of a flow on its row; a pending run is open, so <c>DELETE /flows</c> refuses the flow meanwhile.
+    /// </remarks>
+    public static async Task<TransitionResult> ApproveAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
     {
-        var rows = new List<(Guid Operation, int Index, Guid Definition, string Name, string? Instruction, string? Parameters, int SortedIndex, int[] DependsOn,
-            Guid? Credential, string Join, bool ContinueOnFailure, string? Conditions, string? ForEach)>();
-        await using (var read = new NpgsqlCommand("""
-            SELECT 1 FROM flows WHERE id = @flow FOR SHARE;
-            SELECT o.id, o.index, o.task_definition_id, o.name, o.instruction, o.parameters::text, o.sorted_index,
-                   array(SELECT d.source_task_operation FROM task_dependencies d
-                         WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index ORDER BY 1),
-                   o.integration_credential_id, o."join", o.continue_on_failure,
-                   (SELECT jsonb_object_agg(d.source_task_operation::text, d.condition) FROM task_dependencies d
-                    WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index AND d.condition IS NOT NULL)::text,
-                   o.for_each
-            FROM task_operations o WHERE o.flow_id = @flow
-            """, connection))
-        {
-            read.Parameters.AddWithValue("flow", flowId);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetGuid(2), reader.GetString(3),
-                    await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
-                    await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5),
-                    reader.GetInt32(6), reader.GetFieldValue<int[]>(7),
-                    await reader.IsDBNullAsync(8, cancellationToken) ? null : reader.GetGuid(8),
-                    reader.GetString(9), reader.GetBoolean(10),
-                    await reader.IsDBNullAsync(11, cancellationToken) ? null : reader.GetString(11),
-                    await reader.IsDBNullAsync(12, cancellationToken) ? null : reader.GetString(12)));
-            }
-        }
-        if (rows.Count == 0)
-            return;
-
-        await using var insert = new NpgsqlBatch(connection);
-        foreach (var row in rows)
-        {
-            var command = new NpgsqlBatchCommand("""
+        var transition = RunStateMachine.Approve;
+        await using (var approve = new NpgsqlCommand($"""
+            WITH approved AS (
+                UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by,
+                       ran_by_type = coalesce(@caller_type, ran_by_type), ran_by_id = coalesce(@caller_id, ran_by_id),
+                       ran_by_user_id = CASE WHEN @caller_type IS NULL THEN ran_by_user_id ELSE @caller_user END,
+                       start_trace_parent = @trace
+                WHERE id = @run AND organization_id = @org AND {Allows(transition)}
+                RETURNING id, flow_id),
+            copied AS (
                 INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
                                        task_definition_id, operation_name, instruction, parameters, depends_on, sorted_index,
                                        integration_credential_id, "join", continue_on_failure, conditions, for_each,
                                        created_date, modified_date, created_by_email, modified_by_email)
-                VALUES (@id, @org, @run, @index, @created_status, 0, @operation, @definition, @name, @instruction, @parameters::jsonb,
-                        @depends_on, @sorted_index, @credential, @join, @continue_on_failure, @conditions::jsonb, @for_each, @at, @at, @by, @by)
-                """);
-            command.Parameters.AddWithValue("id", Guid.CreateVersion7());
-            command.Parameters.AddWithValue("org", actor.OrganizationId);
-            command.Parameters.AddWithValue("run", runId);
-            command.Parameters.AddWithValue("index", row.Index);
-            command.Parameters.AddWithValue("created_status", TaskRunStateMachine.Created);
-            command.Parameters.AddWithValue("operation", row.Operation);
-            command.Parameters.AddWithValue("definition", row.Definition);
-            command.Parameters.AddWithValue("name", row.Name);
-            command.Parameters.Add(new NpgsqlParameter("instruction", NpgsqlDbType.Text) { Value = (object?)row.Instruction ?? DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter("parameters", NpgsqlDbType.Text) { Value = (object?)row.Parameters ?? DBNull.Value });
-            command.Parameters.AddWithValue("depends_on", row.DependsOn);
-            command.Parameters.AddWithValue("sorted_index", row.SortedIndex);
-            command.Parameters.Add(new NpgsqlParameter("credential", NpgsqlDbType.Uuid) { Value = (object?)row.Credential ?? DBNull.Value });
-            command.Parameters.AddWithValue("join", row.Join);
-            command.Parameters.AddWithValue("continue_on_failure", row.ContinueOnFailure);
-            command.Parameters.Add(new NpgsqlParameter("conditions", NpgsqlDbType.Text) { Value = (object?)row.Conditions ?? DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter("for_each", NpgsqlDbType.Text) { Value = (object?)row.ForEach ?? DBNull.Value });
-            command.Parameters.AddWithValue("at", actor.At);
-            command.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)actor.Email ?? DBNull.Value });
-            insert.BatchCommands.Add(command);
+                SELECT {NewVersion7Id}, @org, a.id, o.index, {Literal(TaskRunStateMachine.Created)}, 0, o.id,
+                       o.task_definition_id, o.name, o.instruction, o.parameters,
+                       array(SELECT d.source_task_operation FROM task_dependencies d
+                             WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index ORDER BY 1),
+                       o.sorted_index, o.integration_credential_id, o."join", o.continue_on_failure,
+                       (SELECT jsonb_object_agg(d.source_task_operation::text, d.condition) FROM task_dependencies d
+                        WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index AND d.condition IS NOT NULL),
+                       o.for_each, @at, @at, @by, @by
+                FROM approved a JOIN task_operations o ON o.flow_id = a.flow_id
+                ORDER BY o.index)
+            SELECT pg_notify(@channel, a.id::text) FROM approved a
+            """, connection))
+        {
+            AddActor(approve, actor, runId);
+            // The approval is what runs the run: its credential becomes who ran it (background work leaves the creator's).
+            approve.Parameters.Add(new NpgsqlParameter("caller_type", NpgsqlDbType.Text) { Value = (object?)actor.Caller?.Type ?? DBNull.Value });
+            approve.Parameters.Add(new NpgsqlParameter("caller_id", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.Id ?? DBNull.Value });
+            approve.Parameters.Add(new NpgsqlParameter("caller_user", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.UserId ?? DBNull.Value });
+            AddTraceParent(approve);
+            approve.Parameters.AddWithValue("to", transition.To);
+            approve.Parameters.AddWithValue("approval", transition.Approval!);
+            approve.Parameters.AddWithValue("channel", FlowRunNotifications.Approved);
+            // One row when the conditional update applied (the notification is sent at commit), none when it did not.
+            await using var reader = await approve.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                await reader.DisposeAsync();
+                return await CurrentAsync(connection, actor, runId, cancellationToken);
+            }
         }
-        await insert.ExecuteNonQueryAsync(cancellationToken);
+        return new TransitionResult(true, transition.To, transition.Approval);
     }
+
+    /// <summary>
+    /// A version 7 UUID made by the database (PostgreSQL 15 has no <c>uuidv7()</c>): the unix milliseconds of
+    /// <c>clock_timestamp()</c> over the first 48 bits of a random UUID, the version bits turned from 4 to 7, as
+    /// <see cref="Guid.CreateVersion7()"/> makes the ids written from .NET.
+    /// </summary>
+    private const string NewVersion7Id = """
+        encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+                                       placing substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+                                       FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
+        """;
 
     /// <summary>The task runs of a run as the flow result needs them (outputs of the final tasks, errors).</summary>
     private static async Task<List<TaskRun>> ReadTaskRunsAsync(NpgsqlConnection connection, Guid runId, CancellationToken cancellationToken)

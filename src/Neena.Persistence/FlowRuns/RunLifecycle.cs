@@ -45,41 +45,6 @@ public static partial class RunLifecycle
         + (transition.ApprovedOnly ? " AND approval_status = " + Literal(ApprovalStatus.Approved) : "");
 
     /// <summary>
-    /// Approves a run awaiting approval, in the caller's transaction: <c>in_progress</c>, its task runs copied from the
-    /// flow, and a notification to the engines, delivered at commit.
-    /// </summary>
-    public static async Task<TransitionResult> ApproveAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
-    {
-        var transition = RunStateMachine.Approve;
-        Guid flowId;
-        await using (var approve = new NpgsqlCommand($"""
-            UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by,
-                   ran_by_type = coalesce(@caller_type, ran_by_type), ran_by_id = coalesce(@caller_id, ran_by_id),
-                   ran_by_user_id = CASE WHEN @caller_type IS NULL THEN ran_by_user_id ELSE @caller_user END,
-                   start_trace_parent = @trace
-            WHERE id = @run AND organization_id = @org AND {Allows(transition)}
-            RETURNING flow_id
-            """, connection))
-        {
-            AddActor(approve, actor, runId);
-            // The approval is what runs the run: its credential becomes who ran it (background work leaves the creator's).
-            approve.Parameters.Add(new NpgsqlParameter("caller_type", NpgsqlDbType.Text) { Value = (object?)actor.Caller?.Type ?? DBNull.Value });
-            approve.Parameters.Add(new NpgsqlParameter("caller_id", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.Id ?? DBNull.Value });
-            approve.Parameters.Add(new NpgsqlParameter("caller_user", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.UserId ?? DBNull.Value });
-            AddTraceParent(approve);
-            approve.Parameters.AddWithValue("to", transition.To);
-            approve.Parameters.AddWithValue("approval", transition.Approval!);
-            if (await approve.ExecuteScalarAsync(cancellationToken) is not Guid flow)
-                return await CurrentAsync(connection, actor, runId, cancellationToken);
-            flowId = flow;
-        }
-
-        await CreateTaskRunsAsync(connection, actor, runId, flowId, cancellationToken);
-        await NotifyAsync(connection, FlowRunNotifications.Approved, runId, cancellationToken);
-        return new TransitionResult(true, transition.To, transition.Approval);
-    }
-
-    /// <summary>
     /// Retries a failed or cancelled run that had started, in the caller's transaction: <c>in_progress</c> again with no
     /// end, lease or crash count, one more retry counted; its task runs that did not complete back to <c>pending</c> (not
     /// started, no result; the error of the last attempt stays until the next one starts, which counts <c>attempt + 1</c>);
