@@ -264,7 +264,7 @@ public sealed partial class FlowRunEngine : BackgroundService
     /// <summary>Keeps a dedicated connection listening for approvals and cancellations, reconnecting with back-off.</summary>
     private Task ListenLoopAsync(CancellationToken cancellationToken) =>
         NotificationListener.RunAsync(
-            _dataSource,
+            ListenerDataSource(),
             "neena-engine-listener",
             [FlowRunNotifications.Approved, FlowRunNotifications.Cancelled],
             OnNotification,
@@ -275,6 +275,16 @@ public sealed partial class FlowRunEngine : BackgroundService
             },
             _logger,
             cancellationToken);
+
+    /// <summary>
+    /// The host's unpooled data source for listeners, when it has one: the pooled one returns connections without a session
+    /// reset (<see cref="PersistenceServiceCollectionExtensions.Tune"/>), so a listening session must never go back to it.
+    /// </summary>
+    private NpgsqlDataSource ListenerDataSource()
+    {
+        using var scope = _scopes.CreateScope();
+        return scope.ServiceProvider.GetKeyedService<NpgsqlDataSource>(PersistenceServiceCollectionExtensions.ListenerDataSource) ?? _dataSource;
+    }
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {

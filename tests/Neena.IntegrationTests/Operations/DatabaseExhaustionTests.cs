@@ -126,6 +126,9 @@ public sealed class DatabaseExhaustionTests(TinyPoolFactory factory) : IClassFix
     {
         var defaults = new NpgsqlConnectionStringBuilder(PersistenceServiceCollectionExtensions.Tune("Host=localhost;Database=x"));
         Assert.Equal(PersistenceServiceCollectionExtensions.DefaultMaxPoolSize, defaults.MaxPoolSize);
+        // No session reset per pooled connection (one transaction each, issue 23), unless the connection string asks for it.
+        Assert.True(defaults.NoResetOnClose);
+        Assert.False(new NpgsqlConnectionStringBuilder(PersistenceServiceCollectionExtensions.Tune("Host=localhost;No Reset On Close=false")).NoResetOnClose);
         Assert.Equal(7, new NpgsqlConnectionStringBuilder(PersistenceServiceCollectionExtensions.Tune("Host=localhost;Maximum Pool Size=7")).MaxPoolSize);
 
         await using var settings = NpgsqlDataSource.Create(factory.ConnectionString);
