@@ -12,7 +12,7 @@ namespace Neena.Agent.Retrieval;
 /// that to ONNX Runtime, which parses it into a second copy and builds its tensors from that: about 350 MB at the peak.
 /// Given a path, ONNX Runtime parses the file as it reads it, and the model resource is copied out of the package's
 /// assembly through an ordinary file read, so neither the managed copy nor the assembly's mapped pages ever count
-/// against the process: the peak is measured at about half (docs/configuration.md, "Embedding model").
+/// against the process: the peak is measured at about half (docs/agent.md, Retrieval).
 /// The encoding is the package's own (same tokenizer, pooling and normalisation, default graph optimisations and
 /// pre-packing), so vectors are bit-for-bit those of <see cref="SentenceEncoder"/>.
 /// </summary>
