@@ -49,6 +49,9 @@ internal sealed class RunEventHub(
 
     public int OpenStreams => Volatile.Read(ref _open);
 
+    /// <summary>The runs read for the streams, shared by the streams of one run (see <see cref="RunReadSharing"/>).</summary>
+    public RunReadSharing Reads { get; } = new();
+
     /// <summary>Streams the organization holds open on this instance.</summary>
     public int OpenStreamsOf(Guid organizationId)
     {
@@ -98,6 +101,8 @@ internal sealed class RunEventHub(
             if (!_byRun.TryGetValue(run, out var list))
                 return;
             targets = [.. list];
+            // Before any stream hears of it, so that none reads again into a read begun before the change.
+            Reads.Changed(run);
         }
         foreach (var target in targets)
             target.Post(new RunSignal(parts[1][0], entity, parts[3]));
@@ -107,7 +112,10 @@ internal sealed class RunEventHub(
     {
         Subscription[] targets;
         lock (_lock)
+        {
             targets = [.. _byRun.Values.SelectMany(l => l)];
+            Reads.ChangedAll();
+        }
         foreach (var target in targets)
             target.Post(RunSignal.Resync);
     }
@@ -120,7 +128,10 @@ internal sealed class RunEventHub(
             Release(_byOrganization, subscription.OrganizationId);
             Release(_byCredential, subscription.Credential);
             if (_byRun.TryGetValue(subscription.RunId, out var list) && list.Remove(subscription) && list.Count == 0)
+            {
                 _byRun.Remove(subscription.RunId);
+                Reads.Forget(subscription.RunId);
+            }
         }
     }
 

@@ -64,7 +64,10 @@ internal sealed class RunEventStreamer(
             await ErrorWriter.WriteDetailAsync(http, status, detail);
             return;
         }
-        var run = await FlowRunReads.GetAsync(db, runId, cancellationToken) ?? throw ApiException.NotFound("Flow run not found");
+        // Shared with the run's other streams (RunReadSharing): however many watch a large run, it is held once.
+        var readFor = db.Tenant.OrganizationId ?? Guid.Empty;
+        var run = await hub.Reads.ReadAsync(runId, readFor, fresh: false, () => FlowRunReads.GetAsync(db, runId, cancellationToken))
+            ?? throw ApiException.NotFound("Flow run not found");
         if (resumeTasks is not null)
             Resume(run, resumeRun, resumeTasks);
 
@@ -89,6 +92,7 @@ internal sealed class RunEventStreamer(
                     return;
                 signals.Clear();
                 catchUp = false;
+                var heartbeatRead = false;
                 using (var wait = CancellationTokenSource.CreateLinkedTokenSource(token))
                 {
                     wait.CancelAfter(heartbeat);
@@ -104,6 +108,7 @@ internal sealed class RunEventStreamer(
                         await WriteAsync(response, ": heartbeat\n\n"u8.ToArray(), token);
                         await FlushAsync(response, token);
                         catchUp = true;
+                        heartbeatRead = true;
                     }
                 }
                 while (subscription.Signals.TryRead(out var signal))
@@ -115,7 +120,7 @@ internal sealed class RunEventStreamer(
                 FlowRunResponse? read;
                 try
                 {
-                    read = await FlowRunReads.GetAsync(db, runId, token);
+                    read = await hub.Reads.ReadAsync(runId, readFor, fresh: heartbeatRead, () => FlowRunReads.GetAsync(db, runId, token));
                 }
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
@@ -273,13 +278,16 @@ internal sealed class RunEventStreamer(
         var id = RunEventId.Format(
             _sentRun is null ? '-' : RunEventId.Letter(_sentRun),
             run.TaskRuns.Select(t => _sentTasks.TryGetValue(t.Id, out var s) ? (t.TaskOperationIndex, RunEventId.Letter(s.Status), s.Attempt) : (t.TaskOperationIndex, '-', 0)));
-        // Serialized straight to UTF-8 into the frame: a large run is held as one byte buffer, not as a string, a builder and their bytes.
-        var options = json.Value.JsonSerializerOptions;
-        var frame = await SseFrame.FormatAsync(name, data, id, (value, buffer) =>
+        // Serialized into the response as it goes, under the slow-reader deadline: a stalled client holds no copy of the event.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.SlowReaderSeconds));
+        try
         {
-            using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = options.Encoder });
-            JsonSerializer.Serialize(writer, value, options);
-        }, token);
-        await WriteAsync(response, frame, token);
+            await SseFrame.WriteAsync(response.BodyWriter, name, data, id, json.Value.JsonSerializerOptions, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            throw new SlowReaderException();
+        }
     }
 }

@@ -9,15 +9,18 @@ using static Neena.IntegrationTests.Engine.EngineTestSupport;
 namespace Neena.IntegrationTests.Operations;
 
 /// <summary>The server with its engine on a real port; a reader that takes no event for two seconds is dropped.</summary>
-public sealed class LargeRunFactory : NeenaFactory
+public class LargeRunFactory : NeenaFactory
 {
     public LargeRunFactory() => UseKestrel(0);
+
+    /// <summary><c>RunEvents:SlowReaderSeconds</c>.</summary>
+    protected virtual string SlowReaderSeconds => "2";
 
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Engine:PollIntervalSeconds"] = "1",
         ["RunEvents:HeartbeatSeconds"] = "1",
-        ["RunEvents:SlowReaderSeconds"] = "2",
+        ["RunEvents:SlowReaderSeconds"] = SlowReaderSeconds,
     };
 
     public HttpClient Http(string apiKey) => Http(apiKey, new SocketsHttpHandler());
@@ -54,7 +57,7 @@ public sealed class LargeRunTests(LargeRunFactory factory) : IClassFixture<Large
     private const int Tasks = 10;
 
     /// <summary>The metadata's JSON length: a long message and many small strings (whose quotes a prompt must escape).</summary>
-    private static (object Metadata, int Length) LargeMetadata()
+    internal static (object Metadata, int Length) LargeMetadata()
     {
         var metadata = new[] { new { message = new string('m', 450_000), data = Enumerable.Range(0, 50_000).Select(i => "v" + i).ToArray() } };
         return (metadata, System.Text.Json.JsonSerializer.Serialize(metadata).Length);
