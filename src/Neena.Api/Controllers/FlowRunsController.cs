@@ -10,6 +10,7 @@ using Neena.Api.Hosting;
 using Neena.Api.Routing;
 using Neena.Api.RunEvents;
 using Neena.Api.Services;
+using Neena.Persistence;
 
 namespace Neena.Api.Controllers;
 
@@ -29,32 +30,32 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [HttpGet("")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
-    public Task<FlowRunResponse> Get([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
-        flowRuns.GetAsync(id, cancellationToken);
+    public Task Get([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken) =>
+        FlowRunReads.WriteAsync(Db, id, Response, json.Value.JsonSerializerOptions, cancellationToken);
 
     /// <summary>The same as <c>GET /flow_runs/?id=</c>, with the id in the path.</summary>
     [HttpGet("{id}")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "The id is not a uuid (`path.id`).")]
-    public Task<FlowRunResponse> GetByPath([FromRoute] Guid id, CancellationToken cancellationToken) =>
-        flowRuns.GetAsync(id, cancellationToken);
+    public Task GetByPath([FromRoute] Guid id, CancellationToken cancellationToken) =>
+        FlowRunReads.WriteAsync(Db, id, Response, json.Value.JsonSerializerOptions, cancellationToken);
 
     /// <summary>The organization's runs, newest first, optionally filtered.</summary>
     [HttpGet("all")]
     [LargeResponse]
     [ProducesResponseType<IReadOnlyList<FlowRunResponse>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)]
-    public Task<IReadOnlyList<FlowRunResponse>> List([FromQuery] PageQuery page, [FromQuery] FlowRunFilter filter, CancellationToken cancellationToken) =>
-        flowRuns.ListAsync(page, filter, cancellationToken);
+    public Task List([FromQuery] PageQuery page, [FromQuery] FlowRunFilter filter, CancellationToken cancellationToken) =>
+        FlowRunReads.WriteListAsync(Db, page, FlowRunService.ListFilter(filter), Response, json.Value.JsonSerializerOptions, cancellationToken);
 
     /// <summary>The runs of one flow (404 when the flow is not the caller's).</summary>
     [HttpGet("all_for_flow_id")]
     [LargeResponse]
     [ProducesResponseType<IReadOnlyList<FlowRunResponse>>(StatusCodes.Status200OK)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
-    public Task<IReadOnlyList<FlowRunResponse>> ListForFlow([FromQuery(Name = "flow_id"), BindRequired] Guid flowId, [FromQuery] PageQuery page, CancellationToken cancellationToken) =>
-        flowRuns.ListForFlowAsync(flowId, page, cancellationToken);
+    public Task ListForFlow([FromQuery(Name = "flow_id"), BindRequired] Guid flowId, [FromQuery] PageQuery page, CancellationToken cancellationToken) =>
+        FlowRunReads.WriteListForFlowAsync(Db, flowId, page, Response, json.Value.JsonSerializerOptions, cancellationToken);
 
     /// <summary>Light rows for overviews: the flow's name and the request's instructions instead of task runs.</summary>
     [HttpGet("preview/all")]
@@ -127,4 +128,8 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
         body[key] = result is null ? null : JsonSerializer.SerializeToNode(result, options);
         return body;
     }
+
+    // The reads write their JSON from the rows themselves (FlowRunJsonWriter): the same bytes the serializer wrote, with no
+    // objects in between.
+    private NeenaDbContext Db => HttpContext.RequestServices.GetRequiredService<NeenaDbContext>();
 }

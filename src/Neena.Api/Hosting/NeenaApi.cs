@@ -231,12 +231,16 @@ public static class NeenaApi
                 await ErrorWriter.WriteDetailAsync(context.HttpContext, response.StatusCode, ReasonPhrase(response.StatusCode));
         });
 
-        app.UseSwagger();
-        app.UseSwaggerUI(o =>
+        // Only /swagger/… can be theirs: every other request skips their per-request path matching (issue 23).
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger =>
         {
-            o.SwaggerEndpoint("/swagger/v1/swagger.json", "Neena API v1");
-            o.DocumentTitle = "Neena API";
-            o.EnablePersistAuthorization();
+            swagger.UseSwagger();
+            swagger.UseSwaggerUI(o =>
+            {
+                o.SwaggerEndpoint("/swagger/v1/swagger.json", "Neena API v1");
+                o.DocumentTitle = "Neena API";
+                o.EnablePersistAuthorization();
+            });
         });
 
         app.UseRouting();

@@ -1,5 +1,8 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRuns;
+using Neena.Api.Errors;
 using Neena.Persistence;
 using Neena.Persistence.FlowRuns;
 using Neena.Persistence.Sql;
@@ -24,6 +27,58 @@ internal static class FlowRunReads
             return [];
         var records = await new FlowRunQueries(db).ListAsync(tenant, filter, page.Skip, page.Limit, cancellationToken);
         return records.Select(From).ToList();
+    }
+
+    /// <summary>
+    /// Writes what <see cref="GetAsync"/> answers, as its JSON, straight from the rows to the response
+    /// (<see cref="FlowRunJsonWriter"/>); 404 before anything is written when the caller's organization has no such run.
+    /// </summary>
+    public static async Task WriteAsync(NeenaDbContext db, Guid id, HttpResponse response, JsonSerializerOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var found = Tenant.Of(db.Tenant) is { } tenant && await new FlowRunQueries(db).ReadOneAsync(tenant, id, async (runs, tasks) =>
+        {
+            using var writer = Start(response, options);
+            await writer.WriteOneAsync(runs[0], tasks, cancellationToken);
+        }, cancellationToken);
+        if (!found)
+            throw ApiException.NotFound("Flow run not found");
+    }
+
+    /// <summary>Writes what <see cref="ListAsync"/> answers, as its JSON, straight from the rows to the response.</summary>
+    public static async Task WriteListAsync(
+        NeenaDbContext db, PageQuery page, FlowRunListFilter filter, HttpResponse response, JsonSerializerOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(response);
+        if (Tenant.Of(db.Tenant) is not { } tenant)
+        {
+            using var empty = Start(response, options);
+            await empty.WriteListAsync([], null, cancellationToken);
+            return;
+        }
+        await new FlowRunQueries(db).ReadPageAsync(tenant, filter, page.Skip, page.Limit, async (runs, tasks) =>
+        {
+            using var writer = Start(response, options);
+            await writer.WriteListAsync(runs, tasks, cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>The runs of one flow (<see cref="WriteListAsync"/>); 404 when the flow is not the caller's.</summary>
+    public static async Task WriteListForFlowAsync(
+        NeenaDbContext db, Guid flowId, PageQuery page, HttpResponse response, JsonSerializerOptions options, CancellationToken cancellationToken)
+    {
+        // A deleted flow's runs stay readable; another organization's flow is simply not found.
+        if (!await db.Flows.IgnoreQueryFilters([NeenaDbContext.SoftDeleteFilter]).AnyAsync(f => f.Id == flowId, cancellationToken))
+            throw ApiException.NotFound("Flow not found");
+        await WriteListAsync(db, page, new FlowRunListFilter([], flowId), response, options, cancellationToken);
+    }
+
+    private static FlowRunJsonWriter Start(HttpResponse response, JsonSerializerOptions options)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json; charset=utf-8";
+        return new FlowRunJsonWriter(response.BodyWriter, options);
     }
 
     private static FlowRunResponse From(FlowRunRecord record)

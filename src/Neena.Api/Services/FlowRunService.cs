@@ -40,8 +40,14 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpCo
         await FlowRunReads.GetAsync(db, id, cancellationToken) ?? throw ApiException.NotFound("Flow run not found");
 
     public Task<IReadOnlyList<FlowRunResponse>> ListAsync(PageQuery page, FlowRunFilter filter, CancellationToken cancellationToken) =>
-        FlowRunReads.ListAsync(db, page, new FlowRunListFilter(filter.Statuses(), filter.FlowId,
-            filter.StartDate is { } start ? UtcTime.AsUtc(start) : null, filter.EndDate is { } end ? UtcTime.AsUtc(end) : null, filter.Tag), cancellationToken);
+        FlowRunReads.ListAsync(db, page, ListFilter(filter), cancellationToken);
+
+    public static FlowRunListFilter ListFilter(FlowRunFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        return new FlowRunListFilter(filter.Statuses(), filter.FlowId,
+            filter.StartDate is { } start ? UtcTime.AsUtc(start) : null, filter.EndDate is { } end ? UtcTime.AsUtc(end) : null, filter.Tag);
+    }
 
     public async Task<IReadOnlyList<FlowRunResponse>> ListForFlowAsync(Guid flowId, PageQuery page, CancellationToken cancellationToken)
     {

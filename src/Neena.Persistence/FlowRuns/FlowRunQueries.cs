@@ -9,7 +9,7 @@ namespace Neena.Persistence.FlowRuns;
 /// converters) was most of their cost. The statements are constant texts for each combination of filters, so Npgsql
 /// prepares them once per connection; stored JSON is read as its UTF-8 text (<see cref="TaskRunRow"/>).
 /// </summary>
-public sealed class FlowRunQueries(NeenaDbContext db)
+public sealed partial class FlowRunQueries(NeenaDbContext db)
 {
     private const string RunColumns =
         "r.id, r.flow_id, r.flow_request_id, r.status, r.approval_status, r.triggered_time, r.end_time, r.triggered_by, r.start_time, r.created_date, r.modified_date, " +
@@ -53,17 +53,7 @@ public sealed class FlowRunQueries(NeenaDbContext db)
         ArgumentNullException.ThrowIfNull(filter);
         if (limit == 0)
             return [];
-        var where = TenantSql.Where(tenant, "r");
-        if (filter.Statuses.Count > 0)
-            where.And("r.status = ANY(@statuses)", "statuses", filter.Statuses.ToArray());
-        if (filter.FlowId is { } flow)
-            where.And("r.flow_id = @flow", "flow", flow);
-        where.TriggeredBetween("r", filter.From, filter.To);
-        if (filter.Tag is { } tag)
-            where.And("r.tags @> @tag", "tag", new[] { tag });
-        where.Parameters.Add("skip", (long)skip);
-        where.Parameters.Add("limit", (long)limit);
-        var sql = $"SELECT {RunColumns} FROM flow_runs r WHERE {where} ORDER BY r.created_date DESC, r.id DESC OFFSET @skip LIMIT @limit";
+        var (sql, where) = PageOfRuns(tenant, filter, skip, limit);
 
         return await db.WithConnectionAsync(async (connection, transaction) =>
         {
@@ -86,5 +76,20 @@ public sealed class FlowRunQueries(NeenaDbContext db)
             }
             return runs.Select(r => new FlowRunRecord(r, byRun.TryGetValue(r.Id, out var list) ? list : [])).ToList();
         }, cancellationToken);
+    }
+
+    private static (string Sql, SqlWhere Where) PageOfRuns(Tenant tenant, FlowRunListFilter filter, int skip, int limit)
+    {
+        var where = TenantSql.Where(tenant, "r");
+        if (filter.Statuses.Count > 0)
+            where.And("r.status = ANY(@statuses)", "statuses", filter.Statuses.ToArray());
+        if (filter.FlowId is { } flow)
+            where.And("r.flow_id = @flow", "flow", flow);
+        where.TriggeredBetween("r", filter.From, filter.To);
+        if (filter.Tag is { } tag)
+            where.And("r.tags @> @tag", "tag", new[] { tag });
+        where.Parameters.Add("skip", (long)skip);
+        where.Parameters.Add("limit", (long)limit);
+        return ($"SELECT {RunColumns} FROM flow_runs r WHERE {where} ORDER BY r.created_date DESC, r.id DESC OFFSET @skip LIMIT @limit", where);
     }
 }
