@@ -25,7 +25,7 @@ public sealed class TenantIsolationQueryTests(EngineOffFactory factory) : IClass
     /// <summary>The tenant-scoped statements <see cref="AnotherOrganizationsIds_ReadAndChangeNothing"/> calls.</summary>
     private static readonly string[] Covered =
     [
-        "FlowRunQueries.GetAsync", "FlowRunQueries.ListAsync",
+        "FlowRunQueries.GetAsync", "FlowRunQueries.ListAsync", "FlowRunQueries.ReadOneAsync", "FlowRunQueries.ReadPageAsync",
         "AnalyticsQueries.RunsAsync", "AnalyticsQueries.SummaryAsync",
         "IdempotencyKeys.ReserveAsync", "IdempotencyKeys.PollAsync", "IdempotencyKeys.CompleteAsync", "IdempotencyKeys.ReleaseAsync",
         "ApiKeyCommands.ForShare", "ApiKeyCommands.RevokeTreeAsync",
@@ -93,6 +93,11 @@ public sealed class TenantIsolationQueryTests(EngineOffFactory factory) : IClass
         Assert.Empty(await new FlowRunQueries(asB).ListAsync(tenantB, ofFlow, 0, 100, default));
         Assert.Empty(await new FlowRunQueries(asB).ListAsync(tenantB, everyRun, 0, 100, default));
         Assert.Equal(run, Assert.Single(await new FlowRunQueries(asA).ListAsync(tenantA, ofFlow, 0, 100, default)).Run.Id);
+        Assert.Equal((false, 0, 0), await StreamOneAsync(new FlowRunQueries(asB), tenantB, run));
+        Assert.Equal((true, 1, 1), await StreamOneAsync(new FlowRunQueries(asA), tenantA, run));
+        Assert.Equal((0, 0), await StreamPageAsync(new FlowRunQueries(asB), tenantB, ofFlow));
+        Assert.Equal((0, 0), await StreamPageAsync(new FlowRunQueries(asB), tenantB, everyRun));
+        Assert.Equal((1, 1), await StreamPageAsync(new FlowRunQueries(asA), tenantA, ofFlow));
         Assert.Empty(await new AnalyticsQueries(asB).RunsAsync(tenantB, flow, allRows, default));
         Assert.Equal(run, Assert.Single(await new AnalyticsQueries(asA).RunsAsync(tenantA, flow, allRows, default)).Id);
         Assert.Empty((await new AnalyticsQueries(asB).SummaryAsync(tenantB, summaryOfFlow, default)).Days);
@@ -139,5 +144,30 @@ public sealed class TenantIsolationQueryTests(EngineOffFactory factory) : IClass
         var revoked = await new ApiKeyCommands(db).RevokeTreeAsync(tenant, key, DateTime.UtcNow, "test@example.com", default);
         await transaction.CommitAsync();
         return revoked;
+    }
+
+    // The streaming reads hand their rows to a writer: count the runs and the task-run rows it is given.
+    private static async Task<(bool Found, int Runs, int Tasks)> StreamOneAsync(FlowRunQueries queries, Tenant tenant, Guid run)
+    {
+        var (runs, tasks) = (0, 0);
+        var found = await queries.ReadOneAsync(tenant, run, async (rows, reader) =>
+        {
+            runs = rows.Count;
+            while (await reader.ReadAsync())
+                tasks++;
+        }, default);
+        return (found, runs, tasks);
+    }
+
+    private static async Task<(int Runs, int Tasks)> StreamPageAsync(FlowRunQueries queries, Tenant tenant, FlowRunListFilter filter)
+    {
+        var (runs, tasks) = (0, 0);
+        await queries.ReadPageAsync(tenant, filter, 0, 100, async (rows, reader) =>
+        {
+            runs = rows.Count;
+            while (reader is not null && await reader.ReadAsync())
+                tasks++;
+        }, default);
+        return (runs, tasks);
     }
 }
