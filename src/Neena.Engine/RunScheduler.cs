@@ -10,7 +10,7 @@ namespace Neena.Engine;
 /// applies each attempt's outcome to its copy of the task runs, waits for retries or parks the run when they are far, and
 /// finishes the run as <see cref="TaskRunStateMachine.Outcome"/> says. One attempt of a task is <see cref="TaskAttempt"/>'s.
 /// </summary>
-internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
+internal sealed partial class RunScheduler(RunWorker worker, EngineRuntime rt)
 {
     private readonly TaskAttempt _attempts = new(worker, rt);
     private readonly ApprovalStep _approvals = new(worker, rt);
@@ -60,7 +60,7 @@ internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
                     dueAt.Remove(task.Id);
                     // The executing task gets copies: this loop keeps the authoritative state and is the only one changing it.
                     var view = tasks.Select(TaskAttempt.Copy).ToList();
-                    running.Add(_attempts.RunAsync(TaskAttempt.Copy(task), view, snapshot, token), task);
+                    running.Add(_attempts.RunAsync(TaskAttempt.Copy(task), view, snapshot, token, deferCompletion: DefersCompletion(task, tasks)), task);
                 }
             }
 
@@ -87,6 +87,11 @@ internal sealed class RunScheduler(RunWorker worker, EngineRuntime rt)
             var finishedTask = running[done];
             running.Remove(done);
             var outcome = await done; // never throws: the attempt turns every error into an outcome
+            if (outcome.Unwritten is not null)
+            {
+                outcome = await CompleteChainedAsync(finishedTask, outcome,
+                    new ChainState(tasks, byIndex, running, dueAt, request, snapshot, Open: !failed && !draining.IsCancellationRequested), token);
+            }
             switch (outcome.Kind)
             {
                 case OutcomeKind.Completed:

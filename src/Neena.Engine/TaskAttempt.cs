@@ -21,27 +21,38 @@ internal enum OutcomeKind
     Stopped,
 }
 
-internal sealed record TaskOutcome(OutcomeKind Kind, JsonNode? Result, string? Error, int Attempt, TimeSpan RetryDelay = default);
+/// <summary>A completed attempt whose completion is still to be written: the attempt's copy of the task, and its clock.</summary>
+internal sealed record DeferredCompletion(TaskRun Task, Stopwatch Clock);
+
+internal sealed record TaskOutcome(OutcomeKind Kind, JsonNode? Result, string? Error, int Attempt, TimeSpan RetryDelay = default)
+{
+    /// <summary>Set when the task completed but its completion is not written yet: the scheduler writes it (<see cref="TaskAttempt.CompleteAsync"/>).</summary>
+    public DeferredCompletion? Unwritten { get; init; }
+}
 
 /// <summary>
 /// One attempt of a task of a run: waits for a slot of the instance, prepares the input (asking the model when needed),
 /// records the start, invokes the task within its time limit, and records what came of it (completed, failed, retried
 /// later, handed back) through the fenced store. Errors are classified by <see cref="TaskErrors"/>.
 /// </summary>
-internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
+internal sealed partial class TaskAttempt(RunWorker worker, EngineRuntime rt)
 {
     /// <summary>One attempt of <paramref name="task"/> (a copy: the scheduler keeps the authoritative state), traced; never throws.</summary>
-    public async Task<TaskOutcome> RunAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken token)
+    /// <param name="chained">Set when the scheduler already holds a slot of the task gate for it and wrote its start (with its preparation) together with its predecessor's completion.</param>
+    /// <param name="deferCompletion">Leave the completion's write to the scheduler (<see cref="DeferredCompletion"/>), so that it can start what the completion makes ready in the same round trip.</param>
+    public async Task<TaskOutcome> RunAsync(
+        TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken token, PreparedTask? chained = null, bool deferCompletion = false)
     {
         using var activity = EngineTracing.StartTask(worker.RunId, task.Id, task.TaskOperationIndex, task.Attempt);
-        var outcome = await ExecuteTaskAsync(task, view, snapshot, token);
+        var outcome = await ExecuteTaskAsync(task, view, snapshot, chained, deferCompletion, token);
         activity?.SetTag("neena.task_run.outcome", outcome.Kind.ToString());
         if (outcome.Kind == OutcomeKind.Failed)
             activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
         return outcome;
     }
 
-    private async Task<TaskOutcome> ExecuteTaskAsync(TaskRun task, List<TaskRun> view, RunSnapshot snapshot, CancellationToken token)
+    private async Task<TaskOutcome> ExecuteTaskAsync(
+        TaskRun task, List<TaskRun> view, RunSnapshot snapshot, PreparedTask? chained, bool deferCompletion, CancellationToken token)
     {
         await Task.Yield(); // let the scheduling loop start the other ready tasks first
         using var scope = rt.Logger.BeginScope(new Dictionary<string, object>
@@ -50,17 +61,20 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
             ["TaskRunId"] = task.Id,
             ["TaskOperationIndex"] = task.TaskOperationIndex,
         });
-        try
+        if (chained is null)
         {
-            await rt.TaskGate.WaitAsync(token);
-        }
-        catch (OperationCanceledException)
-        {
-            return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+            try
+            {
+                await rt.TaskGate.WaitAsync(token);
+            }
+            catch (OperationCanceledException)
+            {
+                return new TaskOutcome(OutcomeKind.Stopped, null, null, task.Attempt);
+            }
         }
 
         var options = rt.Options;
-        var started = false;
+        var started = chained is not null;
         var clock = Stopwatch.StartNew();
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
         try
@@ -78,14 +92,16 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
             // Local preparation (no model) is quick and needs nothing the start writes: it is done first, and the start
             // records it in the same statement. Preparation that may ask the model runs after the start, so that the task
             // reads in_progress while the model answers.
-            PreparedTask? prepared = null;
-            if (!rt.Preparer.UsesModel && task.ForEach is null && Resolve(task, snapshot) is { } resolved)
+            // A chained task was prepared and started already, with its predecessor's completion (the scheduler set its
+            // attempt and start time).
+            var prepared = chained;
+            if (chained is null && PrepareLocally(task, snapshot) is { } definition)
             {
-                prepared = await rt.Preparer.PrepareAsync(Preparation(task, view, snapshot, resolved.Definition), attempt.Token);
+                prepared = await rt.Preparer.PrepareAsync(Preparation(task, view, snapshot, definition), attempt.Token);
                 (task.Attempt, task.StartTime) = await rt.Lease.StartPreparedTaskAsync(
                     worker.RunId, task.Id, prepared.Prompt, prepared.Answer, prepared.Usage.PromptTokens, prepared.Usage.CompletionTokens, token);
             }
-            else
+            else if (chained is null)
             {
                 (task.Attempt, task.StartTime) = await rt.Lease.StartTaskAsync(worker.RunId, task.Id, token);
             }
@@ -101,6 +117,8 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
                     (item, itemToken) => AttemptAsync(task, view, snapshot, null, itemToken, token, item), attempt.Token);
             StorableOutput.Ensure(output);
 
+            if (deferCompletion)
+                return new TaskOutcome(OutcomeKind.Completed, output, null, task.Attempt) { Unwritten = new DeferredCompletion(task, clock) };
             await rt.Lease.CompleteTaskAsync(worker.RunId, task.Id, output, token);
             rt.Metrics.TaskFinished(TaskRunStateMachine.Complete.To, clock.Elapsed);
             rt.Logger.LogInformation("Task {TaskRunId} ({Operation}) completed on attempt {Attempt}", task.Id, task.OperationName, task.Attempt);
@@ -118,6 +136,10 @@ internal sealed class TaskAttempt(RunWorker worker, EngineRuntime rt)
             rt.TaskGate.Release();
         }
     }
+
+    /// <summary>The task's definition when its preparation is local (no model, no for_each items) and it is implemented: it is then prepared before its start and recorded with it.</summary>
+    private TaskDefinition? PrepareLocally(TaskRun task, RunSnapshot snapshot) =>
+        !rt.Preparer.UsesModel && task.ForEach is null && Resolve(task, snapshot) is { } resolved ? resolved.Definition : null;
 
     /// <summary>The task's definition and implementation, or null when either is missing (the attempt then fails the task).</summary>
     private (TaskDefinition Definition, TaskDescriptor Descriptor)? Resolve(TaskRun task, RunSnapshot snapshot) =>

@@ -36,30 +36,37 @@ public sealed partial class RunLease
     private async Task<(int Attempt, DateTime StartTime)> StartAsync(
         Guid runId, Guid taskRunId, (JsonObject? Prompt, JsonObject Answer, long PromptTokens, long CompletionTokens)? preparation, CancellationToken cancellationToken)
     {
-        var prepared = preparation is null
-            ? ""
-            : """
-              task_prep_prompt = @prompt, task_prep_answer = @answer,
-                     prompt_tokens = t.prompt_tokens + @prompt_tokens, completion_tokens = t.completion_tokens + @completion_tokens,
-              """;
-        var sql = $"""
-            UPDATE task_runs t SET status = {To(TaskRunStateMachine.Start)}, start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
-                   {prepared} next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
-            WHERE t.id = @task AND t.flow_run_id = @run AND {From(TaskRunStateMachine.Start)} AND {Fence}
-            RETURNING t.attempt, t.start_time
-            """;
-        await using var command = TaskCommand(sql, runId, taskRunId, cancellationToken);
+        await using var command = TaskCommand(StartSql(preparation is not null), runId, taskRunId, cancellationToken);
         if (preparation is { } p)
-        {
-            command.Parameters.Add(Jsonb("prompt", p.Prompt));
-            command.Parameters.Add(Jsonb("answer", p.Answer));
-            command.Parameters.AddWithValue("prompt_tokens", p.PromptTokens);
-            command.Parameters.AddWithValue("completion_tokens", p.CompletionTokens);
-        }
+            AddPreparation(command.Parameters, p.Prompt, p.Answer, p.PromptTokens, p.CompletionTokens);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
             throw new LeaseLostException();
         return (reader.GetInt32(0), reader.GetDateTime(1));
+    }
+
+    private string StartSql(bool prepared)
+    {
+        var preparation = prepared
+            ? """
+              task_prep_prompt = @prompt, task_prep_answer = @answer,
+                     prompt_tokens = t.prompt_tokens + @prompt_tokens, completion_tokens = t.completion_tokens + @completion_tokens,
+              """
+            : "";
+        return $"""
+            UPDATE task_runs t SET status = {To(TaskRunStateMachine.Start)}, start_time = coalesce(t.start_time, now()), end_time = NULL, error = NULL,
+                   {preparation} next_attempt_at = NULL, attempt = t.attempt + 1, modified_date = now()
+            WHERE t.id = @task AND t.flow_run_id = @run AND {From(TaskRunStateMachine.Start)} AND {Fence}
+            RETURNING t.attempt, t.start_time
+            """;
+    }
+
+    private static void AddPreparation(NpgsqlParameterCollection parameters, JsonObject? prompt, JsonObject answer, long promptTokens, long completionTokens)
+    {
+        parameters.Add(Jsonb("prompt", prompt));
+        parameters.Add(Jsonb("answer", answer));
+        parameters.AddWithValue("prompt_tokens", promptTokens);
+        parameters.AddWithValue("completion_tokens", completionTokens);
     }
 
     /// <summary>
