@@ -9,10 +9,23 @@ internal sealed partial class Benchmark
     /// <summary>A sample of the counters an engine round is measured by; subtract two samples for the round.</summary>
     private sealed record CostSample(double ServerCpuMs, double PostgresCpuMs, long Transactions);
 
-    private async Task<CostSample> SampleCostAsync()
+    // PostgreSQL 15+ backends flush their transaction counts when they go idle at most once a second, and otherwise within
+    // 10 s; pg_stat_force_next_flush flushes only the calling backend. Reading the count sooner left some of the servers'
+    // transactions on the wrong side of a sample, which made transactions/run jump between identical runs.
+    private static readonly TimeSpan StatisticsSettle = TimeSpan.FromSeconds(11);
+
+    /// <summary>
+    /// Samples CPU now and the transaction count once the servers' statistics have settled. <paramref name="settleFirst"/>:
+    /// wait before the whole sample (the start of a round, so that what came before is counted before it).
+    /// </summary>
+    private async Task<CostSample> SampleCostAsync(bool settleFirst)
     {
+        if (settleFirst)
+            await Task.Delay(StatisticsSettle);
         var server = _servers.Sum(s => s.HasExited ? 0 : CpuMilliseconds(s.ProcessId));
         var postgres = _postgresPid is { } pid ? PostgresCpuMilliseconds(pid) : double.NaN;
+        if (!settleFirst)
+            await Task.Delay(StatisticsSettle);
         await using var cmd = Db.CreateCommand("SELECT pg_stat_force_next_flush(); SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()");
         long transactions;
         try

@@ -69,7 +69,7 @@ internal sealed partial class Benchmark
         Log($"engine ({setup}): approving {count} runs with {BenchOptions.ApproveAllConcurrency} clients");
         var approvedAt = new DateTime[count];
         _postgresPid ??= await FindPostgresPidAsync();
-        var costBefore = await SampleCostAsync();
+        var costBefore = await SampleCostAsync(settleFirst: true);
         var clock = Stopwatch.StartNew();
         var firstApprove = DateTime.UtcNow;
         var statuses = await NeenaClient.ForEachAsync(runs, BenchOptions.ApproveAllConcurrency, async (run, i) =>
@@ -83,7 +83,7 @@ internal sealed partial class Benchmark
             throw new InvalidOperationException($"{statuses.Count(s => s != HttpStatusCode.OK)} approvals failed: {statuses.First(s => s != HttpStatusCode.OK)}");
 
         var finished = await WaitFinalAsync(runs, TimeSpan.FromMinutes(options.Quick ? 3 : 8));
-        var costAfter = await SampleCostAsync();
+        var costAfter = await SampleCostAsync(settleFirst: false);
         if (!finished)
             Log($"warning: not every run finished in time ({setup})");
 
