@@ -261,11 +261,9 @@ public sealed partial class FlowRunEngine : BackgroundService
         }
     }
 
-    /// <summary>Keeps a dedicated connection listening for approvals and cancellations, reconnecting with back-off.</summary>
+    /// <summary>Hears approvals and cancellations through the process's listening session.</summary>
     private Task ListenLoopAsync(CancellationToken cancellationToken) =>
-        NotificationListener.RunAsync(
-            ListenerDataSource(),
-            "neena-engine-listener",
+        Hub().ListenAsync(
             [FlowRunNotifications.Approved, FlowRunNotifications.Cancelled],
             OnNotification,
             () =>
@@ -273,17 +271,12 @@ public sealed partial class FlowRunEngine : BackgroundService
                 _listening.TrySetResult();
                 Wake(); // notifications sent while not listening are lost: look once
             },
-            _logger,
             cancellationToken);
 
-    /// <summary>
-    /// The host's unpooled data source for listeners, when it has one: the pooled one returns connections without a session
-    /// reset (<see cref="PersistenceServiceCollectionExtensions.Tune"/>), so a listening session must never go back to it.
-    /// </summary>
-    private NpgsqlDataSource ListenerDataSource()
+    private NotificationHub Hub()
     {
         using var scope = _scopes.CreateScope();
-        return scope.ServiceProvider.GetKeyedService<NpgsqlDataSource>(PersistenceServiceCollectionExtensions.ListenerDataSource) ?? _dataSource;
+        return scope.ServiceProvider.GetRequiredService<NotificationHub>();
     }
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)

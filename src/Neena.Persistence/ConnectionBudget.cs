@@ -11,10 +11,10 @@ namespace Neena.Persistence;
 public static class ConnectionBudget
 {
     /// <summary>
-    /// Dedicated LISTEN connections one API instance keeps: the engine, trigger runs, run events, credential changes, the
-    /// scheduler and notification delivery.
+    /// Dedicated LISTEN connections one API instance keeps: one, shared by the engine, trigger runs, run events,
+    /// credential changes, the scheduler and notification delivery (<see cref="NotificationHub"/>).
     /// </summary>
-    public const int ListenerConnections = 6;
+    public const int ListenerConnections = 1;
 
     /// <param name="Problem">Null when the instance fits; else what to change, in words.</param>
     public sealed record Result(int MaxPoolSize, int Listeners, int MaxConnections, int Reserved, string? Problem);

@@ -33,6 +33,11 @@ public static class PersistenceServiceCollectionExtensions
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(Tune(connectionString(sp))).Build());
         services.AddKeyedSingleton(ListenerDataSource, (sp, _) => new NpgsqlDataSourceBuilder(
             new NpgsqlConnectionStringBuilder(connectionString(sp)) { Pooling = false }.ConnectionString).Build());
+        services.AddOptions<NotificationHubOptions>();
+        services.AddSingleton(sp => new NotificationHub(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(ListenerDataSource),
+            sp.GetRequiredService<ILogger<NotificationHub>>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<NotificationHubOptions>>()));
         services.AddDbContextPool<NeenaDbContext>((sp, options) =>
         {
             // Value converters are static: the one place that can report a stored value too deep to read gets the logger here.

@@ -5,41 +5,29 @@ using Npgsql;
 namespace Neena.Api.Auth;
 
 /// <summary>
-/// Keeps a dedicated connection LISTENing for <see cref="CredentialChanges"/> and applies them to the
-/// <see cref="PrincipalCache"/>. The cache is on only while this connection is known to be alive: lost (an error, or
-/// silent past a keep-alive check), the cache is emptied and bypassed until the connection is back.
+/// Hears <see cref="CredentialChanges"/> through the process's listening session (<see cref="NotificationHub"/>) and
+/// applies them to the <see cref="PrincipalCache"/>. The cache is on only while that session is known to be alive: lost
+/// (an error, or silent past a keep-alive check), the cache is emptied and bypassed until the session is back. The
+/// session's keep-alive and reconnection delay are this cache's settings (<see cref="PrincipalCacheSetup"/>), as it is
+/// the one subscriber whose correctness depends on them.
 /// </summary>
 internal sealed class CredentialChangeListener(
     PrincipalCache cache,
-    [FromKeyedServices(PersistenceServiceCollectionExtensions.ListenerDataSource)] NpgsqlDataSource dataSource,
-    IOptions<PrincipalCacheOptions> options,
-    ILogger<CredentialChangeListener> logger) : BackgroundService
+    NotificationHub hub,
+    IOptions<PrincipalCacheOptions> options) : BackgroundService
 {
-    /// <summary>The listener's <c>application_name</c>, so operators (and tests) can find its session.</summary>
-    public const string ApplicationName = "neena-credential-listener";
-
-    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(5);
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var settings = options.Value;
-        if (!settings.Enabled)
+        if (!options.Value.Enabled)
             return Task.CompletedTask;
-        return NotificationListener.RunAsync(
-            dataSource,
-            ApplicationName,
+        return hub.ListenAsync(
             [CredentialChanges.Channel],
             OnNotification,
             onListening: () => cache.SetAvailable(true),
-            logger,
             stoppingToken,
-            new NotificationListener.Settings(
-                KeepAlive: TimeSpan.FromSeconds(settings.KeepAliveSeconds),
-                FirstReconnectDelay: TimeSpan.FromSeconds(settings.ReconnectDelaySeconds),
-                PingTimeout: PingTimeout,
-                // Lost: every request looks its credential up until the connection is back.
-                OnLost: () => cache.SetAvailable(false),
-                OnIdle: cache.Sweep));
+            // Lost: every request looks its credential up until the connection is back.
+            onLost: () => cache.SetAvailable(false),
+            onIdle: cache.Sweep);
     }
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)

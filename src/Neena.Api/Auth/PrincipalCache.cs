@@ -21,10 +21,13 @@ public sealed class PrincipalCacheOptions
     /// <summary>At most this many credentials (API keys and JWT subjects each) are held; beyond it, the next ones are looked up each time.</summary>
     public int MaxEntries { get; set; } = 10_000;
 
-    /// <summary>First wait before the change listener reconnects (doubling up to 30 s, or this when larger); the cache is off meanwhile.</summary>
+    /// <summary>
+    /// First wait before the instance's listening session reconnects (doubling up to 30 s, or this when larger); the cache
+    /// is off meanwhile. The session is shared (<see cref="NotificationHub"/>): this paces its reconnection for everyone.
+    /// </summary>
     public double ReconnectDelaySeconds { get; set; } = 1;
 
-    /// <summary>A silent listener connection is checked this often; a dead one found this way turns the cache off.</summary>
+    /// <summary>The instance's silent listening session is checked this often; a dead one found this way turns the cache off.</summary>
     public double KeepAliveSeconds { get; set; } = 10;
 
     public bool IsValid() => LifetimeSeconds > 0 && MaxEntries >= 0 && ReconnectDelaySeconds > 0 && KeepAliveSeconds > 0;
@@ -39,6 +42,11 @@ public static class PrincipalCacheSetup
             .BindConfiguration(PrincipalCacheOptions.SectionName)
             .Validate(o => o.IsValid(), "Invalid Auth:PrincipalCache settings: LifetimeSeconds, ReconnectDelaySeconds and KeepAliveSeconds must be positive, MaxEntries at least 0.")
             .ValidateOnStart();
+        services.AddOptions<NotificationHubOptions>().Configure<IOptions<PrincipalCacheOptions>>((hub, cache) =>
+        {
+            hub.KeepAlive = TimeSpan.FromSeconds(cache.Value.KeepAliveSeconds);
+            hub.FirstReconnectDelay = TimeSpan.FromSeconds(cache.Value.ReconnectDelaySeconds);
+        });
         services.AddSingleton<PrincipalCache>();
         services.AddHostedService<CredentialChangeListener>();
         return services;

@@ -29,17 +29,15 @@ internal enum StreamRefusal
 }
 
 /// <summary>
-/// One LISTEN connection per instance for <see cref="FlowRunNotifications.Events"/>, fanned out to every open stream
+/// The instance's listening session (<see cref="NotificationHub"/>) on <see cref="FlowRunNotifications.Events"/>, fanned out to every open stream
 /// of the run a notification names; and the bounds on open streams: per instance, per organization and per credential. Streams subscribe before they read the
 /// run, so no change between their read and their subscription is missed; after every (re)connection of the listener
 /// each stream is told to read again, as notifications sent while nobody listened are lost.
 /// </summary>
 internal sealed class RunEventHub(
-    [FromKeyedServices(PersistenceServiceCollectionExtensions.ListenerDataSource)] NpgsqlDataSource dataSource,
-    IOptions<RunEventOptions> options,
-    ILogger<RunEventHub> logger) : BackgroundService
+    NotificationHub hub,
+    IOptions<RunEventOptions> options) : BackgroundService
 {
-    public const string ApplicationName = "neena-run-events";
 
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, List<Subscription>> _byRun = [];
@@ -88,7 +86,7 @@ internal sealed class RunEventHub(
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        NotificationListener.RunAsync(dataSource, ApplicationName, [FlowRunNotifications.Events], OnNotification, Broadcast, logger, stoppingToken);
+        hub.ListenAsync([FlowRunNotifications.Events], OnNotification, Broadcast, stoppingToken);
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {

@@ -26,7 +26,7 @@ public sealed class NotificationDeliveryWorker : BackgroundService
 {
     private readonly IServiceScopeFactory _scopes;
     private readonly NpgsqlDataSource _dataSource;
-    private readonly NpgsqlDataSource _listenerDataSource;
+    private readonly NotificationHub _hub;
     private readonly NotificationOptions _options;
     private readonly NotificationDeliveryLease _queue;
     private readonly IHttpClientFactory _http;
@@ -39,7 +39,7 @@ public sealed class NotificationDeliveryWorker : BackgroundService
     public NotificationDeliveryWorker(
         IServiceScopeFactory scopes,
         NpgsqlDataSource dataSource,
-        [FromKeyedServices(PersistenceServiceCollectionExtensions.ListenerDataSource)] NpgsqlDataSource listenerDataSource,
+        NotificationHub hub,
         IOptions<NotificationOptions> options,
         IOptions<EngineOptions> engine,
         IHttpClientFactory http,
@@ -51,7 +51,7 @@ public sealed class NotificationDeliveryWorker : BackgroundService
         ArgumentNullException.ThrowIfNull(engine);
         _scopes = scopes;
         _dataSource = dataSource;
-        _listenerDataSource = listenerDataSource;
+        _hub = hub;
         _options = options.Value;
         _http = http;
         _secrets = secrets;
@@ -69,8 +69,7 @@ public sealed class NotificationDeliveryWorker : BackgroundService
         }
 
         await Task.Yield();
-        var listener = NotificationListener.RunAsync(_listenerDataSource, "neena-notification-listener", [NotificationChannels.Queued],
-            (_, _) => _wake.Wake(), () => _wake.Wake(), _logger, stoppingToken);
+        var listener = _hub.ListenAsync([NotificationChannels.Queued], (_, _) => _wake.Wake(), () => _wake.Wake(), stoppingToken);
         try
         {
             while (!stoppingToken.IsCancellationRequested)

@@ -34,7 +34,7 @@ public sealed class ScheduleOptions
 /// </summary>
 public sealed class ScheduleTriggerScheduler(
     NpgsqlDataSource dataSource,
-    [FromKeyedServices(PersistenceServiceCollectionExtensions.ListenerDataSource)] NpgsqlDataSource listenerDataSource,
+    NotificationHub hub,
     IOptions<ScheduleOptions> options,
     ILogger<ScheduleTriggerScheduler> logger) : BackgroundService
 {
@@ -59,9 +59,7 @@ public sealed class ScheduleTriggerScheduler(
         }
 
         await Task.Yield();
-        var listener = NotificationListener.RunAsync(
-            listenerDataSource,
-            "neena-schedule-listener",
+        var listener = hub.ListenAsync(
             [ScheduleNotifications.Changed],
             (_, _) => _wake.Wake(),
             () =>
@@ -69,7 +67,6 @@ public sealed class ScheduleTriggerScheduler(
                 _listening.TrySetResult();
                 _wake.Wake(); // changes made while not listening were announced to nobody: look once
             },
-            logger,
             stoppingToken);
         try
         {

@@ -21,7 +21,7 @@ public sealed class TriggerRunProcessor : BackgroundService
 {
     private readonly IServiceScopeFactory _scopes;
     private readonly NpgsqlDataSource _dataSource;
-    private readonly NpgsqlDataSource _listenerDataSource;
+    private readonly NotificationHub _hub;
     private readonly WebhookOptions _options;
     private readonly TriggerRunLease _queue;
     private readonly ILogger<TriggerRunProcessor> _logger;
@@ -32,7 +32,7 @@ public sealed class TriggerRunProcessor : BackgroundService
     public TriggerRunProcessor(
         IServiceScopeFactory scopes,
         NpgsqlDataSource dataSource,
-        [FromKeyedServices(PersistenceServiceCollectionExtensions.ListenerDataSource)] NpgsqlDataSource listenerDataSource,
+        NotificationHub hub,
         IOptions<WebhookOptions> options,
         IOptions<EngineOptions> engine,
         ILogger<TriggerRunProcessor> logger)
@@ -41,7 +41,7 @@ public sealed class TriggerRunProcessor : BackgroundService
         ArgumentNullException.ThrowIfNull(engine);
         _scopes = scopes;
         _dataSource = dataSource;
-        _listenerDataSource = listenerDataSource;
+        _hub = hub;
         _options = options.Value;
         _logger = logger;
         _queue = new TriggerRunLease(dataSource, engine.Value.InstanceId, _options.Lease);
@@ -208,9 +208,7 @@ public sealed class TriggerRunProcessor : BackgroundService
 
     /// <summary>Keeps a connection listening for received deliveries, reconnecting with back-off (polling covers the gaps).</summary>
     private Task ListenLoopAsync(CancellationToken cancellationToken) =>
-        NotificationListener.RunAsync(
-            _listenerDataSource,
-            "neena-trigger-listener",
+        _hub.ListenAsync(
             [TriggerRunNotifications.Received],
             (_, _) => Wake(),
             () =>
@@ -218,6 +216,5 @@ public sealed class TriggerRunProcessor : BackgroundService
                 _listening.TrySetResult();
                 Wake(); // deliveries stored while not listening were announced to nobody: look once
             },
-            _logger,
             cancellationToken);
 }

@@ -319,7 +319,7 @@ public sealed class EngineExecutionTests(EngineFactory factory) : IClassFixture<
         {
             await connection.OpenAsync();
             await using var kill = new Npgsql.NpgsqlCommand(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'neena-engine-listener' AND datname = current_database()",
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'neena-listener' AND datname = current_database()",
                 connection);
             Assert.True((long)(await kill.ExecuteScalarAsync())! >= 1);
         }

@@ -307,7 +307,7 @@ internal static class PrincipalCacheSql
         await using var command = new NpgsqlCommand(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()) t",
             connection);
-        command.Parameters.AddWithValue(CredentialChangeListener.ApplicationName);
+        command.Parameters.AddWithValue(Neena.Persistence.NotificationHub.ApplicationName);
         return (int)(long)(await command.ExecuteScalarAsync())!;
     }
 }
