@@ -34,9 +34,11 @@ internal enum StreamRefusal
 /// run, so no change between their read and their subscription is missed; after every (re)connection of the listener
 /// each stream is told to read again, as notifications sent while nobody listened are lost.
 /// </summary>
-internal sealed class RunEventHub(
+internal sealed partial class RunEventHub(
     NotificationHub hub,
-    IOptions<RunEventOptions> options) : BackgroundService
+    NpgsqlDataSource dataSource,
+    IOptions<RunEventOptions> options,
+    ILogger<RunEventHub> logger) : BackgroundService
 {
 
     private readonly Lock _lock = new();
@@ -86,7 +88,9 @@ internal sealed class RunEventHub(
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        hub.ListenAsync([FlowRunNotifications.Events], OnNotification, Broadcast, stoppingToken);
+        Task.WhenAll(
+            hub.ListenAsync([FlowRunNotifications.Events], OnNotification, Broadcast, stoppingToken),
+            MaintainRegistrationAsync(stoppingToken));
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {

@@ -64,6 +64,8 @@ internal sealed class RunEventStreamer(
             await ErrorWriter.WriteDetailAsync(http, status, detail);
             return;
         }
+        // Before the first read: from here on every change is either in what is read or announced to this instance.
+        await hub.RegisteredAsync(cancellationToken);
         // Shared with the run's other streams (RunReadSharing): however many watch a large run, it is held once.
         var readFor = db.Tenant.OrganizationId ?? Guid.Empty;
         var run = await hub.Reads.ReadAsync(runId, readFor, fresh: false, () => FlowRunReads.GetAsync(db, runId, cancellationToken))
