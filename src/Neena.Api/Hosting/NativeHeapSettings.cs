@@ -4,10 +4,10 @@ using System.Runtime.InteropServices;
 namespace Neena.Api.Hosting;
 
 /// <summary>
-/// Fixes glibc malloc's mmap threshold at 64 KiB as soon as the server's assembly loads, so that large native blocks (the
-/// JIT's 64 KiB scratch slabs above all, allocated by whichever thread compiles) are mapped and unmapped instead of being
-/// carved out of malloc arenas that never give them back. glibc raises its threshold dynamically up to 32 MiB each time a
-/// mapped block is freed, after which those slabs stayed in per-thread arenas: 20–30 MiB of the server's resident memory
+/// Fixes glibc malloc's mmap threshold at 64 KiB as soon as the server's assembly loads, so that large native blocks (most
+/// likely the JIT's 64 KiB scratch slabs, allocated by whichever thread compiles) are mapped and unmapped instead of being
+/// carved out of malloc arenas that keep them once freed. glibc raises its threshold dynamically up to 32 MiB each time a
+/// mapped block is freed, after which such blocks stayed in per-thread arenas: 20–30 MiB of the server's resident memory
 /// at the 64-client peak of the benchmark's reads section. Measured with <c>MALLOC_MMAP_THRESHOLD_=65536</c>, which this
 /// sets from inside the process: the arenas' resident memory 23 → 8 MiB, the reads section's peak RSS 235–245 → 231 MiB,
 /// CPU per request unchanged within noise. See docs/performance.md, "Memory".
