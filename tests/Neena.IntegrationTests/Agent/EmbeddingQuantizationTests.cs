@@ -10,9 +10,9 @@ namespace Neena.IntegrationTests.Agent;
 /// <summary>The int8 rewrite of the embedding model against the fp32 model it is made from, over the real catalogue.</summary>
 public sealed class EmbeddingQuantizationTests(NeenaFactory factory, ITestOutputHelper output) : IClassFixture<NeenaFactory>
 {
-    // Measured over the built-in catalogue's texts and the requests below: the lowest cosine was 0.9926 (docs/agent.md, Retrieval); a wrong scale or a misplaced
-    // weight falls far below this bound.
-    private const double CosineBound = 0.98;
+    // Measured over the built-in catalogue's texts and the requests below: the lowest cosine was 0.9926 (docs/agent.md,
+    // Retrieval). A rewrite with the weights' scales halved (the largest weights clipped) measured 0.9794.
+    private const double CosineBound = 0.985;
 
     private static readonly string[] Requests =
     [
