@@ -31,6 +31,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton<LanguageModelClient>();
 
         services.TryAddSingleton<TaskDefinitionEmbeddings>();
+        services.AddOptions<EmbeddingOptions>().BindConfiguration(EmbeddingOptions.SectionName);
         services.TryAddSingleton<SentenceEmbedder>();
         services.TryAddSingleton<TaskDefinitionIndex>();
 

