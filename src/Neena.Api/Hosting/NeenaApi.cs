@@ -139,8 +139,9 @@ public static class NeenaApi
         services.AddControllers(options =>
             {
                 options.Conventions.Add(new TwoSurfaceConvention());
-                options.Filters.Add<ValidationFilter>();
-                options.Filters.Add<IdempotencyFilter>();
+                // One instance each for the process: a type filter was built (its dependencies resolved) for every request.
+                options.Filters.AddService<ValidationFilter>();
+                options.Filters.AddService<IdempotencyFilter>();
                 options.ModelBinderProviders.Insert(0, new DecimalIntegerModelBinderProvider());
                 options.ModelBinderProviders.Insert(1, new UtcDateTimeModelBinderProvider());
                 options.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
@@ -155,7 +156,9 @@ public static class NeenaApi
                 o.SuppressMapClientErrors = true;
             });
         services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => ApplyJson(o.SerializerOptions));
-        services.AddValidatorsFromAssemblyContaining<PageQueryValidator>(includeInternalTypes: true);
+        // Validators hold only their rules (and singletons): built once, not for every request that binds a model (issue 23).
+        services.AddValidatorsFromAssemblyContaining<PageQueryValidator>(ServiceLifetime.Singleton, includeInternalTypes: true);
+        services.AddSingleton<ValidationFilter>();
 
         services.AddExceptionHandler<ExceptionHandler>();
         services.AddProblemDetails();
