@@ -186,7 +186,10 @@ public static class NeenaApi
         services.AddNeenaSwagger();
     }
 
-    private static AuthorizationPolicy NeenaPolicy() => new AuthorizationPolicyBuilder(AuthScheme)
+    // No scheme of its own: the authentication middleware has already authenticated the default scheme (AuthScheme) into
+    // HttpContext.User; naming it here authenticated every request a second time and rebuilt its principal (issue 23).
+    // Challenges and refusals still go to the default scheme.
+    private static AuthorizationPolicy NeenaPolicy() => new AuthorizationPolicyBuilder()
         .RequireAuthenticatedUser()
         .AddRequirements(new NeenaRequirement())
         .Build();
