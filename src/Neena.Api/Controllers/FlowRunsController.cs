@@ -17,14 +17,14 @@ namespace Neena.Api.Controllers;
 [ApiController]
 [Route("flow_runs")]
 [Produces("application/json")]
-public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOptions> json) : ControllerBase
+public sealed class FlowRunsController(IOptions<JsonOptions> json) : ControllerBase
 {
     /// <summary>Creates a run of a flow for a flow request; <c>approval_status: "approved"</c> starts it at once, <c>"rejected"</c> cancels it.</summary>
     [HttpPost("")]
     [ProducesResponseType<FlowRunResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity, Description = "`body.flow` or `body.flow_request` is not a resource of your organization, or a field is invalid.")]
     public Task<FlowRunResponse> Create([FromBody] CreateFlowRunRequest request, CancellationToken cancellationToken) =>
-        flowRuns.CreateAsync(request, cancellationToken);
+        FlowRuns.CreateAsync(request, cancellationToken);
 
     /// <summary>One run with its task runs (ordered by task operation index).</summary>
     [HttpGet("")]
@@ -61,7 +61,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [HttpGet("preview/all")]
     [ProducesResponseType<IReadOnlyList<FlowRunPreviewResponse>>(StatusCodes.Status200OK)]
     public Task<IReadOnlyList<FlowRunPreviewResponse>> Preview([FromQuery] PageQuery page, [FromQuery] FlowRunFilter filter, CancellationToken cancellationToken) =>
-        flowRuns.PreviewAsync(page, filter, cancellationToken);
+        FlowRuns.PreviewAsync(page, filter, cancellationToken);
 
     /// <summary>Approves a pending run; the engine starts it at once. 409 unless it is pending and awaiting approval.</summary>
     [HttpPut("approve")]
@@ -69,7 +69,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run is not pending and awaiting approval (it was approved, rejected, cancelled or has ended).")]
     public Task<FlowRunResponse> Approve([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
-        flowRuns.ApproveAsync(flowRunId, cancellationToken);
+        FlowRuns.ApproveAsync(flowRunId, cancellationToken);
 
     /// <summary>Rejects a pending run awaiting approval: it ends cancelled.</summary>
     [HttpPut("reject")]
@@ -77,7 +77,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run is not pending and awaiting approval.")]
     public Task<FlowRunResponse> Reject([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
-        flowRuns.RejectAsync(flowRunId, cancellationToken);
+        FlowRuns.RejectAsync(flowRunId, cancellationToken);
 
     /// <summary>Cancels a pending or running run: unfinished tasks end cancelled. 409 for finished runs.</summary>
     [HttpPut("cancel")]
@@ -85,7 +85,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run has already ended.")]
     public Task<FlowRunResponse> Cancel([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
-        flowRuns.CancelAsync(flowRunId, cancellationToken);
+        FlowRuns.CancelAsync(flowRunId, cancellationToken);
 
     /// <summary>
     /// Retries a failed or cancelled run where it stopped: completed task runs are kept, the others start again (pending),
@@ -96,7 +96,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     [ProducesResponseType<DetailResponse>(StatusCodes.Status409Conflict, Description = "The run is not failed or cancelled after having started (it is open, completed, rejected, or never approved).")]
     public Task<FlowRunResponse> Retry([FromQuery(Name = "flow_run_id"), BindRequired] Guid flowRunId, CancellationToken cancellationToken) =>
-        flowRuns.RetryAsync(flowRunId, cancellationToken);
+        FlowRuns.RetryAsync(flowRunId, cancellationToken);
 
     /// <summary>
     /// Live progress of one run as Server-Sent Events (<c>text/event-stream</c>): <c>task_run</c> and <c>run</c> events carrying
@@ -121,7 +121,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     [ProducesResponseType<DetailResponse>(StatusCodes.Status404NotFound)]
     public async Task<JsonObject> GetWithResult([FromQuery, BindRequired] Guid id, CancellationToken cancellationToken)
     {
-        var (run, result) = await flowRuns.GetWithResultAsync(id, cancellationToken);
+        var (run, result) = await FlowRuns.GetWithResultAsync(id, cancellationToken);
         var options = json.Value.JsonSerializerOptions;
         var body = JsonSerializer.SerializeToNode(run, options)!.AsObject();
         var key = HttpContext.GetApiSurface().FlowResultKey();
@@ -132,4 +132,7 @@ public sealed class FlowRunsController(FlowRunService flowRuns, IOptions<JsonOpt
     // The reads write their JSON from the rows themselves (FlowRunJsonWriter): the same bytes the serializer wrote, with no
     // objects in between.
     private NeenaDbContext Db => HttpContext.RequestServices.GetRequiredService<NeenaDbContext>();
+
+    // Resolved by the actions that use it: the reads above never do, and building it (with its commands) was work on every one.
+    private FlowRunService FlowRuns => HttpContext.RequestServices.GetRequiredService<FlowRunService>();
 }

@@ -139,8 +139,9 @@ public static class NeenaApi
         services.AddControllers(options =>
             {
                 options.Conventions.Add(new TwoSurfaceConvention());
-                options.Filters.Add<ValidationFilter>();
-                options.Filters.Add<IdempotencyFilter>();
+                // One instance each for the process: a type filter was built (its dependencies resolved) for every request.
+                options.Filters.AddService<ValidationFilter>();
+                options.Filters.AddService<IdempotencyFilter>();
                 options.ModelBinderProviders.Insert(0, new DecimalIntegerModelBinderProvider());
                 options.ModelBinderProviders.Insert(1, new UtcDateTimeModelBinderProvider());
                 options.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
@@ -155,7 +156,9 @@ public static class NeenaApi
                 o.SuppressMapClientErrors = true;
             });
         services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => ApplyJson(o.SerializerOptions));
-        services.AddValidatorsFromAssemblyContaining<PageQueryValidator>(includeInternalTypes: true);
+        // Validators hold only their rules (and singletons): built once, not for every request that binds a model (issue 23).
+        services.AddValidatorsFromAssemblyContaining<PageQueryValidator>(ServiceLifetime.Singleton, includeInternalTypes: true);
+        services.AddSingleton<ValidationFilter>();
 
         services.AddExceptionHandler<ExceptionHandler>();
         services.AddProblemDetails();
@@ -183,7 +186,10 @@ public static class NeenaApi
         services.AddNeenaSwagger();
     }
 
-    private static AuthorizationPolicy NeenaPolicy() => new AuthorizationPolicyBuilder(AuthScheme)
+    // No scheme of its own: the authentication middleware has already authenticated the default scheme (AuthScheme) into
+    // HttpContext.User; naming it here authenticated every request a second time and rebuilt its principal (issue 23).
+    // Challenges and refusals still go to the default scheme.
+    private static AuthorizationPolicy NeenaPolicy() => new AuthorizationPolicyBuilder()
         .RequireAuthenticatedUser()
         .AddRequirements(new NeenaRequirement())
         .Build();

@@ -28,8 +28,9 @@ internal sealed class IdempotencyFilter(IdempotencyKeys store, IOptions<Idempote
     public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
         var http = context.HttpContext;
-        if (!(HttpMethods.IsPost(http.Request.Method) || context.ActionDescriptor.EndpointMetadata.OfType<AcceptsIdempotencyKeyAttribute>().Any())
-            || !http.Request.Headers.TryGetValue(Header, out var values)
+        // The header first: most requests carry none, and then the endpoint's metadata need not be searched.
+        if (!http.Request.Headers.TryGetValue(Header, out var values)
+            || !(HttpMethods.IsPost(http.Request.Method) || context.ActionDescriptor.EndpointMetadata.OfType<AcceptsIdempotencyKeyAttribute>().Any())
             || context.ActionDescriptor.EndpointMetadata.OfType<IAllowAnonymous>().Any())
         {
             await next();

@@ -10,7 +10,7 @@ internal static class IdempotencyServiceCollectionExtensions
                 "Invalid Idempotency settings: RetentionHours, ReservationMinutes and CleanupIntervalMinutes must be positive, WaitSeconds not negative.")
             .ValidateOnStart();
         services.AddSingleton<Neena.Persistence.Idempotency.IdempotencyKeys>();
-        services.AddScoped<IdempotencyFilter>();
+        services.AddSingleton<IdempotencyFilter>();
         return services;
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Domain.FlowRuns;
@@ -33,7 +34,10 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
         CompletionTokens = Name("completion_tokens"), IntegrationCredential = Name("integration_credential"), Items = Name("items");
 
     private readonly Utf8JsonWriter _writer = new(pipe, new JsonWriterOptions { Encoder = options.Encoder, MaxDepth = options.MaxDepth, SkipValidation = true });
+    private static readonly (byte[] Utf8, string Text)[] KnownStatuses = [.. TaskRunStatus.All.Select(s => (Encoding.UTF8.GetBytes(s), s))];
+
     private readonly List<FailedCandidate> _failed = [];
+    private byte[] _scratch = new byte[256];
 
     /// <summary>A JSON array of the runs, each with its task runs from <paramref name="tasks"/> (in the runs' order).</summary>
     public async Task WriteListAsync(IReadOnlyList<FlowRunRow> runs, DbDataReader? tasks, CancellationToken cancellationToken)
@@ -126,7 +130,7 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
         w.WriteString(FlowRun, row.RunId);
         var index = t.GetInt32(2);
         w.WriteNumber(TaskOperationIndex, index);
-        var status = t.GetString(3);
+        var status = StatusOf(Utf8(t, 3));
         w.WriteString(Status, status);
         DateTime? start = t.IsDBNull(4) ? null : t.GetDateTime(4);
         DateTime? end = t.IsDBNull(5) ? null : t.GetDateTime(5);
@@ -138,8 +142,8 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
         var error = t.IsDBNull(9) ? null : t.GetString(9);
         StringOrNull(Error, error);
         w.WriteNumber(Attempt, t.GetInt32(10));
-        var name = t.GetString(11);
-        w.WriteString(OperationName, name);
+        var name = Utf8(t, 11);
+        w.WriteString(OperationName, name.Span);
         var prompt = t.GetInt64(12);
         var completion = t.GetInt64(13);
         w.WriteNumber(PromptTokens, prompt);
@@ -156,8 +160,34 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
             JsonSerializer.Serialize(w, TaskRunItems.From(t.GetFieldValue<byte[]>(16)), options);
         w.WriteEndObject();
         if (TaskRunConditions.Failed.Matches(status, retryScheduled: false))
-            _failed.Add(new FailedCandidate(index, status, tolerated, name, error));
+            _failed.Add(new FailedCandidate(index, status, tolerated, Encoding.UTF8.GetString(name.Span), error));
         return prompt + completion;
+    }
+
+    /// <summary>
+    /// A short text column read as its UTF-8 bytes (bytea) into the writer's scratch buffer, valid until the next call: the
+    /// writer escapes UTF-8 exactly as it escapes a string, so the answer is the same with no string per task run.
+    /// </summary>
+    private ReadOnlyMemory<byte> Utf8(DbDataReader reader, int ordinal)
+    {
+        var length = checked((int)reader.GetBytes(ordinal, 0, null, 0, 0));
+        if (_scratch.Length < length)
+            _scratch = new byte[Math.Max(length, _scratch.Length * 2)];
+        var read = 0;
+        while (read < length)
+            read += (int)reader.GetBytes(ordinal, read, _scratch, read, length - read);
+        return _scratch.AsMemory(0, length);
+    }
+
+    /// <summary>The task run statuses as the shared constants, so that reading one allocates nothing.</summary>
+    private static string StatusOf(ReadOnlyMemory<byte> utf8)
+    {
+        foreach (var (bytes, text) in KnownStatuses)
+        {
+            if (utf8.Span.SequenceEqual(bytes))
+                return text;
+        }
+        return Encoding.UTF8.GetString(utf8.Span);
     }
 
     /// <summary>Stored JSON (its text's UTF-8 bytes) through a pooled buffer, written as it is (see <c>StoredJson</c>).</summary>

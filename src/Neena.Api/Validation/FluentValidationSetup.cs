@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
@@ -45,29 +47,53 @@ public static class FluentValidationSetup
 }
 
 /// <summary>Runs the FluentValidation validator of every bound body and query model before the action, answering 422 in the contract's shape.</summary>
-internal sealed class ValidationFilter(IServiceProvider services) : IAsyncActionFilter
+internal sealed class ValidationFilter : IAsyncActionFilter
 {
+    // Which parameters of an action have a validator, worked out once per action: most reads have none, and finding out
+    // (a generic type made and looked up) was work on every request (issue 23).
+    private readonly ConcurrentDictionary<ActionDescriptor, Validated[]> _plans = new();
+
     public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
     {
-        var errors = new List<KeyValuePair<string, string>>();
-        foreach (var parameter in context.ActionDescriptor.Parameters.OfType<ControllerParameterDescriptor>())
+        var services = context.HttpContext.RequestServices;
+        var plan = _plans.GetOrAdd(context.ActionDescriptor, static (action, services) => Plan(action, services), services);
+        List<KeyValuePair<string, string>>? errors = null;
+        foreach (var parameter in plan)
         {
             if (!context.ActionArguments.TryGetValue(parameter.Name, out var argument) || argument is null)
                 continue;
-            var validatorType = typeof(IValidator<>).MakeGenericType(parameter.ParameterType);
-            if (services.GetService(validatorType) is not IValidator validator)
+            if (services.GetService(parameter.ValidatorType) is not IValidator validator)
                 continue;
-            var location = parameter.BindingInfo?.BindingSource == BindingSource.Body ? "body" : "query";
             var result = await validator.ValidateAsync(new ValidationContext<object>(argument), context.HttpContext.RequestAborted);
+            if (result.Errors.Count == 0)
+                continue;
+            errors ??= [];
             errors.AddRange(result.Errors.Select(e => new KeyValuePair<string, string>(
-                string.IsNullOrEmpty(e.PropertyName) ? location : $"{location}.{ValidationErrors.NormalizePath(e.PropertyName)}",
+                string.IsNullOrEmpty(e.PropertyName) ? parameter.Location : $"{parameter.Location}.{ValidationErrors.NormalizePath(e.PropertyName)}",
                 e.ErrorMessage)));
         }
-        if (errors.Count > 0)
+        if (errors is not null)
         {
             context.Result = new UnprocessableEntityObjectResult(ValidationErrorResponse.From(errors));
             return;
         }
         await next();
     }
+
+    private static Validated[] Plan(ActionDescriptor action, IServiceProvider services)
+    {
+        var plan = new List<Validated>();
+        foreach (var parameter in action.Parameters.OfType<ControllerParameterDescriptor>())
+        {
+            var validatorType = typeof(IValidator<>).MakeGenericType(parameter.ParameterType);
+            // Validators are registered at startup, so one that is not there now never will be.
+            if (services.GetService(validatorType) is not IValidator)
+                continue;
+            var location = parameter.BindingInfo?.BindingSource == BindingSource.Body ? "body" : "query";
+            plan.Add(new Validated(parameter.Name, validatorType, location));
+        }
+        return [.. plan];
+    }
+
+    private sealed record Validated(string Name, Type ValidatorType, string Location);
 }

@@ -8,13 +8,24 @@ namespace Neena.Persistence.FlowRuns;
 /// <summary>
 /// The task runs of a read handed over as an open reader, row by row, in the order the answer lists them, so that their
 /// stored JSON can go from the connection's buffer to the response without a byte array per value (issue 23). The reader
-/// is sequential: columns are read once, in the order of <see cref="TaskColumns"/>.
+/// is sequential: columns are read once, in the order of <see cref="TaskColumns"/>; status and operation_name come as
+/// their UTF-8 bytes (bytea).
 /// </summary>
 public sealed partial class FlowRunQueries
 {
+    // The columns of TaskColumns, with status and operation_name as their UTF-8 bytes too (bytea travels as is): the
+    // writer copies them into the answer with no string per task run.
+    private static readonly string StreamedTaskColumns = TaskColumns
+        .Replace("t.status, ", "convert_to(t.status, 'UTF8') AS status, ", StringComparison.Ordinal)
+        .Replace("t.operation_name, ", "convert_to(t.operation_name, 'UTF8') AS operation_name, ", StringComparison.Ordinal);
+
+    private static readonly string StreamedOneRun =
+        $"SELECT {RunColumns} FROM flow_runs r WHERE r.id = @id AND {TenantSql.Condition("r")};\n" +
+        $"SELECT {StreamedTaskColumns} FROM task_runs t WHERE t.flow_run_id = @id AND {TenantSql.Condition("t")} ORDER BY t.task_operation_index";
+
     // In the page's order (its position in @runs), then by operation index: the answer is written as the rows arrive.
     private static readonly string TasksOfRunsInOrder =
-        $"SELECT {TaskColumns} FROM unnest(@runs) WITH ORDINALITY AS p(id, n) JOIN task_runs t ON t.flow_run_id = p.id " +
+        $"SELECT {StreamedTaskColumns} FROM unnest(@runs) WITH ORDINALITY AS p(id, n) JOIN task_runs t ON t.flow_run_id = p.id " +
         $"WHERE {TenantSql.Condition("t")} ORDER BY p.n, t.task_operation_index";
 
     /// <summary>
@@ -29,7 +40,7 @@ public sealed partial class FlowRunQueries
             var parameters = TenantSql.Parameters(tenant);
             parameters.Add("id", id);
             await using var reader = await connection.ExecuteReaderAsync(
-                new CommandDefinition(OneRun, parameters, transaction, cancellationToken: cancellationToken), CommandBehavior.SequentialAccess);
+                new CommandDefinition(StreamedOneRun, parameters, transaction, cancellationToken: cancellationToken), CommandBehavior.SequentialAccess);
             var runs = await FlowRunRowReader.RunsAsync(reader, cancellationToken);
             if (runs.Count == 0)
                 return false;
