@@ -84,8 +84,22 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpCo
         return (run, result is null ? null : FlowResultResponse.From(result));
     }
 
-    public Task<FlowRunResponse> ApproveAsync(Guid id, CancellationToken cancellationToken) =>
-        TransitionAsync(id, RunStateMachine.Approve, RunLifecycle.ApproveAsync, cancellationToken);
+    public async Task<FlowRunResponse> ApproveAsync(Guid id, CancellationToken cancellationToken)
+    {
+        // One statement (update, task runs, notification), so it commits on its own: no BEGIN … COMMIT around it, which
+        // was a round trip more on the way from the approval to the run's first task (issue 23).
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var connection = (Npgsql.NpgsqlConnection)db.Database.GetDbConnection();
+            Ensure(RunStateMachine.Approve, await RunLifecycle.ApproveAsync(connection, Actor(Now()), id, cancellationToken));
+            return await GetAsync(id, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
 
     public Task<FlowRunResponse> RejectAsync(Guid id, CancellationToken cancellationToken) =>
         TransitionAsync(id, RunStateMachine.Reject, RunLifecycle.RejectAsync, cancellationToken);

@@ -9,7 +9,7 @@ namespace Neena.Persistence.FlowRuns;
 public static partial class RunLifecycle
 {
     /// <summary>
-    /// Approves a run awaiting approval, in the caller's transaction, in one statement: <c>in_progress</c>, its task runs
+    /// Approves a run awaiting approval in one statement (the caller's transaction, or its own): <c>in_progress</c>, its task runs
     /// copied from the flow, and a notification to the engines, delivered at commit.
     /// </summary>
     /// <remarks>
