@@ -9,24 +9,36 @@ namespace Neena.Persistence.FlowRuns;
 /// </summary>
 public static class RunEventListeners
 {
-    /// <summary>The lock the announcing trigger holds shared from its look until its transaction ends.</summary>
-    public const long LockKey = 0x4E45454E41_0003;
+    /// <summary>How long a registration waits for the changes that looked before it; past it, streams rely on their heartbeat.</summary>
+    public static readonly TimeSpan BarrierTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Registers <paramref name="instance"/> until <paramref name="lifetime"/> from now, then waits until every change
-    /// that may have looked for registrations before this one was visible has committed: a run read after this returns
-    /// sees each change, or the change is announced.
+    /// that may have looked for registrations before this one was visible has ended: a run read after this returns sees
+    /// each change, or the change is announced.
     /// </summary>
+    /// <remarks>
+    /// A change looks (the trigger runs) after it wrote its row, so it holds a transaction id by then: every change that
+    /// looked before the registration committed has an id below the next one after that commit. Waiting until the oldest
+    /// running transaction id is at least that next id waits for exactly those, without a lock on the changes' path.
+    /// </remarks>
+    /// <exception cref="TimeoutException">Some transaction from before the registration ran past <see cref="BarrierTimeout"/>.</exception>
     public static async Task RegisterAsync(NpgsqlDataSource dataSource, string instance, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await RenewAsync(connection, instance, lifetime, cancellationToken);
-        // Its own transaction, after the registration committed. Taken exclusively, the lock queues behind every change
-        // holding it shared (they looked, perhaps before the registration) and ahead of those still to come (they will see it).
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var barrier = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({LockKey})", connection, transaction))
-            await barrier.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        string next;
+        await using (var after = new NpgsqlCommand("SELECT pg_snapshot_xmax(pg_current_snapshot())::text", connection))
+            next = (string)(await after.ExecuteScalarAsync(cancellationToken))!;
+        await using var ended = new NpgsqlCommand("SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8", connection);
+        ended.Parameters.AddWithValue(next);
+        var deadline = DateTime.UtcNow + BarrierTimeout;
+        while (!(bool)(await ended.ExecuteScalarAsync(cancellationToken))!)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Transactions begun before the run event registration were still running after {BarrierTimeout.TotalSeconds} s.");
+            await Task.Delay(5, cancellationToken);
+        }
     }
 
     /// <summary>Extends the registration (or makes it again, if it expired and was purged); purges long-expired ones.</summary>

@@ -11,9 +11,9 @@ namespace Neena.Persistence.Migrations
     /// <list type="bullet">
     /// <item><c>run_event_listeners</c>: one row per instance with streams open, renewed while they are, expiring on
     /// its own when the instance dies.</item>
-    /// <item>The trigger takes a shared advisory lock before it looks, so that an instance registering its first stream
-    /// can wait (taking the lock exclusively) for every change that looked before the registration was visible: the
-    /// stream reads the run only after that, and so misses nothing (<c>RunEventListeners</c>).</item>
+    /// <item>An instance registering its first stream waits for every change that looked before the registration was
+    /// visible (they hold transaction ids below the next one after it) before the stream reads the run, so the stream
+    /// misses nothing (<c>RunEventListeners.RegisterAsync</c>).</item>
     /// </list>
     /// </summary>
     public partial class RunEventListeners : Migration
@@ -29,7 +29,6 @@ namespace Neena.Persistence.Migrations
 
                 CREATE OR REPLACE FUNCTION neena_notify_run_event() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    PERFORM pg_advisory_xact_lock_shared(22031212151373827);
                     IF NOT EXISTS (SELECT 1 FROM run_event_listeners WHERE expires_at > clock_timestamp()) THEN
                         RETURN NULL;
                     END IF;
