@@ -40,6 +40,8 @@ internal sealed class EmbeddingModel : IDisposable
         // The CPU memory arena stays on: measured without it, glibc's allocator kept far more of the freed activations
         // of long texts (and each encoding took twice as long).
         var options = new SessionOptions { IntraOpNumThreads = Math.Max(1, Environment.ProcessorCount / 2) };
+        if (RegisterArena())
+            options.AddSessionConfigEntry("session.use_env_allocators", "1");
         string? path = null;
         try
         {
@@ -71,6 +73,36 @@ internal sealed class EmbeddingModel : IDisposable
         var bytes = new byte[resource.Length];
         resource.ReadExactly(bytes);
         return new EmbeddingModel(new InferenceSession(bytes, options));
+    }
+
+    private static readonly Lock ArenaLock = new();
+    private static bool? _arenaRegistered;
+
+    /// <summary>
+    /// Registers, once per process, the CPU arena the sessions allocate from, growing by what each allocation asks
+    /// (<c>kSameAsRequested</c>) instead of by the next power of two: the activations of a long text (up to 512 tokens) no
+    /// longer round up into chunks twice their size, which the arena keeps for the life of the
+    /// process. Measured, the planner's peak is about 20 MB lower, with the same vectors. Answers whether sessions may
+    /// use it (false when ONNX Runtime refused it: each session then keeps its own default arena).
+    /// </summary>
+    internal static bool RegisterArena()
+    {
+        lock (ArenaLock)
+        {
+            if (_arenaRegistered is { } registered)
+                return registered;
+            try
+            {
+                using var config = new OrtArenaCfg(maxMemory: 0, arenaExtendStrategy: 1, initialChunkSizeBytes: -1, maxDeadBytesPerChunk: -1);
+                OrtEnv.Instance().CreateAndRegisterAllocator(OrtMemoryInfo.DefaultInstance, config);
+                _arenaRegistered = true;
+            }
+            catch (OnnxRuntimeException)
+            {
+                _arenaRegistered = false;
+            }
+            return _arenaRegistered.Value;
+        }
     }
 
     public float[][] Encode(string[] sentences, CancellationToken cancellationToken)

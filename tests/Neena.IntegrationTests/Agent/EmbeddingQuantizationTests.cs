@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.ML.OnnxRuntime;
 using Neena.Agent.Retrieval;
 using Neena.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
@@ -64,6 +65,20 @@ public sealed class EmbeddingQuantizationTests(NeenaFactory factory, ITestOutput
         output.WriteLine($"{texts.Count} texts: cosine min {cosines.Min():0.0000}, mean {cosines.Average():0.0000}; "
             + $"encoding fp32 {fp32Time.TotalMilliseconds / texts.Count:0.0} ms, int8 {int8Time.TotalMilliseconds / texts.Count:0.0} ms per text");
         Assert.True(cosines.Min() >= CosineBound, $"lowest cosine {cosines.Min()}");
+    }
+
+    [Fact]
+    public void Load_RegistersTheProcessArenaThatGrowsByWhatIsAsked()
+    {
+        using var int8 = EmbeddingModel.Load(quantized: true, warn: message => Assert.Fail(message));
+        int8.Encode(["Post a message to the #general Slack channel"], CancellationToken.None);
+
+        // The model registered the process's CPU allocator when it loaded: there is one to take away (and it is put back
+        // as it was, for the sessions the other tests load).
+        OrtEnv.Instance().UnregisterAllocator(OrtMemoryInfo.DefaultInstance);
+        using var config = new OrtArenaCfg(maxMemory: 0, arenaExtendStrategy: 1, initialChunkSizeBytes: -1, maxDeadBytesPerChunk: -1);
+        OrtEnv.Instance().CreateAndRegisterAllocator(OrtMemoryInfo.DefaultInstance, config);
+        Assert.True(EmbeddingModel.RegisterArena());
     }
 
     [Fact]
