@@ -79,14 +79,16 @@ internal sealed partial class TaskAttempt(RunWorker worker, EngineRuntime rt)
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
         try
         {
-            if (TaskRunStateMachine.InterruptedTooOften(task, options.MaxAttempts))
+            // A chained task is in progress because its predecessor's completion started it just now, not because an
+            // instance stopped while running it.
+            if (chained is null && TaskRunStateMachine.InterruptedTooOften(task, options.MaxAttempts))
             {
                 // Found in progress: an instance died or lost its lease while running it, again and again. A task that
                 // brings instances down must not be retried forever.
                 throw new TaskFailedException(string.Create(CultureInfo.InvariantCulture,
                     $"The task was interrupted {task.Attempt} time(s) (engine instances stopped or lost their lease while it ran); giving up."));
             }
-            if (TaskRunStateMachine.WasInterrupted(task))
+            if (chained is null && TaskRunStateMachine.WasInterrupted(task))
                 rt.Logger.LogWarning("Task {TaskRunId} was interrupted by a previous owner of the run; attempting it again", task.Id);
 
             // Local preparation (no model) is quick and needs nothing the start writes: it is done first, and the start

@@ -1,6 +1,10 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Neena.Domain.FlowRuns;
 using Neena.IntegrationTests.Infrastructure;
 using Npgsql;
+using Serilog.Core;
+using Serilog.Events;
 using static Neena.IntegrationTests.Engine.EngineTestSupport;
 
 namespace Neena.IntegrationTests.Engine;
@@ -14,11 +18,23 @@ public sealed class OneTaskPerRunFactory : EngineFactory
     };
 }
 
+/// <summary>The engine's server with every log event kept in <see cref="Logs"/>.</summary>
+public sealed class LoggedEngineFactory : EngineFactory
+{
+    public LogEvents Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+    }
+}
+
 /// <summary>
 /// Issue 23: a task's completion and the starts of the tasks it makes ready are written in one round trip (one transaction,
 /// so one <c>now()</c>): the successor's start time is its predecessor's end time to the microsecond.
 /// </summary>
-public sealed class ChainedStartTests(EngineFactory factory) : IClassFixture<EngineFactory>
+public sealed class ChainedStartTests(LoggedEngineFactory factory) : IClassFixture<LoggedEngineFactory>
 {
     [Fact]
     public async Task A_completion_starts_its_linear_successor_in_the_same_transaction_with_its_preparation()
@@ -43,6 +59,10 @@ public sealed class ChainedStartTests(EngineFactory factory) : IClassFixture<Eng
         Assert.All(rows, r => Assert.True(r.Prepared, "the preparation is written with the start"));
         Assert.Equal(rows[0].End, rows[1].Start);
         Assert.Equal(rows[1].End, rows[2].Start);
+        // A chained task is found in progress because its predecessor's completion started it, not because an
+        // instance was interrupted while running it.
+        Assert.DoesNotContain(factory.Logs.Events, e => e.Level >= LogEventLevel.Warning && LogEvents.Text(e).Contains(runId, StringComparison.Ordinal));
+        Assert.DoesNotContain(factory.Logs.Events, e => e.MessageTemplate.Text.Contains("interrupted", StringComparison.Ordinal));
     }
 
     private async Task<List<(DateTime Start, DateTime End, int Attempt, bool Prepared)>> TaskRowsAsync(string runId)
