@@ -26,9 +26,9 @@ public sealed class ScheduleOptions
 
 /// <summary>
 /// Fires the organizations' schedules (§11). It reads every active schedule, plans each with
-/// <see cref="CronSchedule.Plan"/> on the database's clock (which all instances share), fires what is due
-/// (<see cref="ScheduleFires.FireAsync"/>: one transaction, the unique (schedule, fire time) key makes it exactly once across
-/// instances), and sleeps until the nearest next slot, at most <see cref="ScheduleOptions.MaxSleep"/>. A created, changed or
+/// <see cref="CronSchedule.Plan"/> on the database's clock (which all instances share), fires everything due in one statement
+/// (<see cref="ScheduleFires.FireAsync"/>: the schedules' row locks and the unique (schedule, fire time) key make each slot
+/// exactly once across instances), and sleeps until the nearest next slot, at most <see cref="ScheduleOptions.MaxSleep"/>. A created, changed or
 /// deleted schedule wakes it at once (LISTEN). The fired trigger runs are processed by <see cref="TriggerRunProcessor"/> like
 /// a webhook's, which the fire's NOTIFY wakes.
 /// </summary>
@@ -101,6 +101,7 @@ public sealed class ScheduleTriggerScheduler(
     {
         var (schedules, now) = await ScheduleFires.ActiveAsync(dataSource, cancellationToken);
         var sleep = _options.MaxSleep;
+        var due = new List<DueFire>();
         foreach (var schedule in schedules)
         {
             if (Parse(schedule) is not { } cron)
@@ -111,15 +112,12 @@ public sealed class ScheduleTriggerScheduler(
             }
             var plan = cron.Plan(schedule.Since, now, schedule.MissedFires);
             if (plan.FireTime is { } fire)
-            {
-                var eventJson = ScheduleFire.Values(fire, schedule.Name).ToJsonString();
-                var id = await ScheduleFires.FireAsync(dataSource, schedule.Id, fire, eventJson, cancellationToken);
-                if (id is not null)
-                    logger.LogInformation("Schedule {ScheduleId} fired for {FireTime:o} as trigger run {TriggerRunId}", schedule.Id, fire, id);
-            }
+                due.Add(new DueFire(schedule.Id, fire, ScheduleFire.Values(fire, schedule.Name).ToJsonString()));
             if (plan.NextFireTime is { } next && next - now < sleep)
                 sleep = next - now;
         }
+        foreach (var fired in await ScheduleFires.FireAsync(dataSource, due, cancellationToken))
+            logger.LogInformation("Schedule {ScheduleId} fired for {FireTime:o} as trigger run {TriggerRunId}", fired.ScheduleId, fired.FireTime, fired.TriggerRunId);
         return sleep < TimeSpan.Zero ? TimeSpan.Zero : sleep;
     }
 
