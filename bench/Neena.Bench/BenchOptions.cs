@@ -6,6 +6,9 @@ internal sealed record BenchOptions(Uri? Url, string? Database, bool Quick, stri
 
     public TimeSpan CellDuration => Quick ? TimeSpan.FromSeconds(1.5) : TimeSpan.FromSeconds(8);
     public TimeSpan WarmUp => Quick ? TimeSpan.FromSeconds(0.3) : TimeSpan.FromSeconds(1);
+
+    /// <summary>Unrecorded load on each read endpoint and its ceiling before the reads section's first cell.</summary>
+    public TimeSpan ReadsWarmUp => Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(6);
     public int ApprovePool => Quick ? 300 : 3000;
     public int EngineRuns => Quick ? 200 : 1000;
     public int[] ReadConcurrencies => [1, 16, 64];
