@@ -24,11 +24,17 @@ public sealed class IdleHeapTrimOptions
 /// too little to collect again, so the heap stays committed at its peak (about +250 MiB of resident memory) for as long as
 /// nothing else happens. When no collection at all has happened for <see cref="IdleHeapTrimOptions.IdleSeconds"/> and the
 /// committed heap has grown by <see cref="IdleHeapTrimOptions.ThresholdMb"/> since the last trim, one aggressive, compacting
-/// collection releases what is no longer used. A busy server collects all the time and is never idle in this sense, so
-/// the request path never pays for it.
+/// collection releases what is no longer used. Objects still referenced at a trim may die later without much allocation
+/// (20 stalled live-event readers of that run hold about 60 MB until they are dropped), so while the heap stays
+/// <see cref="IdleHeapTrimOptions.ThresholdMb"/> above the smallest it has been, the next idle period after at least
+/// <see cref="ReTrimAllocation"/> more bytes were allocated trims again. A busy server collects all the time and is
+/// never idle in this sense, so the request path never pays for it.
 /// </summary>
 internal sealed partial class IdleHeapTrim(IOptions<IdleHeapTrimOptions> options, ILogger<IdleHeapTrim> logger) : BackgroundService
 {
+    /// <summary>Allocation since the last trim after which an idle heap still far above its smallest is trimmed again: some work happened, so some of what the last trim kept may be garbage now.</summary>
+    internal const long ReTrimAllocation = 1024 * 1024;
+
     /// <summary>Trims done since start, for tests and diagnostics.</summary>
     public int Trims => Volatile.Read(ref _trims);
 
@@ -41,6 +47,8 @@ internal sealed partial class IdleHeapTrim(IOptions<IdleHeapTrimOptions> options
             return;
         var threshold = settings.ThresholdMb * 1024L * 1024L;
         var baseline = GC.GetGCMemoryInfo().TotalCommittedBytes;
+        var smallest = baseline;
+        var allocatedAtTrim = GC.GetTotalAllocatedBytes();
         var collections = GC.CollectionCount(0);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(settings.IdleSeconds));
         try
@@ -51,7 +59,10 @@ internal sealed partial class IdleHeapTrim(IOptions<IdleHeapTrimOptions> options
                 var committed = GC.GetGCMemoryInfo().TotalCommittedBytes;
                 var idle = now == collections;
                 collections = now;
-                if (!idle || committed - baseline < threshold)
+                smallest = Math.Min(smallest, committed);
+                var grew = committed - baseline >= threshold;
+                var again = committed - smallest >= threshold && GC.GetTotalAllocatedBytes() - allocatedAtTrim >= ReTrimAllocation;
+                if (!idle || !(grew || again))
                 {
                     // A heap that shrank on its own lowers the bar for the next trim.
                     baseline = Math.Min(baseline, committed);
@@ -62,6 +73,7 @@ internal sealed partial class IdleHeapTrim(IOptions<IdleHeapTrimOptions> options
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 baseline = GC.GetGCMemoryInfo().TotalCommittedBytes;
                 collections = GC.CollectionCount(0);
+                allocatedAtTrim = GC.GetTotalAllocatedBytes();
                 Interlocked.Increment(ref _trims);
                 LogTrimmed(committed / (1024 * 1024), baseline / (1024 * 1024));
             }

@@ -39,6 +39,31 @@ public sealed class IdleHeapTrimTests
     }
 
     [Fact]
+    public async Task WhatDiesAfterATrim_IsGivenBackAtTheNextIdlePeriodOnceSomethingWasAllocated()
+    {
+        using var trim = new IdleHeapTrim(Options.Create(new IdleHeapTrimOptions { IdleSeconds = 1, ThresholdMb = 32 }), NullLogger<IdleHeapTrim>.Instance);
+        await trim.StartAsync(CancellationToken.None);
+        try
+        {
+            // Still referenced at the first trim (like stalled readers' buffers), dropped afterwards.
+            var held = new System.Runtime.CompilerServices.StrongBox<List<byte[]>?>(Hold());
+            GC.Collect();
+            await WaitForTrimsAsync(trim, 1);
+            var kept = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            held.Value = null;
+            GC.KeepAlive(new byte[IdleHeapTrim.ReTrimAllocation + 1024]);
+
+            await WaitForTrimsAsync(trim, 2);
+            var after = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            Assert.True(after < kept - 64 * MiB, $"committed {kept / MiB} → {after / MiB} MiB");
+        }
+        finally
+        {
+            await trim.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Disabled_NothingIsCollected()
     {
         using var trim = new IdleHeapTrim(Options.Create(new IdleHeapTrimOptions { Enabled = false, IdleSeconds = 1, ThresholdMb = 32 }), NullLogger<IdleHeapTrim>.Instance);
@@ -49,8 +74,24 @@ public sealed class IdleHeapTrimTests
         await trim.StopAsync(CancellationToken.None);
     }
 
+    private static async Task WaitForTrimsAsync(IdleHeapTrim trim, int trims)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (trim.Trims < trims && DateTime.UtcNow < deadline)
+            await Task.Delay(250);
+        Assert.True(trim.Trims >= trims, $"{trim.Trims} trim(s), expected {trims}");
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Burst()
+    {
+        var held = Hold();
+        GC.Collect();
+        GC.KeepAlive(held);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static List<byte[]> Hold()
     {
         var held = new List<byte[]>();
         for (var i = 0; i < 160; i++)
@@ -59,7 +100,6 @@ public sealed class IdleHeapTrimTests
             Array.Fill(block, (byte)i); // touched, so resident
             held.Add(block);
         }
-        GC.Collect();
-        GC.KeepAlive(held);
+        return held;
     }
 }
