@@ -6,7 +6,7 @@ namespace Neena.Api.Workers;
 
 /// <summary>
 /// Every hosted worker of the API's process, registered here and nowhere else: the run engine, the trigger run processor,
-/// the scheduler, run retention, the cleanup of idempotency keys, the batched writer of API key use, the connection budget check. A new
+/// the scheduler, run retention, the cleanup of idempotency keys, the batched writer of API key use, the connection budget check, the idle heap trim. A new
 /// background worker goes in this folder and is added here; it takes application commands (<c>Neena.Api.Commands</c>)
 /// with domain inputs, and acts for an organization through <see cref="Neena.Persistence.BackgroundTenantContext"/>.
 /// </summary>
@@ -50,6 +50,13 @@ internal static class BackgroundWorkerServiceCollectionExtensions
 
         services.AddNotificationDelivery();
         services.AddHostedService<ConnectionBudgetCheck>();
+
+        services.AddOptions<IdleHeapTrimOptions>().BindConfiguration(IdleHeapTrimOptions.SectionName)
+            .Validate(o => o.IdleSeconds is >= 1 and <= 3600 && o.ThresholdMb is >= 1 and <= 1_000_000,
+                "Invalid Memory:IdleTrim settings: IdleSeconds 1…3600, ThresholdMb 1…1000000.")
+            .ValidateOnStart();
+        services.AddSingleton<IdleHeapTrim>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdleHeapTrim>());
         return services;
     }
 }
