@@ -35,6 +35,8 @@ internal sealed partial class IdleHeapTrim(IOptions<IdleHeapTrimOptions> options
     /// <summary>Allocation since the last trim after which an idle heap still far above its smallest is trimmed again: some work happened, so some of what the last trim kept may be garbage now.</summary>
     internal const long ReTrimAllocation = 1024 * 1024;
 
+    private const long MaxReTrimAllocation = 1L << 40;
+
     /// <summary>Trims done since start, for tests and diagnostics.</summary>
     public int Trims => Volatile.Read(ref _trims);
 
@@ -50,6 +52,7 @@ internal sealed partial class IdleHeapTrim(IOptions<IdleHeapTrimOptions> options
         var smallest = baseline;
         var allocatedAtTrim = GC.GetTotalAllocatedBytes();
         var collections = GC.CollectionCount(0);
+        var retrim = ReTrimAllocation;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(settings.IdleSeconds));
         try
         {
@@ -61,7 +64,7 @@ internal sealed partial class IdleHeapTrim(IOptions<IdleHeapTrimOptions> options
                 collections = now;
                 smallest = Math.Min(smallest, committed);
                 var grew = committed - baseline >= threshold;
-                var again = committed - smallest >= threshold && GC.GetTotalAllocatedBytes() - allocatedAtTrim >= ReTrimAllocation;
+                var again = committed - smallest >= threshold && GC.GetTotalAllocatedBytes() - allocatedAtTrim >= retrim;
                 if (!idle || !(grew || again))
                 {
                     // A heap that shrank on its own lowers the bar for the next trim.
@@ -72,6 +75,10 @@ internal sealed partial class IdleHeapTrim(IOptions<IdleHeapTrimOptions> options
                 GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 baseline = GC.GetGCMemoryInfo().TotalCommittedBytes;
+                // A trim after mere allocation that gave back little found the heap live, not garbage: the next one waits for
+                // twice as much allocation, or a server whose live data stays far above its smallest, allocating a little
+                // between idle periods, would collect aggressively at every one of them.
+                retrim = !grew && committed - baseline < threshold / 4 ? Math.Min(retrim * 2, MaxReTrimAllocation) : ReTrimAllocation;
                 collections = GC.CollectionCount(0);
                 allocatedAtTrim = GC.GetTotalAllocatedBytes();
                 Interlocked.Increment(ref _trims);
