@@ -18,6 +18,37 @@ public sealed class OneTaskPerRunFactory : EngineFactory
     };
 }
 
+/// <summary>The engine allowed one attempt per task: nothing may count a chained start as an interrupted attempt.</summary>
+public sealed class OneAttemptFactory : EngineFactory
+{
+    protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>(base.ExtraSettings)
+    {
+        ["Engine:MaxAttempts"] = "1",
+    };
+}
+
+/// <summary>A chained task with one attempt allowed runs it (it used to be failed as "interrupted 1 time(s)").</summary>
+public sealed class ChainedStartOneAttemptTests(OneAttemptFactory factory) : IClassFixture<OneAttemptFactory>
+{
+    [Fact]
+    public async Task With_one_attempt_per_task_a_chained_task_runs_its_attempt()
+    {
+        var (client, _) = await ClientAsync(factory);
+        var echo = await factory.TaskDefinitionIdAsync("core", "Echo");
+        var flow = await CreateFlowAsync(client, "chain, one attempt",
+        [
+            new Op(0, echo, new { message = "one" }),
+            new Op(1, echo, new { message = "{{tasks.0.result.message}} two" }),
+        ], [(0, 1)]);
+        var runId = await CreateRunAsync(client, flow, await CreateRequestAsync(client, flow));
+
+        var run = await WaitForRunAsync(client, runId);
+
+        Assert.Equal(RunStatus.Completed, Status(run));
+        Assert.Equal("one two", TaskRun(run, 1)["result"]!["message"]!.GetValue<string>());
+    }
+}
+
 /// <summary>The engine's server with every log event kept in <see cref="Logs"/>.</summary>
 public sealed class LoggedEngineFactory : EngineFactory
 {
