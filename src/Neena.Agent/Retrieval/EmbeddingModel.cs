@@ -81,9 +81,9 @@ internal sealed class EmbeddingModel : IDisposable
     /// <summary>
     /// Registers, once per process, the CPU arena the sessions allocate from, growing by what each allocation asks
     /// (<c>kSameAsRequested</c>) instead of by the next power of two: the activations of a long text (up to 512 tokens) no
-    /// longer round up into chunks twice their size, which the arena keeps for the life of the
-    /// process. Measured, the planner's peak is about 20 MB lower, with the same vectors. Answers whether sessions may
-    /// use it (false when ONNX Runtime refused it: each session then keeps its own default arena).
+    /// longer round up into chunks twice their size, which the arena keeps for the life of the process. Measured, the
+    /// planner's peak is about 20 MB lower, with the same vectors. Answers whether sessions may use it (false when ONNX
+    /// Runtime refused it: each session then keeps its own default arena).
     /// </summary>
     internal static bool RegisterArena()
     {

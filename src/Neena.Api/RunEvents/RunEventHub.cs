@@ -40,7 +40,6 @@ internal sealed partial class RunEventHub(
     IOptions<RunEventOptions> options,
     ILogger<RunEventHub> logger) : BackgroundService
 {
-
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, List<Subscription>> _byRun = [];
     private readonly Dictionary<Guid, int> _byOrganization = [];

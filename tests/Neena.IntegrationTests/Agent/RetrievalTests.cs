@@ -5,7 +5,6 @@ using Neena.Agent.Retrieval;
 using Neena.Api.Services;
 using Neena.Integrations;
 using Neena.IntegrationTests.Infrastructure;
-using Serilog.Core;
 using Serilog.Events;
 
 namespace Neena.IntegrationTests.Agent;
@@ -168,7 +167,7 @@ public sealed class LoggedNeenaFactory : NeenaFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+        Logs.KeepFrom(builder);
     }
 }
 

@@ -1,9 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Neena.Domain.FlowRuns;
 using Neena.IntegrationTests.Infrastructure;
 using Npgsql;
-using Serilog.Core;
 using Serilog.Events;
 using static Neena.IntegrationTests.Engine.EngineTestSupport;
 
@@ -57,7 +55,7 @@ public sealed class LoggedEngineFactory : EngineFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+        Logs.KeepFrom(builder);
     }
 }
 

@@ -21,6 +21,9 @@ public sealed class LogEvents : ILogEventSink
         $"[{string.Join(", ", e.Properties.Select(p => $"{p.Key}={p.Value}"))}] {e.Exception}";
 
     public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
+
+    /// <summary>Has the server <paramref name="builder"/> builds log every event here too (from its factory's ConfigureWebHost).</summary>
+    public void KeepFrom(IWebHostBuilder builder) => builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(this));
 }
 
 /// <summary>The server with its Slack and Trello base URLs pointed at local stand-ins, logging everything to <see cref="Logs"/>.</summary>
@@ -66,7 +69,7 @@ public class PlatformFactory : NeenaFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+        Logs.KeepFrom(builder);
     }
 
     protected override async Task DisposeResourcesAsync()
