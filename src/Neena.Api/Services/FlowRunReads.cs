@@ -81,7 +81,8 @@ internal static class FlowRunReads
         return new FlowRunJsonWriter(response.BodyWriter, options);
     }
 
-    private static FlowRunResponse From(FlowRunRecord record)
+    /// <summary>The answer of a run read as <see cref="FlowRunQueries"/> returns it.</summary>
+    public static FlowRunResponse From(FlowRunRecord record)
     {
         var r = record.Run;
         var tasks = record.Tasks.Select(Task).ToList();

@@ -86,14 +86,15 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpCo
 
     public async Task<FlowRunResponse> ApproveAsync(Guid id, CancellationToken cancellationToken)
     {
-        // One statement (update, task runs, notification), so it commits on its own: no BEGIN … COMMIT around it, which
-        // was a round trip more on the way from the approval to the run's first task (issue 23).
+        // One round trip: the approval (one statement: update, task runs, notification) and the read of the run it answers,
+        // in one implicit transaction; no BEGIN … COMMIT around it, and no second round trip for the answer (issue 23).
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
             var connection = (Npgsql.NpgsqlConnection)db.Database.GetDbConnection();
-            Ensure(RunStateMachine.Approve, await RunLifecycle.ApproveAsync(connection, Actor(Now()), id, cancellationToken));
-            return await GetAsync(id, cancellationToken);
+            var (result, run) = await RunLifecycle.ApproveAndReadAsync(connection, Actor(Now()), id, cancellationToken);
+            Ensure(RunStateMachine.Approve, result);
+            return FlowRunReads.From(run!);
         }
         finally
         {

@@ -23,42 +23,8 @@ public static partial class RunLifecycle
     /// </remarks>
     public static async Task<TransitionResult> ApproveAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
     {
-        var transition = RunStateMachine.Approve;
-        await using (var approve = new NpgsqlCommand($"""
-            WITH approved AS (
-                UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by,
-                       ran_by_type = coalesce(@caller_type, ran_by_type), ran_by_id = coalesce(@caller_id, ran_by_id),
-                       ran_by_user_id = CASE WHEN @caller_type IS NULL THEN ran_by_user_id ELSE @caller_user END,
-                       start_trace_parent = @trace
-                WHERE id = @run AND organization_id = @org AND {Allows(transition)}
-                RETURNING id, flow_id),
-            copied AS (
-                INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
-                                       task_definition_id, operation_name, instruction, parameters, depends_on, sorted_index,
-                                       integration_credential_id, "join", continue_on_failure, conditions, for_each,
-                                       created_date, modified_date, created_by_email, modified_by_email)
-                SELECT {NewVersion7Id}, @org, a.id, o.index, {Literal(TaskRunStateMachine.Created)}, 0, o.id,
-                       o.task_definition_id, o.name, o.instruction, o.parameters,
-                       array(SELECT d.source_task_operation FROM task_dependencies d
-                             WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index ORDER BY 1),
-                       o.sorted_index, o.integration_credential_id, o."join", o.continue_on_failure,
-                       (SELECT jsonb_object_agg(d.source_task_operation::text, d.condition) FROM task_dependencies d
-                        WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index AND d.condition IS NOT NULL),
-                       o.for_each, @at, @at, @by, @by
-                FROM approved a JOIN task_operations o ON o.flow_id = a.flow_id
-                ORDER BY o.index)
-            SELECT pg_notify(@channel, a.id::text) FROM approved a
-            """, connection))
+        await using (var approve = ApproveCommand(ApproveStatement, connection, actor, runId))
         {
-            AddActor(approve, actor, runId);
-            // The approval is what runs the run: its credential becomes who ran it (background work leaves the creator's).
-            approve.Parameters.Add(new NpgsqlParameter("caller_type", NpgsqlDbType.Text) { Value = (object?)actor.Caller?.Type ?? DBNull.Value });
-            approve.Parameters.Add(new NpgsqlParameter("caller_id", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.Id ?? DBNull.Value });
-            approve.Parameters.Add(new NpgsqlParameter("caller_user", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.UserId ?? DBNull.Value });
-            AddTraceParent(approve);
-            approve.Parameters.AddWithValue("to", transition.To);
-            approve.Parameters.AddWithValue("approval", transition.Approval!);
-            approve.Parameters.AddWithValue("channel", FlowRunNotifications.Approved);
             // One row when the conditional update applied (the notification is sent at commit), none when it did not.
             await using var reader = await approve.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -67,7 +33,83 @@ public static partial class RunLifecycle
                 return await CurrentAsync(connection, actor, runId, cancellationToken);
             }
         }
-        return new TransitionResult(true, transition.To, transition.Approval);
+        return new TransitionResult(true, RunStateMachine.Approve.To, RunStateMachine.Approve.Approval);
+    }
+
+    /// <summary>
+    /// <see cref="ApproveAsync"/> on its own (no transaction of the caller's), and the run as it is then, with its task runs,
+    /// read in the same round trip: the approval and its answer were two (issue 23). The run is null when the organization
+    /// has no such run; when the approval did not apply, the result carries the run's current state.
+    /// </summary>
+    /// <remarks>
+    /// The statements of one command run in one implicit transaction, each with a new snapshot: the reads see the approval
+    /// and its task runs, and the engines' notification goes out at its commit, after the reads, which only look rows up by
+    /// their keys.
+    /// </remarks>
+    public static async Task<(TransitionResult Result, FlowRunRecord? Run)> ApproveAndReadAsync(
+        NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var approve = ApproveCommand(ApproveAndRead, connection, actor, runId);
+        await using var reader = await approve.ExecuteReaderAsync(cancellationToken);
+        var applied = await reader.ReadAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var runs = await FlowRunRowReader.RunsAsync(reader, cancellationToken);
+        if (runs.Count == 0)
+            return (new TransitionResult(false, null, null), null);
+        await reader.NextResultAsync(cancellationToken);
+        var record = new FlowRunRecord(runs[0], await FlowRunRowReader.TasksAsync(reader, cancellationToken));
+        var result = applied
+            ? new TransitionResult(true, RunStateMachine.Approve.To, RunStateMachine.Approve.Approval)
+            : new TransitionResult(false, record.Run.Status, record.Run.ApprovalStatus);
+        return (result, record);
+    }
+
+    // One row when the conditional update applied (the notification is sent at commit), none when it did not.
+    private static readonly string ApproveStatement = $"""
+        WITH approved AS (
+            UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by,
+                   ran_by_type = coalesce(@caller_type, ran_by_type), ran_by_id = coalesce(@caller_id, ran_by_id),
+                   ran_by_user_id = CASE WHEN @caller_type IS NULL THEN ran_by_user_id ELSE @caller_user END,
+                   start_trace_parent = @trace
+            WHERE id = @run AND organization_id = @org AND {Allows(RunStateMachine.Approve)}
+            RETURNING id, flow_id),
+        copied AS (
+            INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
+                                   task_definition_id, operation_name, instruction, parameters, depends_on, sorted_index,
+                                   integration_credential_id, "join", continue_on_failure, conditions, for_each,
+                                   created_date, modified_date, created_by_email, modified_by_email)
+            SELECT {NewVersion7Id}, @org, a.id, o.index, {Literal(TaskRunStateMachine.Created)}, 0, o.id,
+                   o.task_definition_id, o.name, o.instruction, o.parameters,
+                   array(SELECT d.source_task_operation FROM task_dependencies d
+                         WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index ORDER BY 1),
+                   o.sorted_index, o.integration_credential_id, o."join", o.continue_on_failure,
+                   (SELECT jsonb_object_agg(d.source_task_operation::text, d.condition) FROM task_dependencies d
+                    WHERE d.flow_id = o.flow_id AND d.target_task_operation = o.index AND d.condition IS NOT NULL),
+                   o.for_each, @at, @at, @by, @by
+            FROM approved a JOIN task_operations o ON o.flow_id = a.flow_id
+            ORDER BY o.index)
+        SELECT pg_notify(@channel, a.id::text) FROM approved a
+        """;
+
+    private static readonly string ApproveAndRead =
+        ApproveStatement + ";\n" +
+        $"SELECT {FlowRunQueries.RunColumns} FROM flow_runs r WHERE r.id = @run AND r.organization_id = @org;\n" +
+        $"SELECT {FlowRunQueries.TaskColumns} FROM task_runs t WHERE t.flow_run_id = @run AND t.organization_id = @org ORDER BY t.task_operation_index";
+
+    private static NpgsqlCommand ApproveCommand(string text, NpgsqlConnection connection, RunActor actor, Guid runId)
+    {
+        var transition = RunStateMachine.Approve;
+        var approve = new NpgsqlCommand(text, connection);
+        AddActor(approve, actor, runId);
+        // The approval is what runs the run: its credential becomes who ran it (background work leaves the creator's).
+        approve.Parameters.Add(new NpgsqlParameter("caller_type", NpgsqlDbType.Text) { Value = (object?)actor.Caller?.Type ?? DBNull.Value });
+        approve.Parameters.Add(new NpgsqlParameter("caller_id", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.Id ?? DBNull.Value });
+        approve.Parameters.Add(new NpgsqlParameter("caller_user", NpgsqlDbType.Uuid) { Value = (object?)actor.Caller?.UserId ?? DBNull.Value });
+        AddTraceParent(approve);
+        approve.Parameters.AddWithValue("to", transition.To);
+        approve.Parameters.AddWithValue("approval", transition.Approval!);
+        approve.Parameters.AddWithValue("channel", FlowRunNotifications.Approved);
+        return approve;
     }
 
     /// <summary>
