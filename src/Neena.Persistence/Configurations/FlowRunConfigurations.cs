@@ -36,8 +36,11 @@ internal sealed class FlowRunConfiguration : IEntityTypeConfiguration<FlowRun>
             .HasDatabaseName("ix_flow_runs_analytics_flow");
         builder.HasIndex(e => new { e.OrganizationId, e.RanByUserId, e.TriggeredTime }).IsDescending(false, false, true)
             .HasDatabaseName("ix_flow_runs_analytics_user");
-        // The engine's claim query: approved runs in progress whose lease is free or expired.
-        builder.HasIndex(e => new { e.LeaseExpiresAt, e.StartTime }).HasFilter(RunConditionSql.For(RunConditions.Claimable, alias: null)).HasDatabaseName("ix_flow_runs_claimable");
+        // The engine's claim query: approved runs in progress whose lease is free or expired. The filter names the approval
+        // as well as the status, so that only a statement that states both can use the index: the engine's writes that
+        // find their run by id and state only its status (the lease fence, the run's end) used to be planned through it
+        // whenever the statistics were older than the runs in progress, reading every run in progress for one row (issue 23).
+        builder.HasIndex(e => new { e.LeaseExpiresAt, e.StartTime }).HasFilter(RunLease.Runnable).HasDatabaseName("ix_flow_runs_claimable");
         builder.HasOne<Organization>().WithMany().HasForeignKey(e => e.OrganizationId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Flow>().WithMany().HasForeignKey(e => e.FlowId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<FlowRequest>().WithMany().HasForeignKey(e => e.FlowRequestId).OnDelete(DeleteBehavior.Restrict);

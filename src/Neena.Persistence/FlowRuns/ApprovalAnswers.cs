@@ -46,7 +46,7 @@ public sealed class ApprovalAnswers(NeenaDbContext db)
         string status;
         JsonObject? parameters;
         await using (var read = new NpgsqlCommand($"""
-            SELECT t.flow_run_id, t.status, t.parameters::text FROM task_runs t WHERE t.id = @task AND {TenantSql.Condition("t")}
+            SELECT t.flow_run_id, t.status, t.parameters::text FROM task_runs t WHERE t.id = @task AND {TenantSql.ConditionOnKeyedRow("t")}
             """, connection))
         {
             Add(read, tenant, taskRunId);
@@ -64,7 +64,7 @@ public sealed class ApprovalAnswers(NeenaDbContext db)
         await using (var answer = new NpgsqlCommand($"""
             UPDATE task_runs t SET status = {Literal(transition.To)}, result = @result, error = @error, next_attempt_at = NULL,
                    end_time = @at, modified_date = @at, modified_by_email = @by
-            WHERE t.id = @task AND {TenantSql.Condition("t")} AND t.status IN {In(transition.From)}
+            WHERE t.id = @task AND {TenantSql.ConditionOnKeyedRow("t")} AND t.status IN {In(transition.From)}
               AND EXISTS (SELECT 1 FROM flow_runs r WHERE r.id = t.flow_run_id AND {RunConditionSql.For(RunConditions.Claimable)})
             """, connection))
         {
@@ -83,7 +83,7 @@ public sealed class ApprovalAnswers(NeenaDbContext db)
         // After the task run: a hand-back that locked the run row first then reads the step still waiting and parks the
         // run, and this clears its due time after it; one that comes later reads the answer.
         await using (var wake = new NpgsqlCommand($"""
-            UPDATE flow_runs r SET next_attempt_at = NULL WHERE r.id = @run AND {TenantSql.Condition("r")};
+            UPDATE flow_runs r SET next_attempt_at = NULL WHERE r.id = @run AND {TenantSql.ConditionOnKeyedRow("r")};
             SELECT pg_notify(@channel, @run::text)
             """, connection))
         {

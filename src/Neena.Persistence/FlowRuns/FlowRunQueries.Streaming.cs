@@ -19,14 +19,14 @@ public sealed partial class FlowRunQueries
         .Replace("t.status, ", "convert_to(t.status, 'UTF8') AS status, ", StringComparison.Ordinal)
         .Replace("t.operation_name, ", "convert_to(t.operation_name, 'UTF8') AS operation_name, ", StringComparison.Ordinal);
 
-    private static readonly string StreamedOneRun =
-        $"SELECT {RunColumns} FROM flow_runs r WHERE r.id = @id AND {TenantSql.Condition("r")};\n" +
-        $"SELECT {StreamedTaskColumns} FROM task_runs t WHERE t.flow_run_id = @id AND {TenantSql.Condition("t")} ORDER BY t.task_operation_index";
+    internal static readonly string StreamedOneRun =
+        $"SELECT {RunColumns} FROM flow_runs r WHERE r.id = @id AND {TenantSql.ConditionOnKeyedRow("r")};\n" +
+        $"SELECT {StreamedTaskColumns} FROM task_runs t WHERE t.flow_run_id = @id AND {TenantSql.ConditionOnKeyedRow("t")} ORDER BY t.task_operation_index";
 
     // In the page's order (its position in @runs), then by operation index: the answer is written as the rows arrive.
-    private static readonly string TasksOfRunsInOrder =
+    internal static readonly string TasksOfRunsInOrder =
         $"SELECT {StreamedTaskColumns} FROM unnest(@runs) WITH ORDINALITY AS p(id, n) JOIN task_runs t ON t.flow_run_id = p.id " +
-        $"WHERE {TenantSql.Condition("t")} ORDER BY p.n, t.task_operation_index";
+        $"WHERE {TenantSql.ConditionOnKeyedRow("t")} ORDER BY p.n, t.task_operation_index";
 
     /// <summary>
     /// One run, and its task runs as a sequential reader given to <paramref name="write"/> (one round trip); false, with

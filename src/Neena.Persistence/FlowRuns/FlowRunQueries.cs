@@ -21,17 +21,18 @@ public sealed partial class FlowRunQueries(NeenaDbContext db)
         "convert_to(t.task_prep_prompt::text, 'UTF8') AS task_prep_prompt, convert_to(t.task_prep_answer::text, 'UTF8') AS task_prep_answer, " +
         "convert_to(t.result::text, 'UTF8') AS result, " +
         "t.error, t.attempt, t.operation_name, t.prompt_tokens, t.completion_tokens, t.integration_credential_id, t.continue_on_failure, " +
-        // A for_each task run's items (issue 20) in index order ([] before they are created); null for other task runs.
+        // A for_each task run's items (issue 20) in index order ([] before they are created); null for other task runs. The
+        // tenant test in the form no index serves (TenantSql.ConditionOnKeyedRow): the item is found by its task run.
         "CASE WHEN t.for_each IS NOT NULL THEN convert_to(coalesce((SELECT jsonb_agg(jsonb_build_object('index', i.item_index, 'status', i.status, " +
         "'result', i.result, 'error', i.error, 'attempt', i.attempt) ORDER BY i.item_index) FROM task_run_items i " +
-        "WHERE i.task_run_id = t.id AND i.organization_id = t.organization_id), '[]'::jsonb)::text, 'UTF8') END AS items";
+        "WHERE i.task_run_id = t.id AND i.organization_id IS NOT DISTINCT FROM t.organization_id), '[]'::jsonb)::text, 'UTF8') END AS items";
 
-    private static readonly string OneRun =
-        $"SELECT {RunColumns} FROM flow_runs r WHERE r.id = @id AND {TenantSql.Condition("r")};\n" +
-        $"SELECT {TaskColumns} FROM task_runs t WHERE t.flow_run_id = @id AND {TenantSql.Condition("t")} ORDER BY t.task_operation_index";
+    internal static readonly string OneRun =
+        $"SELECT {RunColumns} FROM flow_runs r WHERE r.id = @id AND {TenantSql.ConditionOnKeyedRow("r")};\n" +
+        $"SELECT {TaskColumns} FROM task_runs t WHERE t.flow_run_id = @id AND {TenantSql.ConditionOnKeyedRow("t")} ORDER BY t.task_operation_index";
 
-    private static readonly string TasksOfRuns =
-        $"SELECT {TaskColumns} FROM task_runs t WHERE t.flow_run_id = ANY(@runs) AND {TenantSql.Condition("t")} ORDER BY t.flow_run_id, t.task_operation_index";
+    internal static readonly string TasksOfRuns =
+        $"SELECT {TaskColumns} FROM task_runs t WHERE t.flow_run_id = ANY(@runs) AND {TenantSql.ConditionOnKeyedRow("t")} ORDER BY t.flow_run_id, t.task_operation_index";
 
     /// <summary>One run with its task runs, in one round trip; null when the tenant has no such run.</summary>
     public Task<FlowRunRecord?> GetAsync(Tenant tenant, Guid id, CancellationToken cancellationToken) =>

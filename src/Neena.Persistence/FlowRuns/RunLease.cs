@@ -42,8 +42,8 @@ public sealed partial class RunLease(NpgsqlDataSource dataSource, string owner, 
 {
     private static readonly LeasedTable Table = new("flow_runs", "claim_attempts", RunStatus.InProgress, "next_attempt_at", "start_time NULLS FIRST, id");
 
-    // Approved and in progress: the only state in which an engine works on a run.
-    private static readonly string Runnable =
+    /// <summary>Approved and in progress: the only state in which an engine works on a run; the claim index's filter.</summary>
+    internal static readonly string Runnable =
         $"{RunConditionSql.For(RunConditions.Claimable, alias: null)} AND approval_status = {Literal(ApprovalStatus.Approved)}";
 
     // A run an instance may claim, besides a free lease: runnable, and no retry it waits for is still ahead.
@@ -52,13 +52,19 @@ public sealed partial class RunLease(NpgsqlDataSource dataSource, string owner, 
     // Still claimable when the update reaches the row (a cancellation may have come between the pick and the update).
     private static readonly string StillClaimable = RunConditionSql.For(RunConditions.Claimable, alias: null);
 
+    // The claim of one run by its id: the same conditions, the approval stated in a form the claim index's filter does not
+    // follow from, so that the planner reaches the run through its key and not by reading every runnable run's entry
+    // whenever the statistics are older than the runs in progress (issue 23).
+    private static readonly string ClaimableById =
+        $"{StillClaimable} AND approval_status IS NOT DISTINCT FROM {Literal(ApprovalStatus.Approved)} AND (next_attempt_at IS NULL OR next_attempt_at <= now())";
+
     // The run's claim starts its work afresh: a retry it waited for is due now.
     private const string ClaimSet = "next_attempt_at = NULL";
 
     private readonly LeasedQueue _queue = new(dataSource, owner, lease, Table);
 
     // Task writes are fenced on the run row (@run), locked FOR SHARE.
-    private string Fence => _queue.Fence("@run");
+    internal string Fence => _queue.Fence("@run");
 
     private volatile bool _halted;
 
@@ -79,7 +85,8 @@ public sealed partial class RunLease(NpgsqlDataSource dataSource, string owner, 
         // The exclusion keeps this instance from re-claiming a run it still works on whose lease lapsed (e.g. a slow renewal).
         var (claimed, nextDue) = await _queue.ClaimAsync(
             _queue.Claim($"{Claimable} AND NOT (id = ANY(@exclude))", StillClaimable, ClaimSet),
-            waiting: StillClaimable,
+            // Runnable, as the claim index's filter: the index answers it (StillClaimable alone no longer implies the filter).
+            waiting: Runnable,
             max,
             parameters => parameters.AddWithValue("exclude", exclude.ToArray()),
             ReadClaim,
@@ -96,7 +103,7 @@ public sealed partial class RunLease(NpgsqlDataSource dataSource, string owner, 
     public NpgsqlBatchCommand ClaimOneCommand(Guid runId)
     {
         ThrowIfHalted();
-        return _queue.ClaimOneCommand(runId, Claimable, StillClaimable, ClaimSet);
+        return _queue.ClaimOneCommand(runId, ClaimableById, StillClaimable, ClaimSet);
     }
 
     /// <summary>Reads the result of <see cref="ClaimOneCommand"/>: the claimed run, or null when it was not claimable.</summary>

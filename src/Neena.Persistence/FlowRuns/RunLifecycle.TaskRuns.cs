@@ -1,5 +1,6 @@
 using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
+using Neena.Persistence.Sql;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -65,13 +66,13 @@ public static partial class RunLifecycle
     }
 
     // One row when the conditional update applied (the notification is sent at commit), none when it did not.
-    private static readonly string ApproveStatement = $"""
+    internal static readonly string ApproveStatement = $"""
         WITH approved AS (
             UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by,
                    ran_by_type = coalesce(@caller_type, ran_by_type), ran_by_id = coalesce(@caller_id, ran_by_id),
                    ran_by_user_id = CASE WHEN @caller_type IS NULL THEN ran_by_user_id ELSE @caller_user END,
                    start_trace_parent = @trace
-            WHERE id = @run AND organization_id = @org AND {Allows(RunStateMachine.Approve)}
+            WHERE id = @run AND {TenantSql.ConditionOnKeyedRow("flow_runs", "org")} AND {Allows(RunStateMachine.Approve)}
             RETURNING id, flow_id),
         copied AS (
             INSERT INTO task_runs (id, organization_id, flow_run_id, task_operation_index, status, attempt, task_operation_id,
@@ -91,10 +92,10 @@ public static partial class RunLifecycle
         SELECT pg_notify(@channel, a.id::text) FROM approved a
         """;
 
-    private static readonly string ApproveAndRead =
+    internal static readonly string ApproveAndRead =
         ApproveStatement + ";\n" +
-        $"SELECT {FlowRunQueries.RunColumns} FROM flow_runs r WHERE r.id = @run AND r.organization_id = @org;\n" +
-        $"SELECT {FlowRunQueries.TaskColumns} FROM task_runs t WHERE t.flow_run_id = @run AND t.organization_id = @org ORDER BY t.task_operation_index";
+        $"SELECT {FlowRunQueries.RunColumns} FROM flow_runs r WHERE r.id = @run AND {TenantSql.ConditionOnKeyedRow("r", "org")};\n" +
+        $"SELECT {FlowRunQueries.TaskColumns} FROM task_runs t WHERE t.flow_run_id = @run AND {TenantSql.ConditionOnKeyedRow("t", "org")} ORDER BY t.task_operation_index";
 
     private static NpgsqlCommand ApproveCommand(string text, NpgsqlConnection connection, RunActor actor, Guid runId)
     {

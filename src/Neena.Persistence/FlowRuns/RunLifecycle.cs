@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Neena.Domain.FlowRuns;
 using Neena.Persistence.Notifications;
+using Neena.Persistence.Sql;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -59,7 +60,7 @@ public static partial class RunLifecycle
             UPDATE flow_runs SET status = @to, end_time = NULL, lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL,
                    prompt_tokens = NULL, completion_tokens = NULL, claim_attempts = 0, retry_count = retry_count + 1, modified_date = @at, modified_by_email = @by,
                    start_trace_parent = @trace
-            WHERE id = @run AND organization_id = @org AND {Allows(transition)}
+            WHERE id = @run AND {TenantSql.ConditionOnKeyedRow("flow_runs", "org")} AND {Allows(transition)}
             """, connection))
         {
             AddActor(retry, actor, runId);
@@ -71,7 +72,7 @@ public static partial class RunLifecycle
         await using (var tasks = new NpgsqlCommand($"""
             UPDATE task_runs SET status = {Literal(TaskRunStateMachine.Resume.To)}, start_time = NULL, end_time = NULL, next_attempt_at = NULL, result = NULL,
                    modified_date = @at, modified_by_email = @by
-            WHERE flow_run_id = @run AND organization_id = @org AND status IN {In(TaskRunStateMachine.Resume.From)}
+            WHERE flow_run_id = @run AND {TenantSql.ConditionOnKeyedRow("task_runs", "org")} AND status IN {In(TaskRunStateMachine.Resume.From)}
             """, connection))
         {
             AddActor(tasks, actor, runId);
@@ -210,7 +211,7 @@ public static partial class RunLifecycle
 
     private static async Task<TransitionResult> CurrentAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT status, approval_status FROM flow_runs WHERE id = @run AND organization_id = @org", connection);
+        await using var command = new NpgsqlCommand($"SELECT status, approval_status FROM flow_runs WHERE id = @run AND {TenantSql.ConditionOnKeyedRow("flow_runs", "org")}", connection);
         command.Parameters.AddWithValue("run", runId);
         command.Parameters.AddWithValue("org", actor.OrganizationId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -771,7 +771,7 @@ namespace Neena.Persistence.Migrations
 
                     b.HasIndex("LeaseExpiresAt", "StartTime")
                         .HasDatabaseName("ix_flow_runs_claimable")
-                        .HasFilter("status = 'in_progress'");
+                        .HasFilter("status = 'in_progress' AND approval_status = 'approved'");
 
                     b.HasIndex("OrganizationId", "TriggeredTime")
                         .HasDatabaseName("ix_flow_runs_organization_id_triggered_time");

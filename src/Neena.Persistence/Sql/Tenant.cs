@@ -26,6 +26,14 @@ public static class TenantSql
     /// <summary>The condition on the row of <paramref name="alias"/>; bind <see cref="Parameters"/> (or a <see cref="SqlWhere"/>) with it.</summary>
     public static string Condition(string alias) => $"{alias}.organization_id = @{Parameter}";
 
+    /// <summary>
+    /// The tenant condition of a statement that finds its rows by a key (the row's id, or the run's id for its task runs): the same test, in a form no index can serve
+    /// (<c>IS NOT DISTINCT FROM</c>; the column is never null), so that the planner reaches the row through its key. As an
+    /// equality it let indexes that lead with <c>organization_id</c> look as cheap as the key whenever the statistics were
+    /// gathered while the table was small, and the planner took them: every run of the organization read for one (issue 23).
+    /// </summary>
+    public static string ConditionOnKeyedRow(string alias, string parameter = Parameter) => $"{alias}.organization_id IS NOT DISTINCT FROM @{parameter}";
+
     /// <summary>Parameters with the tenant bound; the statement adds its own.</summary>
     public static DynamicParameters Parameters(Tenant tenant)
     {
