@@ -1,8 +1,10 @@
-using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 using Neena.Domain.Catalogue;
 using Neena.Domain.FlowRuns;
+using static System.FormattableString;
 
 namespace Neena.Agent.Preparation;
 
@@ -30,74 +32,159 @@ internal static class PreparationPrompt
         IReadOnlyList<ParameterDefinition> unresolved,
         IReadOnlyList<TaskRun> ancestors)
     {
+        var user = new PromptText(keepChars: null);
+        Write(user, request, parameters, bound, unresolved, ancestors);
+        return [new ChatMessage(ChatRole.System, SystemPrompt), new ChatMessage(ChatRole.User, user.Whole())];
+    }
+
+    /// <summary>
+    /// The messages of <see cref="Build"/> as the preparation record keeps them (<see cref="PreparationRecord.Cap(string)"/>),
+    /// without making their whole text: preparing without a model records the prompt a model would have been given, and
+    /// that prompt quotes the whole request metadata (issue 23: a 1 MB request made each task write and copy it four times).
+    /// </summary>
+    public static IReadOnlyList<(ChatRole Role, string Content)> BuildRecord(
+        PreparationRequest request,
+        IReadOnlyList<ParameterDefinition> parameters,
+        IReadOnlyDictionary<string, Resolved> bound,
+        IReadOnlyList<ParameterDefinition> unresolved,
+        IReadOnlyList<TaskRun> ancestors)
+    {
+        var user = new PromptText(keepChars: PreparationRecord.MaxChars);
+        Write(user, request, parameters, bound, unresolved, ancestors);
+        return [(ChatRole.System, PreparationRecord.Cap(SystemPrompt)), (ChatRole.User, user.Capped())];
+    }
+
+    private static void Write(
+        PromptText user,
+        PreparationRequest request,
+        IReadOnlyList<ParameterDefinition> parameters,
+        IReadOnlyDictionary<string, Resolved> bound,
+        IReadOnlyList<ParameterDefinition> unresolved,
+        IReadOnlyList<TaskRun> ancestors)
+    {
         var json = PreparationJson.Compact;
         var task = request.Task;
-        var user = new StringBuilder();
-        user.AppendLine("## Flow request");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Instructions: {request.Request.Instructions}");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Name: {request.Request.Name ?? "(none)"}");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Metadata: {request.Request.Metadata.ToJsonString(json)}");
-        user.AppendLine();
-        user.AppendLine("## Flow");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Name: {request.FlowName}");
-        user.AppendLine("Operations:");
+        user.Line("## Flow request");
+        user.Line(Invariant($"Instructions: {request.Request.Instructions}"));
+        user.Line(Invariant($"Name: {request.Request.Name ?? "(none)"}"));
+        user.Append("Metadata: ");
+        user.Json(request.Request.Metadata, json);
+        user.Line();
+        user.Line();
+        user.Line("## Flow");
+        user.Line(Invariant($"Name: {request.FlowName}"));
+        user.Line("Operations:");
         foreach (var operation in request.RunTasks.OrderBy(t => t.SortedIndex).ThenBy(t => t.TaskOperationIndex))
-            user.AppendLine(CultureInfo.InvariantCulture, $"- {operation.TaskOperationIndex}: {operation.OperationName}: {operation.Instruction ?? "(no instruction)"}");
-        user.AppendLine("Dependencies:");
+            user.Line(Invariant($"- {operation.TaskOperationIndex}: {operation.OperationName}: {operation.Instruction ?? "(no instruction)"}"));
+        user.Line("Dependencies:");
         var dependencies = request.Dependencies ?? [];
         if (dependencies.Count == 0)
-            user.AppendLine("(none)");
+            user.Line("(none)");
         foreach (var dependency in dependencies)
         {
             var instruction = string.IsNullOrWhiteSpace(dependency.Instruction) ? "" : $": {dependency.Instruction}";
-            user.AppendLine(CultureInfo.InvariantCulture, $"- {dependency.Source} -> {dependency.Target}{instruction}");
+            user.Line(Invariant($"- {dependency.Source} -> {dependency.Target}{instruction}"));
         }
-        user.AppendLine();
-        user.AppendLine("## Task operation");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Index: {task.TaskOperationIndex}");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Name: {task.OperationName}");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Instruction: {task.Instruction ?? "(none)"}");
-        user.AppendLine();
-        user.AppendLine("## Task definition");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Name: {request.Definition.TaskName}");
-        user.AppendLine(CultureInfo.InvariantCulture, $"Description: {request.Definition.Description}");
-        user.AppendLine("Parameters:");
+        user.Line();
+        user.Line("## Task operation");
+        user.Line(Invariant($"Index: {task.TaskOperationIndex}"));
+        user.Line(Invariant($"Name: {task.OperationName}"));
+        user.Line(Invariant($"Instruction: {task.Instruction ?? "(none)"}"));
+        user.Line();
+        user.Line("## Task definition");
+        user.Line(Invariant($"Name: {request.Definition.TaskName}"));
+        user.Line(Invariant($"Description: {request.Definition.Description}"));
+        user.Line("Parameters:");
         foreach (var p in parameters)
         {
             var optional = p.Optional ? "optional" : "required";
-            user.AppendLine(CultureInfo.InvariantCulture, $"- {p.Name} ({p.DataType}, {optional}): {p.DocString ?? ""}");
+            user.Line(Invariant($"- {p.Name} ({p.DataType}, {optional}): {p.DocString ?? ""}"));
         }
         if (request.Definition.Outputs is { Count: > 0 } outputs)
         {
-            user.AppendLine(request.Definition.OutputIsList ? "Output (a list of objects with):" : "Output:");
+            user.Line(request.Definition.OutputIsList ? "Output (a list of objects with):" : "Output:");
             foreach (var o in outputs.OrderBy(o => o.Position))
-                user.AppendLine(CultureInfo.InvariantCulture, $"- {o.Name} ({o.DataType}): {o.DocString ?? ""}");
+                user.Line(Invariant($"- {o.Name} ({o.DataType}): {o.DocString ?? ""}"));
         }
-        user.AppendLine();
-        user.AppendLine("## Outputs of earlier tasks (this task's ancestors, in flow order)");
+        user.Line();
+        user.Line("## Outputs of earlier tasks (this task's ancestors, in flow order)");
         if (ancestors.Count == 0)
-            user.AppendLine("(none)");
+            user.Line("(none)");
         foreach (var source in ancestors.Reverse())
         {
-            var result = source.Result?.ToJsonString(json) ?? "null";
-            if (result.Length > MaxOutputCharsInPrompt)
-                result = string.Concat(result.AsSpan(0, MaxOutputCharsInPrompt), "… (truncated)");
-            user.AppendLine(CultureInfo.InvariantCulture, $"- task {source.TaskOperationIndex} ({source.OperationName}): {result}");
+            var (result, length) = JsonTextStart.Of(source.Result, json, MaxOutputCharsInPrompt);
+            if (length > MaxOutputCharsInPrompt)
+                result = string.Concat(result, "… (truncated)");
+            user.Line(Invariant($"- task {source.TaskOperationIndex} ({source.OperationName}): {result}"));
         }
-        user.AppendLine();
-        user.AppendLine("## Parameters already bound");
+        user.Line();
+        user.Line("## Parameters already bound");
         if (bound.Count == 0)
-            user.AppendLine("(none)");
+            user.Line("(none)");
         foreach (var (name, value) in bound)
-            user.AppendLine(CultureInfo.InvariantCulture, $"- {name} = {value.Value?.ToJsonString(json) ?? "null"} ({value.Explanation})");
-        user.AppendLine();
-        user.AppendLine("## Unresolved parameters");
+        {
+            user.Append(Invariant($"- {name} = "));
+            user.Json(value.Value, json);
+            user.Line(Invariant($" ({value.Explanation})"));
+        }
+        user.Line();
+        user.Line("## Unresolved parameters");
         if (unresolved.Count == 0)
-            user.AppendLine("(none)");
+            user.Line("(none)");
         foreach (var p in unresolved)
-            user.AppendLine(CultureInfo.InvariantCulture, $"- {p.Name} ({p.DataType}{(p.Optional ? ", optional" : "")})");
+            user.Line(Invariant($"- {p.Name} ({p.DataType}{(p.Optional ? ", optional" : "")})"));
+    }
 
-        return [new ChatMessage(ChatRole.System, SystemPrompt), new ChatMessage(ChatRole.User, user.ToString().TrimEnd())];
+    /// <summary>
+    /// The user message as it is written: whole (for the model), or only its first characters and its length (for the
+    /// record), so that the request metadata it quotes is never made into text for a record that keeps 16 KiB of it.
+    /// </summary>
+    private sealed class PromptText(int? keepChars)
+    {
+        private readonly StringBuilder _text = new();
+        private long _length;
+        private long _trimmedLength;
+
+        public void Line(string text = "") => Append(text + Environment.NewLine);
+
+        public void Append(string text)
+        {
+            if (keepChars is not { } keep)
+                _text.Append(text);
+            else if (_text.Length < keep)
+                _text.Append(text, 0, Math.Min(text.Length, keep - _text.Length));
+            for (var i = text.Length - 1; i >= 0; i--)
+            {
+                if (!char.IsWhiteSpace(text[i]))
+                {
+                    _trimmedLength = _length + i + 1;
+                    break;
+                }
+            }
+            _length += text.Length;
+        }
+
+        public void Json(JsonNode? value, JsonSerializerOptions options)
+        {
+            if (keepChars is not { } keep)
+            {
+                Append(value?.ToJsonString(options) ?? "null");
+                return;
+            }
+            var (start, length) = JsonTextStart.Of(value, options, Math.Max(0, keep - _text.Length));
+            _text.Append(start);
+            // JSON text never ends in white space.
+            _length += length;
+            _trimmedLength = _length;
+        }
+
+        /// <summary>The text without trailing white space, as <c>TrimEnd()</c> leaves it.</summary>
+        public string Whole() => _text.ToString().TrimEnd();
+
+        /// <summary><see cref="PreparationRecord.Cap(string)"/> of <see cref="Whole"/>.</summary>
+        public string Capped() => _trimmedLength <= PreparationRecord.MaxChars
+            ? _text.ToString(0, (int)_trimmedLength)
+            : PreparationRecord.Capped(_text.ToString(0, PreparationRecord.MaxChars), _trimmedLength);
     }
 
     /// <summary>The second and last ask, after an answer that did not fit the parameters.</summary>

@@ -17,11 +17,18 @@ public static class PreparationRecord
     public static string Cap(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (text.Length <= MaxChars)
-            return text;
+        return text.Length <= MaxChars ? text : Capped(text, text.Length);
+    }
+
+    /// <summary>
+    /// <see cref="Cap(string)"/> of a text longer than <see cref="MaxChars"/> of which only <paramref name="start"/> (at
+    /// least its first <see cref="MaxChars"/> characters) was kept, the text being <paramref name="length"/> characters long.
+    /// </summary>
+    internal static string Capped(string start, long length)
+    {
         // Never between the halves of a surrogate pair: jsonb refuses an unpaired surrogate.
-        var keep = char.IsHighSurrogate(text[MaxChars - 1]) ? MaxChars - 1 : MaxChars;
-        return string.Concat(text.AsSpan(0, keep), string.Create(CultureInfo.InvariantCulture, $"…[truncated {text.Length - keep} chars]"));
+        var keep = char.IsHighSurrogate(start[MaxChars - 1]) ? MaxChars - 1 : MaxChars;
+        return string.Concat(start.AsSpan(0, keep), string.Create(CultureInfo.InvariantCulture, $"…[truncated {length - keep} chars]"));
     }
 
     /// <summary>
@@ -32,7 +39,7 @@ public static class PreparationRecord
     {
         if (value is null)
             return null;
-        var text = value.ToJsonString(PreparationJson.Compact);
-        return text.Length <= MaxChars ? value.DeepClone() : JsonValue.Create(Cap(text));
+        var (start, length) = JsonTextStart.Of(value, PreparationJson.Compact, MaxChars);
+        return length <= MaxChars ? value.DeepClone() : JsonValue.Create(Capped(start, length));
     }
 }

@@ -84,17 +84,20 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
         }
 
         var unresolved = parameters.Where(p => !values.ContainsKey(p.Name)).ToList();
-        var messages = PreparationPrompt.Build(request, parameters, values, unresolved, ancestors);
+        // With a model, the messages it is sent; without one, only the record of the prompt it would have been given.
+        var usesModel = UsesModel;
+        var messages = usesModel ? PreparationPrompt.Build(request, parameters, values, unresolved, ancestors) : null;
+        var record = messages is null ? PreparationPrompt.BuildRecord(request, parameters, values, unresolved, ancestors) : null;
         var usage = TokenUsage.None;
         var asked = false;
         string? model = null;
 
-        if (UsesModel)
+        if (usesModel)
         {
             // (2) The model, for what bindings left open; nothing is asked when nothing is open or a binding is broken.
             if (unresolved.Count > 0 && errors.Count == 0)
             {
-                var (answered, problems, spent, answeredBy) = await AskModelAsync(messages, unresolved, cancellationToken);
+                var (answered, problems, spent, answeredBy) = await AskModelAsync(messages!, unresolved, cancellationToken);
                 asked = true;
                 usage = spent;
                 model = answeredBy;
@@ -127,7 +130,7 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
         {
             if (values.TryGetValue(parameter.Name, out var resolved))
             {
-                input[parameter.Name] = resolved.Value?.DeepClone();
+                input[parameter.Name] = Own(resolved.Value);
                 answerItems.Add(AnswerItem(parameter.Name, resolved.Value, resolved.Explanation));
             }
             else if (parameter.Optional)
@@ -143,7 +146,7 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
         // Bindings the definition does not list (it changed after the flow was saved): passed on, the task ignores or rejects them.
         foreach (var (name, resolved) in values.Where(v => parameters.All(p => p.Name != v.Key)))
         {
-            input[name] = resolved.Value?.DeepClone();
+            input[name] = Own(resolved.Value);
             answerItems.Add(AnswerItem(name, resolved.Value, resolved.Explanation));
         }
 
@@ -152,14 +155,14 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
             foreach (var name in missing)
             {
                 errors.Add($"required parameter '{name}' could not be resolved: no binding, " +
-                           (UsesModel ? "and the language model gave no value" : "no language model configured, and no request metadata key or ancestor task result field has that name"));
+                           (usesModel ? "and the language model gave no value" : "no language model configured, and no request metadata key or ancestor task result field has that name"));
             }
         }
 
         var error = errors.Count == 0
             ? null
             : $"Preparing task '{request.Definition.TaskName}' failed: {string.Join("; ", errors)}.";
-        var prompt = UsesModel && !asked ? null : Record(messages);
+        var prompt = messages is null ? Record(record!) : asked ? Record(messages.Select(m => (m.Role, PreparationRecord.Cap(m.Text)))) : null;
         return new PreparedTask(input, prompt, new JsonObject { ["parameters"] = answerItems }, error, usage, model);
     }
 
@@ -189,10 +192,18 @@ public sealed class TaskPreparer(LanguageModelClient? languageModel = null)
         return ([], problems, usage, model);
     }
 
-    private static JsonObject Record(IEnumerable<ChatMessage> messages) => new()
+    /// <param name="messages">The messages, each content already capped (<see cref="PreparationRecord.Cap(string)"/>).</param>
+    private static JsonObject Record(IEnumerable<(ChatRole Role, string Content)> messages) => new()
     {
-        ["messages"] = new JsonArray(messages.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role.Value, ["content"] = PreparationRecord.Cap(m.Text) }).ToArray()),
+        ["messages"] = new JsonArray(messages.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role.Value, ["content"] = m.Content }).ToArray()),
     };
+
+    /// <summary>
+    /// The value itself for the input: every way of resolving a value makes a node of its own (a copy, or a new node),
+    /// so a second copy for the input only doubled what a large value costs (issue 23: a megabyte of metadata per task).
+    /// A node that already has a parent cannot be moved and is copied.
+    /// </summary>
+    private static JsonNode? Own(JsonNode? value) => value is { Parent: not null } ? value.DeepClone() : value;
 
     private static JsonObject AnswerItem(string name, JsonNode? value, string explanation) =>
         new() { ["name"] = name, ["value"] = PreparationRecord.Cap(value), ["explanation"] = explanation };

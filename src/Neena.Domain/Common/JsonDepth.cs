@@ -116,6 +116,29 @@ public static class JsonDepth
         }
     }
 
+    /// <summary>
+    /// Writes the UTF-8 text of a stored <c>jsonb</c> value as <see cref="ParseStored"/> and a node's <c>WriteTo</c> would,
+    /// byte for byte, without building nodes (or the text as a string): a value deeper than <see cref="MaxRead"/> is
+    /// written as <see cref="Unreadable"/>.
+    /// </summary>
+    /// <exception cref="JsonException">The text is not JSON at any depth.</exception>
+    public static void WriteStored(Utf8JsonWriter writer, ReadOnlyMemory<byte> utf8)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8, ReadOptions);
+        }
+        catch (JsonException) when (IsJsonAtAnyDepth(utf8.Span))
+        {
+            Unreadable().WriteTo(writer);
+            return;
+        }
+        using (document)
+            document.RootElement.WriteTo(writer);
+    }
+
     /// <summary>Options that read or write a stored value with the depth readers accept (System.Text.Json's default is 64).</summary>
     public static readonly JsonSerializerOptions SerializerOptions = new() { MaxDepth = MaxDocument };
 
@@ -124,9 +147,11 @@ public static class JsonDepth
     private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = MaxRead };
 
     /// <summary>Whether the text is JSON at any depth: only depth makes a stored value unreadable; anything else stays an error.</summary>
-    private static bool IsJsonAtAnyDepth(string text)
+    private static bool IsJsonAtAnyDepth(string text) => IsJsonAtAnyDepth(System.Text.Encoding.UTF8.GetBytes(text));
+
+    private static bool IsJsonAtAnyDepth(ReadOnlySpan<byte> utf8)
     {
-        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(text), new JsonReaderOptions { MaxDepth = int.MaxValue });
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = int.MaxValue });
         try
         {
             while (reader.Read())

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Neena.Domain.Common;
 
 namespace Neena.Domain.FlowRuns;
@@ -12,30 +12,71 @@ public static class FlowOutcome
     /// </summary>
     public static string ComposeBody(string runStatus, IReadOnlyCollection<TaskRun> taskRuns, string? message = null)
     {
-        var dependedOn = taskRuns.SelectMany(t => t.DependsOn).ToHashSet();
-        var outputs = new JsonObject();
-        foreach (var final in taskRuns.Where(t => !dependedOn.Contains(t.TaskOperationIndex)).OrderBy(t => t.TaskOperationIndex))
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            outputs[final.TaskOperationIndex.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
+            WriteBodyAsync(writer, runStatus, taskRuns, message, (task, w) =>
             {
-                ["name"] = final.OperationName,
-                ["status"] = final.Status,
-                ["result"] = final.Result?.DeepClone(),
-            };
+                if (task.Result is null)
+                    w.WriteNullValue();
+                else
+                    task.Result.WriteTo(w, JsonDepth.SerializerOptions);
+                return ValueTask.CompletedTask;
+            }).AsTask().GetAwaiter().GetResult();
         }
-        var errors = new JsonArray(taskRuns
-            .Where(t => t.Error is not null)
-            .OrderBy(t => t.TaskOperationIndex)
-            .Select(t => (JsonNode)new JsonObject { ["task_operation_index"] = t.TaskOperationIndex, ["name"] = t.OperationName, ["error"] = t.Error })
-            .ToArray());
-        var body = new JsonObject
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// What <see cref="ComposeBody"/> writes a body with: the options <c>ToJsonString(JsonDepth.SerializerOptions)</c>
+    /// writes with, so a body written either way has the same bytes.
+    /// </summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = JsonDepth.MaxDocument };
+
+    /// <summary>The final tasks (those no other task depends on), in index order: the tasks whose results the body holds.</summary>
+    public static List<TaskRun> FinalTasks(IReadOnlyCollection<TaskRun> taskRuns)
+    {
+        ArgumentNullException.ThrowIfNull(taskRuns);
+        var dependedOn = taskRuns.SelectMany(t => t.DependsOn).ToHashSet();
+        return [.. taskRuns.Where(t => !dependedOn.Contains(t.TaskOperationIndex)).OrderBy(t => t.TaskOperationIndex)];
+    }
+
+    /// <summary>
+    /// Writes the body <see cref="ComposeBody"/> describes, asking <paramref name="writeResult"/> for each final task's
+    /// result in index order (the <see cref="TaskRun.Result"/> of <paramref name="taskRuns"/> is not read): the caller can
+    /// stream stored results into the body instead of holding them all as nodes (issue 23: a run of ten 1 MB results).
+    /// </summary>
+    public static async ValueTask WriteBodyAsync(
+        Utf8JsonWriter writer, string runStatus, IReadOnlyCollection<TaskRun> taskRuns, string? message, Func<TaskRun, Utf8JsonWriter, ValueTask> writeResult)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(taskRuns);
+        ArgumentNullException.ThrowIfNull(writeResult);
+        writer.WriteStartObject();
+        writer.WriteString("status", runStatus);
+        writer.WriteString("message", message ?? DefaultMessage(runStatus, taskRuns));
+        writer.WriteStartObject("outputs");
+        foreach (var final in FinalTasks(taskRuns))
         {
-            ["status"] = runStatus,
-            ["message"] = message ?? DefaultMessage(runStatus, taskRuns),
-            ["outputs"] = outputs,
-            ["errors"] = errors,
-        };
-        return body.ToJsonString(JsonDepth.SerializerOptions);
+            writer.WriteStartObject(final.TaskOperationIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("name", final.OperationName);
+            writer.WriteString("status", final.Status);
+            writer.WritePropertyName("result");
+            await writeResult(final, writer);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+        writer.WriteStartArray("errors");
+        foreach (var failed in taskRuns.Where(t => t.Error is not null).OrderBy(t => t.TaskOperationIndex))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("task_operation_index", failed.TaskOperationIndex);
+            writer.WriteString("name", failed.OperationName);
+            writer.WriteString("error", failed.Error);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     private static string DefaultMessage(string runStatus, IReadOnlyCollection<TaskRun> taskRuns) => runStatus switch

@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
+using Neena.Persistence.Sql;
 using Npgsql;
 using NpgsqlTypes;
 using static Neena.Persistence.FlowRuns.RunLifecycle;
@@ -178,10 +180,22 @@ public sealed partial class RunLease
         return command;
     }
 
-    private static NpgsqlParameter Jsonb(string name, JsonNode? value) => new(name, NpgsqlDbType.Jsonb)
+    /// <summary>
+    /// A value as a <c>jsonb</c> parameter, sent as the UTF-8 its writer makes, in segments: as a string it was written,
+    /// turned into UTF-16 and encoded again (issue 23: a 1 MB result took 2 MB of string and as much of buffers on the
+    /// large-object heap per completion). Each command is executed once, so the stream is read once.
+    /// </summary>
+    private static NpgsqlParameter Jsonb(string name, JsonNode? value)
     {
-        Value = value is null ? DBNull.Value : value.ToJsonString(JsonDepth.SerializerOptions),
-    };
+        if (value is null)
+            return new NpgsqlParameter(name, NpgsqlDbType.Jsonb) { Value = DBNull.Value };
+        var utf8 = new SegmentedBuffer();
+        using (var writer = new Utf8JsonWriter(utf8, JsonWriter))
+            value.WriteTo(writer, JsonDepth.SerializerOptions);
+        return new NpgsqlParameter(name, NpgsqlDbType.Jsonb) { Value = utf8.AsStream() };
+    }
+
+    private static readonly JsonWriterOptions JsonWriter = new() { MaxDepth = JsonDepth.MaxDocument };
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }

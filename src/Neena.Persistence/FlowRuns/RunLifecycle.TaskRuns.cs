@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using Neena.Domain.Common;
 using Neena.Domain.FlowRuns;
 using Neena.Persistence.Sql;
@@ -124,11 +126,59 @@ public static partial class RunLifecycle
                                        FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
         """;
 
-    /// <summary>The task runs of a run as the flow result needs them (outputs of the final tasks, errors).</summary>
+    /// <summary>
+    /// The flow result's body (<see cref="FlowOutcome.WriteBodyAsync"/>) as UTF-8: the task runs' statuses and errors read
+    /// first, then the final tasks' stored results streamed into it one at a time (issue 23: read as text, parsed and
+    /// written again, ten 1 MB results took about 90 MB of the large-object heap).
+    /// </summary>
+    private static async Task<SegmentedBuffer> ComposeBodyAsync(
+        NpgsqlConnection connection, string runStatus, Guid runId, string? message, CancellationToken cancellationToken)
+    {
+        var taskRuns = await ReadTaskRunsAsync(connection, runId, cancellationToken);
+        var finals = FlowOutcome.FinalTasks(taskRuns);
+        await using var command = new NpgsqlCommand("""
+            SELECT task_operation_index, convert_to(result::text, 'UTF8')
+            FROM task_runs WHERE flow_run_id = @run AND task_operation_index = ANY(@finals) ORDER BY task_operation_index
+            """, connection);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("finals", finals.Select(t => t.TaskOperationIndex).ToArray());
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+        var body = new SegmentedBuffer();
+        await using (var writer = new Utf8JsonWriter(body, FlowOutcome.WriterOptions))
+        {
+            await FlowOutcome.WriteBodyAsync(writer, runStatus, taskRuns, message, async (final, w) =>
+            {
+                if (!await reader.ReadAsync(cancellationToken) || reader.GetInt32(0) != final.TaskOperationIndex)
+                    throw new InvalidOperationException($"The result of task {final.TaskOperationIndex} of run {runId} was not read in order.");
+                if (await reader.IsDBNullAsync(1, cancellationToken))
+                {
+                    w.WriteNullValue();
+                    return;
+                }
+                var length = checked((int)reader.GetBytes(1, 0, null, 0, 0));
+                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                try
+                {
+                    var read = 0;
+                    while (read < length)
+                        read += (int)reader.GetBytes(1, read, buffer, read, length - read);
+                    // A result too deep to read (stored before the limit) is shown as the marker, not a failure to end the run.
+                    JsonDepth.WriteStored(w, buffer.AsMemory(0, length));
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            });
+        }
+        return body;
+    }
+
+    /// <summary>The task runs of a run as the flow result needs them, without their results (<see cref="ComposeBodyAsync"/>).</summary>
     private static async Task<List<TaskRun>> ReadTaskRunsAsync(NpgsqlConnection connection, Guid runId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT task_operation_index, operation_name, status, result::text, error, depends_on, continue_on_failure
+            SELECT task_operation_index, operation_name, status, error, depends_on, continue_on_failure
             FROM task_runs WHERE flow_run_id = @run ORDER BY task_operation_index
             """, connection);
         command.Parameters.AddWithValue("run", runId);
@@ -142,12 +192,10 @@ public static partial class RunLifecycle
                 TaskOperationIndex = reader.GetInt32(0),
                 OperationName = reader.GetString(1),
                 Status = reader.GetString(2),
-                // A result too deep to read (stored before the limit) is shown as the marker in the flow result, not a failure to end the run.
-                Result = await reader.IsDBNullAsync(3, cancellationToken) ? null : JsonDepth.ParseStored(reader.GetString(3), out _),
-                Error = await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
-                DependsOn = [.. reader.GetFieldValue<int[]>(5)],
+                Error = await reader.IsDBNullAsync(3, cancellationToken) ? null : reader.GetString(3),
+                DependsOn = [.. reader.GetFieldValue<int[]>(4)],
                 // The flow result's message names tolerated failures (issue 20).
-                ContinueOnFailure = reader.GetBoolean(6),
+                ContinueOnFailure = reader.GetBoolean(5),
             });
         }
         return taskRuns;

@@ -160,13 +160,13 @@ public static partial class RunLifecycle
             await tasks.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var body = FlowOutcome.ComposeBody(transition.To, await ReadTaskRunsAsync(connection, runId, cancellationToken), ending.Message);
+        var body = await ComposeBodyAsync(connection, transition.To, runId, ending.Message, cancellationToken);
         // A run a webhook started carries its trigger run, the platform entity the event was about and the trigger's
         // integration into its result, so results can be found by platform and entity; other runs get nulls.
         await using (var result = new NpgsqlCommand("""
             INSERT INTO flow_results (id, organization_id, flow_run_id, body, trigger_run_id, integration_entity_id, integration_id,
                                       created_date, modified_date, created_by_email, modified_by_email)
-            SELECT @id, @organization, @run, @body, origin.id, origin.integration_entity_id, origin.integration_id,
+            SELECT @id, @organization, @run, convert_from(@body, 'UTF8'), origin.id, origin.integration_entity_id, origin.integration_id,
                    coalesce(@at, now()), coalesce(@at, now()), @by, @by
             FROM (SELECT 1) AS one
             LEFT JOIN LATERAL (
@@ -184,7 +184,7 @@ public static partial class RunLifecycle
             result.Parameters.AddWithValue("id", Guid.CreateVersion7());
             result.Parameters.AddWithValue("organization", organizationId);
             result.Parameters.AddWithValue("run", runId);
-            result.Parameters.AddWithValue("body", body);
+            result.Parameters.Add(new NpgsqlParameter("body", NpgsqlDbType.Bytea) { Value = body.AsStream() });
             result.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = (object?)ending.At ?? DBNull.Value });
             result.Parameters.Add(new NpgsqlParameter("by", NpgsqlDbType.Text) { Value = (object?)ending.Email ?? DBNull.Value });
             await result.ExecuteNonQueryAsync(cancellationToken);
