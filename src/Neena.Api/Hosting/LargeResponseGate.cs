@@ -11,11 +11,18 @@ public sealed class PerformanceOptions
 
     /// <summary>
     /// How many large list answers (<see cref="LargeResponseAttribute"/>) are built and written at once; further ones wait
-    /// their turn. 0: twice the processor count.
+    /// their turn. 0: eight times the processor count.
     /// </summary>
+    /// <remarks>
+    /// Twice the processor count while an answer was held whole until its last byte; now that it streams from the rows
+    /// (a pipe's few blocks and the run rows per answer), four answers at once on two cores left the cores idle between
+    /// PostgreSQL sending rows and the client reading them, and the lists at 16 and 64 clients lost half their
+    /// throughput to the gate on a busy machine (issue 23). Each answer holds a database connection while it streams, so
+    /// the default stays well below the pool's size.
+    /// </remarks>
     public int MaxConcurrentLargeResponses { get; set; }
 
-    public int EffectiveMaxConcurrentLargeResponses => MaxConcurrentLargeResponses > 0 ? MaxConcurrentLargeResponses : 2 * Environment.ProcessorCount;
+    public int EffectiveMaxConcurrentLargeResponses => MaxConcurrentLargeResponses > 0 ? MaxConcurrentLargeResponses : 8 * Environment.ProcessorCount;
 }
 
 /// <summary>

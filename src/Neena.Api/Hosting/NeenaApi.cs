@@ -132,7 +132,7 @@ public static class NeenaApi
 
         services.AddOptions<PerformanceOptions>()
             .BindConfiguration(PerformanceOptions.SectionName)
-            .Validate(o => o.MaxConcurrentLargeResponses >= 0, "Invalid Performance settings: MaxConcurrentLargeResponses must be at least 0 (0: twice the processor count).")
+            .Validate(o => o.MaxConcurrentLargeResponses >= 0, "Invalid Performance settings: MaxConcurrentLargeResponses must be at least 0 (0: eight times the processor count).")
             .ValidateOnStart();
         services.AddSingleton<LargeResponseGate>();
 

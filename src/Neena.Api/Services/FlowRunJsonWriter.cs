@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Data.Common;
-using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
+using Neena.Api.Contracts.Common;
 using Neena.Api.Contracts.FlowRuns;
 using Neena.Domain.FlowRuns;
 using Neena.Persistence.FlowRuns;
@@ -19,7 +19,7 @@ namespace Neena.Api.Services;
 internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions options) : IDisposable
 {
     // Written to the pipe in pieces of about this size, so that the answer's memory is the pipe's few pooled blocks.
-    private const int FlushThreshold = 64 * 1024;
+    internal const int FlushThreshold = 64 * 1024;
 
     private static readonly JsonEncodedText Flow = Name("flow"), FlowRequest = Name("flow_request"), Status = Name("status"),
         ApprovalStatus = Name("approval_status"), TriggeredTime = Name("triggered_time"), EndTime = Name("end_time"),
@@ -38,6 +38,10 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
 
     private readonly List<FailedCandidate> _failed = [];
     private byte[] _scratch = new byte[256];
+
+    // What the pipe had been given at the last flush. The writer hands the pipe each block it fills (its BytesPending only
+    // counts the current block's bytes), so what is not yet flushed is everything it wrote since.
+    private long _flushed;
 
     /// <summary>A JSON array of the runs, each with its task runs from <paramref name="tasks"/> (in the runs' order).</summary>
     public async Task WriteListAsync(IReadOnlyList<FlowRunRow> runs, DbDataReader? tasks, CancellationToken cancellationToken)
@@ -80,7 +84,7 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
             while (row.OnRun(r.Id))
             {
                 tokens += WriteTask(row);
-                if (_writer.BytesPending >= FlushThreshold)
+                if (Unflushed >= FlushThreshold)
                     await FlushAsync(cancellationToken);
                 await row.NextAsync(cancellationToken);
             }
@@ -115,7 +119,7 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
             GuidOrNull(CreatedById, r.CreatedById);
             w.WriteNumber(RetryCount, r.RetryCount);
             w.WriteEndObject();
-            if (_writer.BytesPending >= FlushThreshold)
+            if (Unflushed >= FlushThreshold)
                 await FlushAsync(cancellationToken);
         }
     }
@@ -238,7 +242,7 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
             _writer.WriteNull(property);
     }
 
-    /// <summary>As <c>UtcDateTimeConverter</c> writes a timestamp, without a string in between.</summary>
+    /// <summary>As <see cref="UtcDateTimeConverter"/> writes a timestamp, without a string in between.</summary>
     private void Time(JsonEncodedText property, DateTime? value)
     {
         if (value is not { } time)
@@ -246,21 +250,16 @@ internal sealed class FlowRunJsonWriter(PipeWriter pipe, JsonSerializerOptions o
             _writer.WriteNull(property);
             return;
         }
-        var utc = time.Kind switch
-        {
-            DateTimeKind.Local => time.ToUniversalTime(),
-            DateTimeKind.Unspecified => DateTime.SpecifyKind(time, DateTimeKind.Utc),
-            _ => time,
-        };
-        Span<byte> text = stackalloc byte[40];
-        if (!utc.TryFormat(text, out var written, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture))
-            throw new InvalidOperationException("A timestamp did not fit its format.");
-        _writer.WriteString(property, text[..written]);
+        Span<byte> text = stackalloc byte[UtcDateTimeConverter.Utf8Length + 1];
+        _writer.WriteString(property, text[..UtcDateTimeConverter.Utf8(time, text)]);
     }
+
+    private long Unflushed => _writer.BytesCommitted + _writer.BytesPending - _flushed;
 
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
         _writer.Flush();
+        _flushed = _writer.BytesCommitted;
         await pipe.FlushAsync(cancellationToken);
     }
 

@@ -132,4 +132,45 @@ public sealed class FlowRunJsonWriterTests(EngineOffFactory factory) : IClassFix
         Assert.Equal(HttpStatusCode.NotFound, flow.StatusCode);
         Assert.Contains("Flow not found", await flow.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task List_IsHandedToTheResponse_InPiecesOfAboutTheFlushThreshold_AsItIsWritten()
+    {
+        var w = await CreateWorldAsync();
+        // Every task run's result about 35 KiB: the answer is over 400 KiB, many blocks of the pipe.
+        var result = JsonSerializer.Serialize(Enumerable.Range(0, 1000).Select(i => new { i, text = $"value {i} of the result" }));
+        await using (var db = factory.CreateDbContext())
+            await db.Database.ExecuteSqlRawAsync("UPDATE task_runs SET result = {0}::jsonb WHERE organization_id = {1}", result, w.Tenant.OrganizationId);
+
+        var body = new FlushRecordingStream();
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Response.Body = body;
+        await using (var db = factory.CreateDbContext(w.Tenant.OrganizationId))
+            await FlowRunReads.WriteListAsync(db, new PageQuery { Limit = 100 }, new FlowRunListFilter([]), context.Response, Options, CancellationToken.None);
+        await context.Response.BodyWriter.CompleteAsync();
+
+        Assert.Equal(await ObjectsAsync(w), Encoding.UTF8.GetString(body.ToArray()));
+        Assert.True(body.Length > 5 * FlowRunJsonWriter.FlushThreshold, $"{body.Length} bytes");
+        // The writer hands the pipe a block at a time, so what it has written is more than the block it holds: flushed
+        // after that alone, the whole answer would wait in the response's memory until its last byte (one flush).
+        Assert.True(body.Flushes.Count >= body.Length / (FlowRunJsonWriter.FlushThreshold + 64 * 1024),
+            $"{body.Flushes.Count} flushes for {body.Length} bytes: {string.Join(", ", body.Flushes)}");
+        Assert.All(body.Flushes, flushed => Assert.True(flushed <= FlowRunJsonWriter.FlushThreshold + 64 * 1024, $"{flushed} bytes in one flush"));
+    }
+
+    /// <summary>A response body that records how many bytes each flush of the pipe wrote.</summary>
+    private sealed class FlushRecordingStream : MemoryStream
+    {
+        private long _flushedAt;
+
+        public List<long> Flushes { get; } = [];
+
+        public override Task FlushAsync(CancellationToken cancellationToken)
+        {
+            if (Length > _flushedAt)
+                Flushes.Add(Length - _flushedAt);
+            _flushedAt = Length;
+            return Task.CompletedTask;
+        }
+    }
 }

@@ -130,6 +130,9 @@ public sealed class DatabaseExhaustionTests(TinyPoolFactory factory) : IClassFix
         Assert.True(defaults.NoResetOnClose);
         Assert.False(new NpgsqlConnectionStringBuilder(PersistenceServiceCollectionExtensions.Tune("Host=localhost;No Reset On Close=false")).NoResetOnClose);
         Assert.Equal(7, new NpgsqlConnectionStringBuilder(PersistenceServiceCollectionExtensions.Tune("Host=localhost;Maximum Pool Size=7")).MaxPoolSize);
+        // Large reads in fewer receive calls (the run lists), unless the connection string sets its own.
+        Assert.Equal(PersistenceServiceCollectionExtensions.DefaultReadBufferSize, defaults.ReadBufferSize);
+        Assert.Equal(16384, new NpgsqlConnectionStringBuilder(PersistenceServiceCollectionExtensions.Tune("Host=localhost;Read Buffer Size=16384")).ReadBufferSize);
 
         await using var settings = NpgsqlDataSource.Create(factory.ConnectionString);
         await using (var show = settings.CreateCommand("SHOW max_connections"))
