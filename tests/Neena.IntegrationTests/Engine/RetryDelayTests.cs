@@ -6,7 +6,9 @@ using static Neena.IntegrationTests.Engine.EngineTestSupport;
 namespace Neena.IntegrationTests.Engine;
 
 /// <summary>
-/// One task slot for the whole instance, a retry delay of 2 to 4 s and a 3 s lease (waits over a second hand the run back).
+/// One task slot for the whole instance, a retry delay of 4 to 8 s (long enough for another run to finish meanwhile on a
+/// loaded machine: at 2 to 4 s a CI run once saw the retry come due first) and a 3 s lease (waits over a second hand the
+/// run back).
 /// Polling is a minute, so a run picked up when its retry comes due was picked up by the engine's timer.
 /// </summary>
 public sealed class SlowRetryFactory : NeenaFactory
@@ -16,8 +18,8 @@ public sealed class SlowRetryFactory : NeenaFactory
         ["Engine:PollIntervalSeconds"] = "60",
         ["Engine:LeaseSeconds"] = "3",
         ["Engine:MaxConcurrentTasks"] = "1",
-        ["Engine:RetryBaseDelayMilliseconds"] = "4000",
-        ["Engine:RetryMaxDelayMilliseconds"] = "4000",
+        ["Engine:RetryBaseDelayMilliseconds"] = "8000",
+        ["Engine:RetryMaxDelayMilliseconds"] = "8000",
         ["Engine:ShutdownGraceSeconds"] = "1",
         ["Integrations:Http:AllowedNetworks:0"] = "127.0.0.1/32",
     };
