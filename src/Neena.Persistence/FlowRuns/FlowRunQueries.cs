@@ -11,12 +11,12 @@ namespace Neena.Persistence.FlowRuns;
 /// </summary>
 public sealed partial class FlowRunQueries(NeenaDbContext db)
 {
-    internal const string RunColumns =
+    private const string RunColumns =
         "r.id, r.flow_id, r.flow_request_id, r.status, r.approval_status, r.triggered_time, r.end_time, r.triggered_by, r.start_time, r.created_date, r.modified_date, " +
         "r.tags, r.run_type, r.ran_by_type, r.ran_by_id, r.created_by_type, r.created_by_id, r.retry_count";
 
     // jsonb as its text's UTF-8 bytes (bytea travels as is): what the answer writes, with no string in between.
-    internal const string TaskColumns =
+    private const string TaskColumns =
         "t.id, t.flow_run_id, t.task_operation_index, t.status, t.start_time, t.end_time, " +
         "convert_to(t.task_prep_prompt::text, 'UTF8') AS task_prep_prompt, convert_to(t.task_prep_answer::text, 'UTF8') AS task_prep_answer, " +
         "convert_to(t.result::text, 'UTF8') AS result, " +

@@ -53,6 +53,8 @@ public static partial class RunLifecycle
         NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
     {
         await using var approve = ApproveCommand(ApproveAndRead, connection, actor, runId);
+        approve.Parameters.AddWithValue("id", runId);
+        approve.Parameters.AddWithValue(TenantSql.Parameter, actor.OrganizationId);
         await using var reader = await approve.ExecuteReaderAsync(cancellationToken);
         var applied = await reader.ReadAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
@@ -94,10 +96,8 @@ public static partial class RunLifecycle
         SELECT pg_notify(@channel, a.id::text) FROM approved a
         """;
 
-    internal static readonly string ApproveAndRead =
-        ApproveStatement + ";\n" +
-        $"SELECT {FlowRunQueries.RunColumns} FROM flow_runs r WHERE r.id = @run AND {TenantSql.ConditionOnKeyedRow("r", "org")};\n" +
-        $"SELECT {FlowRunQueries.TaskColumns} FROM task_runs t WHERE t.flow_run_id = @run AND {TenantSql.ConditionOnKeyedRow("t", "org")} ORDER BY t.task_operation_index";
+    // The approval, then the by-id read (its @id and @tenant are bound to the run and its organization).
+    internal static readonly string ApproveAndRead = ApproveStatement + ";\n" + FlowRunQueries.OneRun;
 
     private static NpgsqlCommand ApproveCommand(string text, NpgsqlConnection connection, RunActor actor, Guid runId)
     {
