@@ -29,6 +29,7 @@ public sealed partial class FlowRunEngine : BackgroundService
     private readonly ILogger<FlowRunEngine> _logger;
     private readonly ILogger _taskLogger;
     private readonly RunLease _store;
+    private readonly ApprovalAnnouncer _announcer;
     private readonly ConcurrentDictionary<Guid, RunWorker> _workers = new();
 
     // Runs named by approval notifications, claimed by id (and read in the same round trip) before any general claim.
@@ -48,6 +49,7 @@ public sealed partial class FlowRunEngine : BackgroundService
         IntegrationCatalogue catalogue,
         TaskInvoker invoker,
         EngineMetrics metrics,
+        ApprovalAnnouncer announcer,
         ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -61,6 +63,7 @@ public sealed partial class FlowRunEngine : BackgroundService
         _catalogue = catalogue;
         _invoker = invoker;
         _metrics = metrics;
+        _announcer = announcer;
         _logger = loggerFactory.CreateLogger<FlowRunEngine>();
         _taskLogger = loggerFactory.CreateLogger("Neena.Engine.Tasks");
         _store = new RunLease(dataSource, _options.InstanceId, _options.LeaseDuration);
@@ -131,6 +134,8 @@ public sealed partial class FlowRunEngine : BackgroundService
         // Renewal outlives the claim loop: leases must stay alive while running tasks finish during the shutdown grace.
         using var renewalStop = new CancellationTokenSource();
         var renewal = KeepLeasesAsync(renewalStop.Token);
+        // Approvals made by this process reach its engines in memory; their NOTIFYs, sent for other processes, are skipped.
+        using var approvals = _announcer.Subscribe(OnApproved);
         var listener = ListenLoopAsync(stoppingToken);
         try
         {
@@ -279,18 +284,23 @@ public sealed partial class FlowRunEngine : BackgroundService
         return scope.ServiceProvider.GetRequiredService<NotificationHub>();
     }
 
+    private void OnApproved(Guid runId)
+    {
+        if (Interlocked.Increment(ref _notifiedCount) <= _options.MaxConcurrentRuns)
+            _notified.Enqueue(runId);
+        else
+            Interlocked.Decrement(ref _notifiedCount);
+        Wake();
+    }
+
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {
         if (e.Channel == FlowRunNotifications.Approved)
         {
-            if (Guid.TryParse(e.Payload, out var approved))
-            {
-                if (Interlocked.Increment(ref _notifiedCount) <= _options.MaxConcurrentRuns)
-                    _notified.Enqueue(approved);
-                else
-                    Interlocked.Decrement(ref _notifiedCount);
-            }
-            Wake();
+            if (!ApprovalAnnouncer.TryParse(e.Payload, out var origin, out var approved))
+                Wake();
+            else if (origin != _announcer.Origin)
+                OnApproved(approved);
         }
         else if (e.Channel == FlowRunNotifications.Cancelled && Guid.TryParse(e.Payload, out var runId) && _workers.TryGetValue(runId, out var worker))
         {

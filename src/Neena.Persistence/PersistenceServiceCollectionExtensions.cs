@@ -38,6 +38,7 @@ public static class PersistenceServiceCollectionExtensions
             sp.GetRequiredKeyedService<NpgsqlDataSource>(ListenerDataSource),
             sp.GetRequiredService<ILogger<NotificationHub>>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<NotificationHubOptions>>()));
+        services.AddSingleton<FlowRuns.ApprovalAnnouncer>();
         services.AddDbContextPool<NeenaDbContext>((sp, options) =>
         {
             // Value converters are static: the one place that can report a stored value too deep to read gets the logger here.

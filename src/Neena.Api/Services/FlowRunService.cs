@@ -16,7 +16,7 @@ namespace Neena.Api.Services;
 /// uses). Every transition starts with one conditional UPDATE (the row lock it takes serialises racing requests), so two
 /// approvals, or an approval and a cancel, can never both win.
 /// </summary>
-public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpContextAccessor http, CreateFlowRunCommand create)
+public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpContextAccessor http, CreateFlowRunCommand create, ApprovalAnnouncer announcer)
 {
     /// <summary>Creates a run (approved or rejected at once when asked); joins the caller's transaction when one is open.</summary>
     /// <param name="runType">How the run comes about; null: from the caller's credential (<c>api</c> for an API key, else <c>manual</c>).</param>
@@ -86,13 +86,16 @@ public sealed class FlowRunService(NeenaDbContext db, TimeProvider time, IHttpCo
 
     public async Task<FlowRunResponse> ApproveAsync(Guid id, CancellationToken cancellationToken)
     {
-        // One round trip: the approval (one statement: update, task runs, notification) and the read of the run it answers,
-        // in one implicit transaction; no BEGIN … COMMIT around it, and no second round trip for the answer (issue 23).
+        // One round trip: the approval (one statement: update and task runs) and the read of the run it answers, in one
+        // implicit transaction; no BEGIN … COMMIT around it, and no second round trip for the answer (issue 23). The engines
+        // hear of the run after the commit, not from a NOTIFY in it (see ApprovalAnnouncer for why).
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
             var connection = (Npgsql.NpgsqlConnection)db.Database.GetDbConnection();
             var (result, run) = await RunLifecycle.ApproveAndReadAsync(connection, Actor(Now()), id, cancellationToken);
+            if (result.Applied)
+                announcer.Announce(id);
             Ensure(RunStateMachine.Approve, result);
             return FlowRunReads.From(run!);
         }

@@ -26,7 +26,7 @@ public static partial class RunLifecycle
     /// </remarks>
     public static async Task<TransitionResult> ApproveAsync(NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
     {
-        await using (var approve = ApproveCommand(ApproveStatement, connection, actor, runId))
+        await using (var approve = ApproveCommand(ApproveStatement, connection, actor, runId, notify: true))
         {
             // One row when the conditional update applied (the notification is sent at commit), none when it did not.
             await using var reader = await approve.ExecuteReaderAsync(cancellationToken);
@@ -46,13 +46,13 @@ public static partial class RunLifecycle
     /// </summary>
     /// <remarks>
     /// The statements of one command run in one implicit transaction, each with a new snapshot: the reads see the approval
-    /// and its task runs, and the engines' notification goes out at its commit, after the reads, which only look rows up by
-    /// their keys.
+    /// and its task runs, which they only look up by their keys. Nothing is notified in it: once this returns (committed)
+    /// with the approval applied, the caller announces the run with <see cref="ApprovalAnnouncer"/>.
     /// </remarks>
     public static async Task<(TransitionResult Result, FlowRunRecord? Run)> ApproveAndReadAsync(
         NpgsqlConnection connection, RunActor actor, Guid runId, CancellationToken cancellationToken)
     {
-        await using var approve = ApproveCommand(ApproveAndRead, connection, actor, runId);
+        await using var approve = ApproveCommand(ApproveAndRead, connection, actor, runId, notify: false);
         approve.Parameters.AddWithValue("id", runId);
         approve.Parameters.AddWithValue(TenantSql.Parameter, actor.OrganizationId);
         await using var reader = await approve.ExecuteReaderAsync(cancellationToken);
@@ -70,7 +70,13 @@ public static partial class RunLifecycle
     }
 
     // One row when the conditional update applied (the notification is sent at commit), none when it did not.
-    internal static readonly string ApproveStatement = $"""
+    internal static readonly string ApproveStatement = Approve(notify: true);
+
+    // The approval, then the by-id read (its @id and @tenant are bound to the run and its organization). No NOTIFY: the
+    // caller announces the run after the commit (ApprovalAnnouncer).
+    internal static readonly string ApproveAndRead = Approve(notify: false) + ";\n" + FlowRunQueries.OneRun;
+
+    private static string Approve(bool notify) => $"""
         WITH approved AS (
             UPDATE flow_runs SET status = @to, approval_status = @approval, start_time = @at, modified_date = @at, modified_by_email = @by,
                    ran_by_type = coalesce(@caller_type, ran_by_type), ran_by_id = coalesce(@caller_id, ran_by_id),
@@ -93,13 +99,10 @@ public static partial class RunLifecycle
                    o.for_each, @at, @at, @by, @by
             FROM approved a JOIN task_operations o ON o.flow_id = a.flow_id
             ORDER BY o.index)
-        SELECT pg_notify(@channel, a.id::text) FROM approved a
+        SELECT {(notify ? "pg_notify(@channel, a.id::text)" : "a.id")} FROM approved a
         """;
 
-    // The approval, then the by-id read (its @id and @tenant are bound to the run and its organization).
-    internal static readonly string ApproveAndRead = ApproveStatement + ";\n" + FlowRunQueries.OneRun;
-
-    private static NpgsqlCommand ApproveCommand(string text, NpgsqlConnection connection, RunActor actor, Guid runId)
+    private static NpgsqlCommand ApproveCommand(string text, NpgsqlConnection connection, RunActor actor, Guid runId, bool notify)
     {
         var transition = RunStateMachine.Approve;
         var approve = new NpgsqlCommand(text, connection);
@@ -111,7 +114,8 @@ public static partial class RunLifecycle
         AddTraceParent(approve);
         approve.Parameters.AddWithValue("to", transition.To);
         approve.Parameters.AddWithValue("approval", transition.Approval!);
-        approve.Parameters.AddWithValue("channel", FlowRunNotifications.Approved);
+        if (notify)
+            approve.Parameters.AddWithValue("channel", FlowRunNotifications.Approved);
         return approve;
     }
 
