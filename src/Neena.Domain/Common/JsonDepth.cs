@@ -142,6 +142,12 @@ public static class JsonDepth
     /// <summary>Options that read or write a stored value with the depth readers accept (System.Text.Json's default is 64).</summary>
     public static readonly JsonSerializerOptions SerializerOptions = new() { MaxDepth = MaxDocument };
 
+    /// <summary>
+    /// What a writer of stored values writes with: the options a node's <c>ToJsonString(SerializerOptions)</c> writes with,
+    /// so a value written either way has the same bytes.
+    /// </summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = MaxDocument };
+
     private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
 
     private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = MaxRead };

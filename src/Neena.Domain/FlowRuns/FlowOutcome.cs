@@ -13,7 +13,7 @@ public static class FlowOutcome
     public static string ComposeBody(string runStatus, IReadOnlyCollection<TaskRun> taskRuns, string? message = null)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        using (var writer = new Utf8JsonWriter(buffer, JsonDepth.WriterOptions))
         {
             WriteBodyAsync(writer, runStatus, taskRuns, message, (task, w) =>
             {
@@ -26,12 +26,6 @@ public static class FlowOutcome
         }
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
-
-    /// <summary>
-    /// What <see cref="ComposeBody"/> writes a body with: the options <c>ToJsonString(JsonDepth.SerializerOptions)</c>
-    /// writes with, so a body written either way has the same bytes.
-    /// </summary>
-    public static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = JsonDepth.MaxDocument };
 
     /// <summary>The final tasks (those no other task depends on), in index order: the tasks whose results the body holds.</summary>
     public static List<TaskRun> FinalTasks(IReadOnlyCollection<TaskRun> taskRuns)

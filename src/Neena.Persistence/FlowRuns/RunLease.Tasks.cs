@@ -190,12 +190,10 @@ public sealed partial class RunLease
         if (value is null)
             return new NpgsqlParameter(name, NpgsqlDbType.Jsonb) { Value = DBNull.Value };
         var utf8 = new SegmentedBuffer();
-        using (var writer = new Utf8JsonWriter(utf8, JsonWriter))
+        using (var writer = new Utf8JsonWriter(utf8, JsonDepth.WriterOptions))
             value.WriteTo(writer, JsonDepth.SerializerOptions);
         return new NpgsqlParameter(name, NpgsqlDbType.Jsonb) { Value = utf8.AsStream() };
     }
-
-    private static readonly JsonWriterOptions JsonWriter = new() { MaxDepth = JsonDepth.MaxDocument };
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }

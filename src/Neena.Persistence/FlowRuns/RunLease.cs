@@ -46,8 +46,11 @@ public sealed partial class RunLease(NpgsqlDataSource dataSource, string owner, 
     internal static readonly string Runnable =
         $"{RunConditionSql.For(RunConditions.Claimable, alias: null)} AND approval_status = {Literal(ApprovalStatus.Approved)}";
 
+    // No retry the run waits for is still ahead.
+    private const string RetryDue = "(next_attempt_at IS NULL OR next_attempt_at <= now())";
+
     // A run an instance may claim, besides a free lease: runnable, and no retry it waits for is still ahead.
-    private static readonly string Claimable = $"{Runnable} AND (next_attempt_at IS NULL OR next_attempt_at <= now())";
+    private static readonly string Claimable = $"{Runnable} AND {RetryDue}";
 
     // Still claimable when the update reaches the row (a cancellation may have come between the pick and the update).
     private static readonly string StillClaimable = RunConditionSql.For(RunConditions.Claimable, alias: null);
@@ -56,7 +59,7 @@ public sealed partial class RunLease(NpgsqlDataSource dataSource, string owner, 
     // follow from, so that the planner reaches the run through its key and not by reading every runnable run's entry
     // whenever the statistics are older than the runs in progress (issue 23).
     private static readonly string ClaimableById =
-        $"{StillClaimable} AND approval_status IS NOT DISTINCT FROM {Literal(ApprovalStatus.Approved)} AND (next_attempt_at IS NULL OR next_attempt_at <= now())";
+        $"{StillClaimable} AND approval_status IS NOT DISTINCT FROM {Literal(ApprovalStatus.Approved)} AND {RetryDue}";
 
     // The run's claim starts its work afresh: a retry it waited for is due now.
     private const string ClaimSet = "next_attempt_at = NULL";

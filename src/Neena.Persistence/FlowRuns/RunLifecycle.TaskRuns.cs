@@ -148,7 +148,7 @@ public static partial class RunLifecycle
         command.Parameters.AddWithValue("finals", finals.Select(t => t.TaskOperationIndex).ToArray());
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
         var body = new SegmentedBuffer();
-        await using (var writer = new Utf8JsonWriter(body, FlowOutcome.WriterOptions))
+        await using (var writer = new Utf8JsonWriter(body, JsonDepth.WriterOptions))
         {
             await FlowOutcome.WriteBodyAsync(writer, runStatus, taskRuns, message, async (final, w) =>
             {

@@ -17,8 +17,6 @@ internal sealed class SegmentedBuffer : IBufferWriter<byte>
     private byte[] _current = [];
     private int _used;
 
-    public long Length => _segments.Sum(s => (long)s.Length) + _used;
-
     public void Advance(int count)
     {
         if (count < 0 || _used + count > _current.Length)
