@@ -135,7 +135,7 @@ public sealed partial class FlowRunEngine : BackgroundService
         using var renewalStop = new CancellationTokenSource();
         var renewal = KeepLeasesAsync(renewalStop.Token);
         // Approvals made by this process reach its engines in memory; their NOTIFYs, sent for other processes, are skipped.
-        using var approvals = _announcer.Subscribe(OnApproved);
+        _announcer.Approved += OnApproved;
         var listener = ListenLoopAsync(stoppingToken);
         try
         {
@@ -153,6 +153,7 @@ public sealed partial class FlowRunEngine : BackgroundService
         }
         finally
         {
+            _announcer.Approved -= OnApproved;
             await DrainAsync();
             await renewalStop.CancelAsync();
             await Task.WhenAll(renewal, listener);

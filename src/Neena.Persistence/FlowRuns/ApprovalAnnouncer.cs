@@ -36,9 +36,7 @@ public sealed class ApprovalAnnouncer : IAsyncDisposable
     private readonly ILogger<ApprovalAnnouncer> _logger;
     private readonly Channel<Guid> _pending = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
-    private readonly Lock _subscribersLock = new();
     private readonly Task _sender;
-    private Action<Guid>[] _subscribers = [];
 
     public ApprovalAnnouncer(NpgsqlDataSource dataSource, ILogger<ApprovalAnnouncer> logger)
     {
@@ -52,20 +50,13 @@ public sealed class ApprovalAnnouncer : IAsyncDisposable
     /// <summary>This announcer's name in the payloads it sends.</summary>
     public string Origin { get; } = Guid.NewGuid().ToString("N");
 
-    /// <summary>Hears this process's announcements, on the announcing thread (keep it short). Dispose to stop.</summary>
-    public IDisposable Subscribe(Action<Guid> onApproved)
-    {
-        ArgumentNullException.ThrowIfNull(onApproved);
-        lock (_subscribersLock)
-            _subscribers = [.. _subscribers, onApproved];
-        return new Subscription(this, onApproved);
-    }
+    /// <summary>This process's announcements, raised on the announcing thread (keep handlers short).</summary>
+    public event Action<Guid>? Approved;
 
     /// <summary>A run's approval has committed: tells this process's engines now, and the others' soon.</summary>
     public void Announce(Guid runId)
     {
-        foreach (var subscriber in Volatile.Read(ref _subscribers))
-            subscriber(runId);
+        Approved?.Invoke(runId);
         _pending.Writer.TryWrite(runId);
     }
 
@@ -117,15 +108,6 @@ public sealed class ApprovalAnnouncer : IAsyncDisposable
             {
                 _logger.LogWarning(ex, "Announcing {Count} approved run(s) to other instances failed; their engines find them at their next poll", batch.Count);
             }
-        }
-    }
-
-    private sealed class Subscription(ApprovalAnnouncer owner, Action<Guid> subscriber) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (owner._subscribersLock)
-                owner._subscribers = [.. owner._subscribers.Where(s => s != subscriber)];
         }
     }
 }

@@ -60,23 +60,22 @@ public sealed class ApprovalAnnouncementTests(NoEngineFactory factory) : IClassF
         await using var dataSource = NpgsqlDataSource.Create(factory.ConnectionString);
         await using var announcer = new ApprovalAnnouncer(dataSource, NullLogger<ApprovalAnnouncer>.Instance);
         var heard = new ConcurrentBag<Guid>();
-        using (announcer.Subscribe(heard.Add))
-        {
-            await using var listener = await ListenerAsync();
-            var runs = Enumerable.Range(0, 1200).Select(_ => Guid.NewGuid()).ToArray();
-            foreach (var run in runs)
-                announcer.Announce(run);
+        announcer.Approved += heard.Add;
+        await using var listener = await ListenerAsync();
+        var runs = Enumerable.Range(0, 1200).Select(_ => Guid.NewGuid()).ToArray();
+        foreach (var run in runs)
+            announcer.Announce(run);
 
-            var received = new List<Guid>();
-            while (received.Count < runs.Length
-                && await listener.NextAsync(p => p.StartsWith(announcer.Origin + ":", StringComparison.Ordinal), TimeSpan.FromSeconds(20)) is { } payload)
-            {
-                Assert.True(ApprovalAnnouncer.TryParse(payload, out _, out var id));
-                received.Add(id);
-            }
-            Assert.Equal(runs.Order(), received.Order());
-            Assert.Equal(runs.Order(), heard.Order());
+        var received = new List<Guid>();
+        while (received.Count < runs.Length
+            && await listener.NextAsync(p => p.StartsWith(announcer.Origin + ":", StringComparison.Ordinal), TimeSpan.FromSeconds(20)) is { } payload)
+        {
+            Assert.True(ApprovalAnnouncer.TryParse(payload, out _, out var id));
+            received.Add(id);
         }
+        Assert.Equal(runs.Order(), received.Order());
+        Assert.Equal(runs.Order(), heard.Order());
+        announcer.Approved -= heard.Add;
         announcer.Announce(Guid.NewGuid());
         Assert.Equal(1200, heard.Count); // no longer subscribed
     }
